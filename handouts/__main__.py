@@ -1,0 +1,5 @@
+"""Lets `python -m handouts` run the command line."""
+
+from handouts.cli import main
+
+main()

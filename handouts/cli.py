@@ -1,0 +1,139 @@
+"""The command line: parse, call the core, report. Nothing else lives here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from handouts.errors import HandoutError, UsageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reported(func: F) -> F:
+    """Turn the core's errors into click's: usage mistakes exit 2, data problems 1."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except UsageError as e:
+            raise click.UsageError(str(e)) from None
+        except HandoutError as e:
+            raise click.ClickException(str(e)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+library_option = click.option(
+    "--library", type=click.Path(path_type=Path, file_okay=False), default=None,
+    help="Directory with exercises.toml and programs.toml (default: the shipped library).")
+clinic_option = click.option(
+    "--clinic", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="Clinic file (default: the shipped clinic.toml).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="handouts")
+def main() -> None:
+    """Print a branded one-page home-exercise handout for a patient."""
+
+
+@main.command()
+@click.argument("name")
+@click.argument("exercise_ids", nargs=-1, metavar="[EXERCISE_ID]...")
+@click.option("--program", "program_id", help="Program id (default: the library's default program).")
+@click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="First day of the two-week log, YYYY-MM-DD (default: today).")
+@click.option("--paper", type=click.Choice(["letter", "a4"], case_sensitive=False), default="letter",
+              show_default=True, help="Paper size.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Directory or .pdf path to write (default: ./out/).")
+@clinic_option
+@library_option
+@click.option("--force", is_flag=True, help="Overwrite an existing file instead of picking a fresh name.")
+@reported
+def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, start: dt.datetime | None,
+         paper: str, output: Path | None, clinic: Path | None, library: Path | None, force: bool) -> None:
+    """Make one patient's handout and print the path written.
+
+    With no EXERCISE_ID the library's default program is used.
+
+    \b
+    Example:
+      handouts make "Zoë O'Brien" hinge-heel-raised wall-calf-raise
+      handouts make "Ana Lima" --program ankle-loading --start 2026-12-01 --paper a4
+    """
+    from handouts.make import make_handout
+
+    written = make_handout(name, exercise_ids, program_id=program_id, start=start.date() if start else None,
+                           paper=paper.lower(), output=output, clinic_file=clinic, library_dir=library,
+                           force=force)
+    click.echo(str(written))
+
+
+@main.command()
+@library_option
+@reported
+def exercises(library: Path | None) -> None:
+    """List the exercises in the library: id, title and dose.
+
+    \b
+    Example:
+      handouts exercises --library my-library/
+    """
+    from handouts.library import load_library
+
+    lib = load_library(library)
+    width = max(len(i) for i in lib.exercises)
+    for ex in lib.exercises.values():
+        click.echo(f"{ex.id:<{width}}  {ex.title}  ({ex.dose.summary()})")
+
+
+@main.command()
+@library_option
+@reported
+def programs(library: Path | None) -> None:
+    """List the named programs and the exercises each holds.
+
+    \b
+    Example:
+      handouts programs
+    """
+    from handouts.library import load_library
+
+    lib = load_library(library)
+    width = max(len(i) for i in lib.programs)
+    for prog in lib.programs.values():
+        mark = " (default)" if prog.id == lib.default_program else ""
+        click.echo(f"{prog.id:<{width}}  {prog.title}{mark}: {', '.join(prog.exercise_ids)}")
+
+
+@main.command()
+@library_option
+@clinic_option
+def check(library: Path | None, clinic: Path | None) -> None:
+    """Check the library and clinic files and report every problem at once.
+
+    \b
+    Example:
+      handouts check --library my-library/ --clinic my-clinic.toml
+    """
+    from handouts.library import DEFAULT_CLINIC, DEFAULT_LIBRARY, read_clinic, read_library
+
+    lib, problems = read_library(library or DEFAULT_LIBRARY)
+    _, clinic_problems = read_clinic(clinic or DEFAULT_CLINIC)
+    problems += clinic_problems
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found", err=True)
+        sys.exit(1)
+    assert lib is not None
+    click.echo(f"ok: {len(lib.exercises)} exercises, {len(lib.programs)} programs, clinic file valid")

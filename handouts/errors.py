@@ -1,0 +1,26 @@
+"""The errors a person can act on; the CLI maps them to exit codes."""
+
+
+class HandoutError(Exception):
+    """Root of everything the tool reports as a message instead of a traceback."""
+
+    exit_code = 1
+
+
+class DataError(HandoutError):
+    """A data file, roster row or image is wrong: exit 1."""
+
+
+class UsageError(HandoutError):
+    """An argument on the command line is wrong: exit 2."""
+
+    exit_code = 2
+
+
+class DoesNotFit(DataError):
+    """The chosen exercises cannot share one page."""
+
+
+def located(path: object, line: int | None, message: str) -> str:
+    """`file:line: message`, the form editors and terminals make clickable."""
+    return f"{path}:{line}: {message}" if line else f"{path}: {message}"

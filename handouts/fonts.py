@@ -1,0 +1,85 @@
+"""The shipped typefaces, and a fallback for scripts the main face lacks.
+
+Atkinson Hyperlegible Next was drawn for low-vision readers and covers Latin;
+Noto Sans (a subset: Latin, Greek, Cyrillic, Vietnamese) is registered only when
+a text needs it, so the common case parses one small face per weight.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+from handouts.errors import DataError
+from handouts.library import package_dir
+
+FONT_DIR = package_dir("fonts")
+REGULAR = "Atkinson"
+BOLD = "Atkinson-Bold"
+_FILES = {
+    REGULAR: "AtkinsonHyperlegibleNext-Regular.ttf",
+    BOLD: "AtkinsonHyperlegibleNext-Bold.ttf",
+    "Noto": "NotoSans-Regular.ttf",
+    "Noto-Bold": "NotoSans-Bold.ttf",
+}
+_FALLBACK = {REGULAR: "Noto", BOLD: "Noto-Bold"}
+# Characters that never need a glyph: they only steer line breaking or shaping.
+_INVISIBLE = {"\u200b", "\u200c", "\u200d", "\ufeff", "\u00ad"}
+
+
+@lru_cache(maxsize=None)
+def face(name: str) -> TTFont:
+    """Register a face once per process; a batch worker reuses it for every page."""
+    font = TTFont(name, str(FONT_DIR / _FILES[name]))
+    pdfmetrics.registerFont(font)
+    return font
+
+
+def _has(name: str, char: str) -> bool:
+    return ord(char) in face(name).face.charToGlyph
+
+
+def clean(text: str) -> str:
+    """NFC so accents typed as combining marks use the precomposed glyph."""
+    text = unicodedata.normalize("NFC", text)
+    return "".join(" " if c in "\t\r\n" else c for c in text if c not in _INVISIBLE and unicodedata.category(c) != "Cc")
+
+
+def missing(text: str) -> list[str]:
+    """Characters neither face can draw, so we refuse before printing an empty box."""
+    gone: list[str] = []
+    for char in clean(text):
+        if char == " " or _has(REGULAR, char):
+            continue
+        if not _has("Noto", char) and char not in gone:
+            gone.append(char)
+    return gone
+
+
+def runs(text: str, font: str) -> list[tuple[str, str]]:
+    """Split `text` into (font, piece) runs: the main face where it can, the fallback elsewhere."""
+    out: list[tuple[str, str]] = []
+    for char in text:
+        use = font if char == " " or _has(font, char) else _FALLBACK[font]
+        if out and out[-1][0] == use:
+            out[-1] = (use, out[-1][1] + char)
+        else:
+            out.append((use, char))
+    return out
+
+
+def width(text: str, font: str, size: float) -> float:
+    return sum(pdfmetrics.stringWidth(piece, f, size) for f, piece in runs(text, font))
+
+
+def require_printable(text: str, what: str) -> None:
+    gone = missing(text)
+    if gone:
+        shown = " ".join(f"{c!r} (U+{ord(c):04X})" for c in gone[:8])
+        raise DataError(
+            f"{what} has characters the shipped fonts cannot print: {shown}. "
+            "Type the name in Latin, Greek or Cyrillic letters, or leave those characters out."
+        )

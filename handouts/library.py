@@ -1,0 +1,285 @@
+"""Loading the exercise library, programs and clinic from TOML, strictly.
+
+Strict because a clinic edits these files by hand: an unknown key is far more
+often a typo ("rpm" for "rpe") than a wish, and a silent default would print a
+wrong dose on a patient's sheet. Every problem is collected, so `handouts check`
+can show them all at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from handouts.errors import DataError
+from handouts.models import Clinic, Dose, Exercise, Library, Program, Range
+from handouts.tomlsource import TomlSource, read_toml
+
+MAX_EXERCISES = 6
+MAX_CUES = 4
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_RPE = re.compile(r"^(\d{1,2})(\+|-(\d{1,2}))?$")
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+EXERCISE_KEYS = {"title", "short", "cues", "sets", "reps", "seconds", "load", "rpe", "per_week", "picture"}
+PROGRAM_KEYS = {"title", "exercises"}
+CLINIC_KEYS = {
+    "name", "clinician", "credentials", "phone", "booking_url", "logo", "brand_color",
+    "qr_caption", "safety", "rpe_legend", "email", "grayscale",
+}
+RPE_LEVELS = ("7", "8", "9", "10")
+
+
+def package_dir(name: str) -> Path:
+    """Data shipped with the package; in a source checkout it sits beside the package."""
+    here = Path(__file__).resolve().parent
+    inside = here / name
+    return inside if inside.is_dir() else here.parent / name
+
+
+DEFAULT_LIBRARY = package_dir("templates")
+DEFAULT_CLINIC = DEFAULT_LIBRARY / "clinic.toml"
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean "x"?)' or nothing: the cheapest help for a typo."""
+    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(f'"{c}"' for c in close) + "?)"
+
+
+def _unknown_keys(src: TomlSource, where: tuple[str, ...], table: dict[str, Any], allowed: set[str]) -> None:
+    for key in table:
+        if key not in allowed:
+            src.problem(where + (key,), f'unknown key "{key}"{suggest(key, allowed)}')
+
+
+def _text(src: TomlSource, where: tuple[str, ...], table: dict[str, Any], key: str,
+          required: bool = True, limit: int = 200) -> str:
+    value = table.get(key)
+    if value is None:
+        if required:
+            src.problem(where, f'missing "{key}" (expected text)')
+        return ""
+    if not isinstance(value, str):
+        src.problem(where + (key,), f'"{key}" must be text in quotes, got {value!r}')
+        return ""
+    value = " ".join(value.split())
+    if required and not value:
+        src.problem(where + (key,), f'"{key}" is empty')
+    if len(value) > limit:
+        src.problem(where + (key,), f'"{key}" is {len(value)} characters; keep it under {limit}')
+    return value
+
+
+def _range(src: TomlSource, where: tuple[str, ...], table: dict[str, Any], key: str,
+           low: int, high: int) -> Range | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    pair = [value, value] if isinstance(value, int) and not isinstance(value, bool) else value
+    if (not isinstance(pair, list) or len(pair) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in pair)):
+        src.problem(where + (key,), f'"{key}" must be a whole number or [low, high], got {value!r}')
+        return None
+    a, b = pair
+    if not (low <= a <= b <= high):
+        src.problem(where + (key,), f'"{key}" = {value!r} is out of range (expected {low} to {high}, low first)')
+        return None
+    return (a, b)
+
+
+def _exercise(src: TomlSource, ex_id: str, table: Any) -> Exercise | None:
+    where = (ex_id,)
+    if not isinstance(table, dict):
+        src.problem(where, f'"{ex_id}" must be a table like [{ex_id}], got a {type(table).__name__}')
+        return None
+    if not _ID.match(ex_id):
+        src.problem(where, f'exercise id "{ex_id}" must be lower-case letters, digits and hyphens')
+    before = len(src.problems)
+    _unknown_keys(src, where, table, EXERCISE_KEYS)
+    title = _text(src, where, table, "title", limit=90)
+    short = _text(src, where, table, "short", required=False, limit=40)
+    load = _text(src, where, table, "load", required=False, limit=120)
+    cues = table.get("cues")
+    if not isinstance(cues, list) or not cues or not all(isinstance(c, str) and c.strip() for c in cues):
+        src.problem(where + ("cues",), f'"cues" must be a list of 1 to {MAX_CUES} non-empty texts')
+        cues = []
+    elif len(cues) > MAX_CUES:
+        src.problem(where + ("cues",), f'"cues" has {len(cues)} entries; a patient reads at most {MAX_CUES}')
+    elif any(len(c) > 200 for c in cues):
+        src.problem(where + ("cues",), '"cues" has an entry over 200 characters; split or shorten it')
+    sets = _range(src, where, table, "sets", 1, 10)
+    if sets is None and "sets" not in table:
+        src.problem(where, 'missing "sets" (expected a number or [low, high])')
+    reps = _range(src, where, table, "reps", 1, 100)
+    seconds = _range(src, where, table, "seconds", 1, 600)
+    if ("reps" in table) == ("seconds" in table):
+        src.problem(where, 'give exactly one of "reps" or "seconds"')
+    rpe = table.get("rpe")
+    rpe_text = str(rpe) if isinstance(rpe, (str, int)) and not isinstance(rpe, bool) else ""
+    match = _RPE.match(rpe_text)
+    if rpe is None:
+        src.problem(where, 'missing "rpe" (expected "7", "7+" or "8-9")')
+    elif not match or not all(1 <= int(g) <= 10 for g in (match.group(1), match.group(3)) if g):
+        src.problem(where + ("rpe",), f'"rpe" = {rpe!r} is not an effort level (expected "7", "7+" or "8-9", from 1 to 10)')
+    per_week = table.get("per_week")
+    if not isinstance(per_week, int) or isinstance(per_week, bool) or not 1 <= per_week <= 7:
+        src.problem(where + ("per_week",) if "per_week" in table else where,
+                    f'"per_week" must be a whole number of days from 1 to 7, got {per_week!r}')
+    picture = table.get("picture")
+    picture_path: Path | None = None
+    if picture is not None:
+        if not isinstance(picture, str) or not picture.strip():
+            src.problem(where + ("picture",), '"picture" must be a file name in quotes')
+        else:
+            picture_path = (src.path.parent / picture).resolve()
+            if not picture_path.is_file():
+                src.problem(where + ("picture",), f'picture "{picture}" not found (looked for {picture_path})')
+    if len(src.problems) > before or sets is None or (reps is None and seconds is None):
+        return None
+    dose = Dose(sets=sets, reps=reps, seconds=seconds, rpe=rpe_text.replace("-", "\u2013"),
+                per_week=int(per_week), load=load)
+    return Exercise(id=ex_id, title=title, short=short, dose=dose,
+                    cues=tuple(" ".join(c.split()) for c in cues), picture=picture_path)
+
+
+def _program(src: TomlSource, prog_id: str, table: Any, exercises: dict[str, Exercise],
+             known_ids: set[str]) -> Program | None:
+    where = (prog_id,)
+    if not isinstance(table, dict):
+        src.problem(where, f'"{prog_id}" must be a table like [{prog_id}]')
+        return None
+    before = len(src.problems)
+    _unknown_keys(src, where, table, PROGRAM_KEYS)
+    title = _text(src, where, table, "title", limit=90)
+    ids = table.get("exercises")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        src.problem(where + ("exercises",), '"exercises" must be a list of exercise ids')
+        return None
+    if len(ids) > MAX_EXERCISES:
+        src.problem(where + ("exercises",), f'{len(ids)} exercises; one page holds at most {MAX_EXERCISES}')
+    for ex_id in ids:
+        if ex_id not in known_ids:
+            src.problem(where + ("exercises",),
+                        f'program "{prog_id}" names unknown exercise "{ex_id}"{suggest(ex_id, known_ids)}')
+    if len(src.problems) > before:
+        return None
+    return Program(prog_id, title, tuple(ids))
+
+
+def read_library(directory: Path) -> tuple[Library | None, list[str]]:
+    """Every exercise and program in `directory`, and every problem found on the way."""
+    problems: list[str] = []
+    if not directory.is_dir():
+        return None, [f"{directory}: library directory not found (expected exercises.toml and programs.toml inside)"]
+    ex_src = _read(directory / "exercises.toml", problems)
+    pr_src = _read(directory / "programs.toml", problems)
+    if ex_src is None or pr_src is None:
+        return None, problems
+    exercises: dict[str, Exercise] = {}
+    for ex_id, table in ex_src.data.items():
+        ex = _exercise(ex_src, ex_id, table)
+        if ex:
+            exercises[ex_id] = ex
+    if not ex_src.data:
+        ex_src.problem((), "no exercises defined (expected tables like [wall-calf-raise])")
+    programs: dict[str, Program] = {}
+    default = pr_src.data.get("default")
+    for prog_id, table in pr_src.data.items():
+        if prog_id == "default":
+            continue
+        prog = _program(pr_src, prog_id, table, exercises, set(ex_src.data))
+        if prog:
+            programs[prog_id] = prog
+    if not isinstance(default, str):
+        pr_src.problem(("default",), 'missing "default" (expected the id of the program to use when none is given)')
+        default = ""
+    elif default not in pr_src.data:
+        pr_src.problem(("default",), f'default program "{default}" is not defined{suggest(default, programs)}')
+    problems += ex_src.problems + pr_src.problems
+    if problems:
+        return None, problems
+    return Library(exercises, programs, default, directory), problems
+
+
+def _read(path: Path, problems: list[str]) -> TomlSource | None:
+    try:
+        return read_toml(path)
+    except DataError as e:
+        problems.append(str(e))
+        return None
+
+
+def read_clinic(path: Path) -> tuple[Clinic | None, list[str]]:
+    """The clinic printed on the sheet, and every problem with its file."""
+    try:
+        src = read_toml(path)
+    except DataError as e:
+        return None, [str(e)]
+    data = src.data
+    _unknown_keys(src, (), data, CLINIC_KEYS)
+    name = _text(src, (), data, "name", limit=80)
+    clinician = _text(src, (), data, "clinician", limit=60)
+    credentials = _text(src, (), data, "credentials", required=False, limit=60)
+    phone = _text(src, (), data, "phone", limit=30)
+    if phone and sum(c.isdigit() for c in phone) < 7:
+        src.problem(("phone",), f'"phone" = "{phone}" has too few digits for a phone number')
+    safety = _text(src, (), data, "safety", limit=220)
+    caption = _text(src, (), data, "qr_caption", required=False, limit=60) or "Scan to book your next visit"
+    booking_url = _text(src, (), data, "booking_url", required=False, limit=300)
+    if booking_url and not booking_url.startswith(("https://", "http://")):
+        src.problem(("booking_url",), f'"booking_url" = "{booking_url}" must start with https://')
+    color = _text(src, (), data, "brand_color", required=False) or "#1d4e6e"
+    if not _COLOR.match(color):
+        src.problem(("brand_color",), f'"brand_color" = "{color}" is not a colour (expected #RRGGBB, like "#1d4e6e")')
+    elif _luminance(color) > 0.35:
+        src.problem(("brand_color",), f'"brand_color" = "{color}" is too light to read on white or in grayscale; pick a darker shade')
+    logo: Path | None = None
+    logo_name = _text(src, (), data, "logo", required=False)
+    if logo_name:
+        logo = (path.parent / logo_name).resolve()
+        if not logo.is_file():
+            src.problem(("logo",), f'logo "{logo_name}" not found (looked for {logo})')
+    legend_table = data.get("rpe_legend")
+    legend: list[tuple[str, str]] = []
+    if not isinstance(legend_table, dict):
+        src.problem(("rpe_legend",), 'missing [rpe_legend] table (expected plain words for RPE 7, 8, 9 and 10)')
+    else:
+        _unknown_keys(src, ("rpe_legend",), legend_table, set(RPE_LEVELS))
+        for level in RPE_LEVELS:
+            words = _text(src, ("rpe_legend",), legend_table, level, limit=60)
+            legend.append((level, words))
+    grayscale = data.get("grayscale", False)
+    if not isinstance(grayscale, bool):
+        src.problem(("grayscale",), f'"grayscale" must be true or false, got {grayscale!r}')
+    extra = {k: data[k] for k in ("email", "grayscale") if k in data}
+    if src.problems:
+        return None, src.problems
+    return Clinic(name=name, clinician=clinician, credentials=credentials, phone=phone,
+                  safety=safety, rpe_legend=tuple(legend), qr_caption=caption,
+                  booking_url=booking_url, logo=logo, brand_color=color.lower(),
+                  source=path, extra=extra), []
+
+
+def _luminance(color: str) -> float:
+    r, g, b = (int(color[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def load_library(directory: Path | None = None) -> Library:
+    library, problems = read_library(directory or DEFAULT_LIBRARY)
+    if library is None:
+        raise DataError("\n".join(problems))
+    return library
+
+
+def load_clinic(path: Path | None = None) -> Clinic:
+    clinic, problems = read_clinic(path or DEFAULT_CLINIC)
+    if clinic is None:
+        raise DataError("\n".join(problems))
+    return clinic

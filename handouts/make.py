@@ -1,0 +1,32 @@
+"""`handouts make` as a plain function: data files in, one PDF written."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+from handouts.compose import compose
+from handouts.library import load_clinic, load_library
+from handouts.output import target_path, write_atomic
+from handouts.pdf import render
+
+
+def make_handout(
+    name: str,
+    exercise_ids: Sequence[str] = (),
+    *,
+    program_id: str | None = None,
+    start: dt.date | None = None,
+    paper: str = "letter",
+    output: Path | None = None,
+    clinic_file: Path | None = None,
+    library_dir: Path | None = None,
+    force: bool = False,
+) -> Path:
+    library = load_library(library_dir)
+    clinic = load_clinic(clinic_file)
+    handout = compose(library, clinic, name, exercise_ids, program_id, start, paper)
+    path = target_path(output, handout)
+    data = render([handout])  # fully rendered before anything touches the disk
+    return write_atomic(path, data, force=force)

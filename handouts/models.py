@@ -1,0 +1,142 @@
+"""The clinic's world as plain values: exercises, doses, programs, a patient's handout."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+Range = tuple[int, int]
+
+
+def _span(r: Range) -> str:
+    low, high = r
+    return str(low) if low == high else f"{low}\u2013{high}"
+
+
+@dataclass(frozen=True)
+class Dose:
+    """How much, how hard and how often, as the clinician prescribed it."""
+
+    sets: Range
+    reps: Range | None
+    seconds: Range | None
+    rpe: str
+    per_week: int
+    load: str = ""
+
+    @property
+    def amount(self) -> str:
+        """'3 sets of 10–15 reps': the line a patient counts along with."""
+        sets = f"{_span(self.sets)} set{'s' if self.sets[1] > 1 else ''}"
+        if self.seconds:
+            return f"{sets} of {_span(self.seconds)} seconds"
+        assert self.reps is not None
+        return f"{sets} of {_span(self.reps)} reps"
+
+    @property
+    def often(self) -> str:
+        return "daily" if self.per_week >= 7 else f"{self.per_week}\u00d7 a week"
+
+    @property
+    def weekly_target(self) -> str:
+        """What the log row shows for exercises that are not daily."""
+        return "daily" if self.per_week >= 7 else f"{self.per_week}\u00d7 / week"
+
+    @property
+    def effort(self) -> str:
+        return f"RPE {self.rpe}"
+
+    def summary(self) -> str:
+        """One line for listings: amount, effort and frequency."""
+        return f"{self.amount}, {self.effort}, {self.often}"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: str
+    cues: tuple[str, ...]
+    dose: Dose
+    short: str = ""
+    picture: Path | None = None
+
+    @property
+    def log_label(self) -> str:
+        return self.short or self.title
+
+
+@dataclass(frozen=True)
+class Program:
+    id: str
+    title: str
+    exercise_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Library:
+    """Everything read from a library directory, already validated."""
+
+    exercises: dict[str, Exercise]
+    programs: dict[str, Program]
+    default_program: str
+    source: Path
+
+
+@dataclass(frozen=True)
+class Clinic:
+    name: str
+    clinician: str
+    credentials: str
+    phone: str
+    safety: str
+    rpe_legend: tuple[tuple[str, str], ...]
+    qr_caption: str = "Scan to book your next visit"
+    booking_url: str = ""
+    logo: Path | None = None
+    brand_color: str = "#1d4e6e"
+    source: Path | None = None
+    extra: dict[str, object] = field(default_factory=dict, compare=False)
+
+    @property
+    def signed(self) -> str:
+        """'Thomas Bilodeau, PT, DPT': how clinicians sign their name."""
+        return f"{self.clinician}, {self.credentials}" if self.credentials else self.clinician
+
+    @property
+    def qr_target(self) -> str:
+        """The booking page when there is one; otherwise a tap-to-call link."""
+        if self.booking_url:
+            return self.booking_url
+        digits = "".join(c for c in self.phone if c.isdigit() or c == "+")
+        if not digits.startswith("+") and len(digits) == 10:
+            digits = "+1" + digits  # a bare 10-digit number is North American
+        return f"tel:{digits}"
+
+
+@dataclass(frozen=True)
+class Handout:
+    """One patient's sheet: who, what, from when, on which paper."""
+
+    patient: str
+    program_title: str
+    program_id: str
+    exercises: tuple[Exercise, ...]
+    clinic: Clinic
+    start: dt.date
+    issued: dt.date
+    paper: str = "letter"
+    grayscale: bool = False
+
+    @property
+    def log_days(self) -> list[dt.date]:
+        return [self.start + dt.timedelta(days=i) for i in range(14)]
+
+
+def today() -> dt.date:
+    """Today, or the day SOURCE_DATE_EPOCH names, so reproducible builds stay reproducible."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
+    return dt.date.today()

@@ -1,0 +1,78 @@
+"""Where a handout is written: safe file names, no silent clobbering, atomic writes."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+
+from handouts.errors import UsageError
+from handouts.models import Handout
+
+DEFAULT_DIR = Path("out")
+MAX_STEM = 80
+# Names Windows refuses as files, whatever the extension; a shared clinic drive may be one.
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
+def slug(text: str, fallback: str = "patient") -> str:
+    """ASCII, lower-case, hyphenated: safe on every file system and in every mail client."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    out = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower().replace("'", "")).strip("-")
+    out = out[:MAX_STEM].rstrip("-")
+    if not out:
+        return fallback
+    return f"{out}-file" if out in _RESERVED else out
+
+
+def file_name(h: Handout) -> str:
+    return f"{slug(h.patient)}_{h.program_id}_{h.start.isoformat()}.pdf"
+
+
+def target_path(out: Path | None, h: Handout) -> Path:
+    """`-o` may be a directory (we name the file) or a .pdf path."""
+    out = out if out is not None else DEFAULT_DIR
+    if out.suffix.lower() == ".pdf" and not out.is_dir():
+        return out
+    if out.exists() and not out.is_dir():
+        raise UsageError(f'-o "{out}" is an existing file that is not a .pdf (expected a directory or a .pdf path)')
+    return out / file_name(h)
+
+
+def write_atomic(path: Path, data: bytes, force: bool = False) -> Path:
+    """Write through a temporary file in the same directory, so a crash leaves no half PDF.
+
+    Without `force` an existing file is kept and a fresh name (name-2.pdf, ...) is
+    chosen; `os.link` claims the name atomically, so two writers never share one.
+    Returns the path actually written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        if force:
+            os.replace(tmp, path)
+            return path
+        for n in range(1, 10_000):
+            candidate = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+            try:
+                os.link(tmp, candidate)
+            except FileExistsError:
+                continue
+            except OSError:  # no hard links here (some network drives): claim, then replace
+                try:
+                    os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+                except FileExistsError:
+                    continue
+                os.replace(tmp, candidate)
+            return candidate
+        raise UsageError(f"{path}: too many files with this name already; use --force or another -o")
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

@@ -1,0 +1,61 @@
+"""Turning planned handouts into PDF bytes: metadata, fonts, reproducibility."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterable
+
+from reportlab.pdfgen.canvas import Canvas
+
+from handouts import fonts, layout
+from handouts.models import Handout
+
+LANG = "en-US"
+
+
+def check_printable(h: Handout) -> None:
+    """Refuse text the fonts cannot draw, before any page exists."""
+    fonts.require_printable(h.patient, f'patient name "{h.patient}"')
+
+
+def render(handouts: Iterable[Handout]) -> bytes:
+    """One page per handout in one document, so a combined print file shares its fonts."""
+    buffer = io.BytesIO()
+    fonts.face(fonts.REGULAR)
+    fonts.face(fonts.BOLD)
+    canvas: Canvas | None = None
+    for h in handouts:
+        check_printable(h)
+        plan = layout.plan_page(h)
+        if canvas is None:
+            canvas = _canvas(buffer, h)
+        canvas.setPageSize(layout.PAPER[h.paper])
+        layout.draw_page(canvas, h, plan)
+        canvas.showPage()
+    if canvas is None:
+        raise ValueError("render() needs at least one handout")
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _canvas(buffer: io.BytesIO, first: Handout) -> Canvas:
+    # With SOURCE_DATE_EPOCH set, reportlab takes its dates from it and "invariant"
+    # fixes the document id, so the same inputs give the same bytes.
+    reproducible = bool(os.environ.get("SOURCE_DATE_EPOCH", "").strip())
+    c = Canvas(
+        buffer,
+        pagesize=layout.PAPER[first.paper],
+        initialFontName=fonts.REGULAR,  # never the unembedded Helvetica default
+        initialFontSize=layout.BODY_PT,
+        invariant=reproducible,
+        lang=LANG,
+        pageCompression=1,
+    )
+    clinic = first.clinic
+    c.setTitle(f"Home exercise plan for {first.patient}")
+    c.setAuthor(f"{clinic.signed}, {clinic.name}")
+    c.setSubject(first.program_title)
+    c.setCreator("handouts")
+    c.setKeywords("home exercise program")
+    return c

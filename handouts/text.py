@@ -1,0 +1,69 @@
+"""Measuring, wrapping and drawing user text, which is always text and never markup."""
+
+from __future__ import annotations
+
+from reportlab.pdfgen.canvas import Canvas
+
+from handouts import fonts
+
+
+def wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Greedy word wrap by measured width; a word wider than the line is split by characters."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        if not word:
+            continue
+        trial = f"{line} {word}" if line else word
+        if fonts.width(trial, font, size) <= width:
+            line = trial
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        while fonts.width(word, font, size) > width:
+            cut = _longest_prefix(word, font, size, width)
+            lines.append(word[:cut])
+            word = word[cut:]
+        line = word
+    if line:
+        lines.append(line)
+    return lines or [""]
+
+
+def _longest_prefix(word: str, font: str, size: float, width: float) -> int:
+    cut = 1
+    while cut < len(word) and fonts.width(word[: cut + 1], font, size) <= width:
+        cut += 1
+    return cut
+
+
+def fit(text: str, font: str, width: float, largest: float, smallest: float, max_lines: int) -> tuple[float, list[str]]:
+    """The largest size from `largest` down to `smallest` at which `text` fits in `max_lines`.
+
+    Returns the smallest size's wrap when nothing fits, so the caller can decide to refuse.
+    """
+    size = largest
+    while True:
+        lines = wrap(text, font, size, width)
+        if len(lines) <= max_lines or size <= smallest:
+            return size, lines
+        size = max(smallest, size - 1)
+
+
+def fit_one_line(text: str, font: str, width: float, largest: float, smallest: float) -> float:
+    size = largest
+    while size > smallest and fonts.width(text, font, size) > width:
+        size -= 0.5
+    return size
+
+
+def draw(c: Canvas, x: float, y: float, text: str, font: str, size: float, align: str = "left") -> None:
+    """Draw one line at baseline `y`, switching to the fallback face wherever it must."""
+    if align != "left":
+        w = fonts.width(text, font, size)
+        x -= w if align == "right" else w / 2
+    for face, piece in fonts.runs(text, font):
+        c.setFont(face, size)
+        c.drawString(x, y, piece)
+        x += c.stringWidth(piece, face, size)
