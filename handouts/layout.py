@@ -28,40 +28,46 @@ MARGIN = 0.5 * inch          # twice the 0.25 in a printer cannot reach
 SECTION_GAP = 10
 # Type: body text stays at 11 pt or more, nothing anywhere below 8 pt.
 BODY_PT = 11
-LEADING = 1.24               # line height as a multiple of the type size
+LEADING = 1.2                # line height as a multiple of the type size
 SMALL_PT = 9
-# Header
-HEADER_H = 46
+# Header: clinic on the left, booking QR on the right
+QR_SIZE = 72                 # 1 in: at 150 dpi each module is still several dots wide
+QR_TEXT_W = 168              # caption and phone beside the QR
+QR_GAP = 8
 LOGO_MAX = 44
 CLINIC_PT, CLINIC_MIN_PT = 17, 12
-PHONE_PT = 14
+PHONE_PT = 13
 RULE_W = 2
 # Patient block
 NAME_PT, NAME_MIN_PT, NAME_MAX_LINES = 20, 12, 3
 PROGRAM_PT = 13
+FOR_LABEL = "For"
 # Exercise cards
-CARD_GAP = 8
-CARD_PAD = 7
+CARD_GAP = 6
+CARD_PAD = 6
 CARD_RADIUS = 4
-BADGE_D = 18
+BADGE_D = 17
 TITLE_PT = 13
-TITLE_MAX_LINES = 3
 BULLET_INDENT = 10
+TITLE_GAP = 3                # title to first cue
+BAND_GAP = 4                 # last cue to the dose band
 CUE_GAP = 2                  # extra space between two cues
 THUMB = 72                   # picture thumbnail, square, 1 in
 THUMB_GAP = 8
-DOSE_PAD = 5
+DOSE_PAD = 3
 # Two-week log
-GRID_TITLE_H = 17
-GRID_HEAD_H = 36
-GRID_ROW_H = 19
+GRID_TITLE_H = 16
+GRID_HEAD_H = 32
+GRID_ROW_H = 15              # the least a row may have; spare room on the page grows it
+GRID_ROW_MAX = 24            # ...up to a row a pen can tick comfortably
 GRID_LABEL_W = 124
 GRID_GOAL_W = 58
 TICK_BOX = 11
-# Footer: QR, RPE legend, safety
-QR_SIZE = 72                 # 1 in: at 150 dpi each module is still several dots wide
-QR_TEXT_W = 168
-FOOTER_GAP = 12
+# Notes: ruled lines for the clinician's own words, when the page has room
+NOTES_MIN_H = 60
+NOTES_LINE = 22
+# Footer: RPE legend in two columns, then the safety line
+LEGEND_GAP = 12
 SAFETY_PAD = 6
 SAFETY_BAR = 4
 
@@ -117,26 +123,38 @@ def _cues_h(card: Card) -> float:
 
 def _card_height(card: Card) -> float:
     band = len(card.dose) * lead(BODY_PT) + 2 * DOSE_PAD
-    return CARD_PAD + _title_h(card) + 5 + _cues_h(card) + 6 + band + CARD_PAD
+    return CARD_PAD + _title_h(card) + TITLE_GAP + _cues_h(card) + BAND_GAP + band + CARD_PAD
 
 
 @dataclass
 class Plan:
     width: float
+    clinic_size: float
+    caption: list[str]
+    label_w: float
     name_size: float
     name_lines: list[str]
-    clinic_size: float
+    program_lines: list[str]
     columns: int
     cards: list[Card]
     rows: list[float]             # height of each row of cards
+    row_h: float
     log_h: float
-    footer_h: float
-    safety_lines: list[str]
+    notes_h: float
     legend_size: float
+    safety_lines: list[str]
+
+    @property
+    def footer_h(self) -> float:
+        return 3 * lead(self.legend_size) + SECTION_GAP / 2 + _safety_h(self.safety_lines)
 
 
-def _patient_h(plan_name_lines: list[str], size: float) -> float:
-    return lead(BODY_PT) + len(plan_name_lines) * lead(size) + lead(PROGRAM_PT)
+def _patient_h(plan: Plan) -> float:
+    return len(plan.name_lines) * lead(plan.name_size) + len(plan.program_lines) * lead(PROGRAM_PT) + 3
+
+
+def _safety_h(lines: list[str]) -> float:
+    return len(lines) * lead(BODY_PT) + 2 * SAFETY_PAD
 
 
 def plan_page(h: Handout) -> Plan:
@@ -145,19 +163,24 @@ def plan_page(h: Handout) -> Plan:
     width = page_w - 2 * MARGIN
     usable = page_h - 2 * MARGIN
     clinic = h.clinic
-    right_w = max(fonts.width(clinic.phone, BOLD, PHONE_PT), fonts.width(clinic.qr_caption, REGULAR, SMALL_PT)) + 8
-    logo_w = (LOGO_MAX + 8) if clinic.logo else 0
-    clinic_size = fit_one_line(clinic.name, BOLD, width - right_w - logo_w, CLINIC_PT, CLINIC_MIN_PT)
-    name_size, name_lines = fit(h.patient, BOLD, width, NAME_PT, NAME_MIN_PT, NAME_MAX_LINES)
+    logo_w = (LOGO_MAX + QR_GAP) if clinic.logo else 0
+    left_w = width - QR_SIZE - QR_TEXT_W - 2 * QR_GAP - logo_w
+    clinic_size = fit_one_line(clinic.name, BOLD, left_w, CLINIC_PT, CLINIC_MIN_PT)
+    caption = wrap(clinic.qr_caption, BOLD, BODY_PT, QR_TEXT_W)[:2]
+    label_w = fonts.width(FOR_LABEL, REGULAR, BODY_PT) + 4
+    name_size, name_lines = fit(h.patient, BOLD, width - label_w, NAME_PT, NAME_MIN_PT, NAME_MAX_LINES)
+    program_lines = wrap(h.program_title, BOLD, PROGRAM_PT, width - fonts.width(_given(h), REGULAR, BODY_PT) - 12)
     if len(name_lines) > NAME_MAX_LINES:
         raise DoesNotFit(f"the patient name is too long for the page ({len(h.patient)} characters); shorten it")
+    column_w = (width - LEGEND_GAP) / 2
+    longest = max((f"RPE 10  {words}" for _, words in clinic.rpe_legend), key=lambda t: fonts.width(t, REGULAR, BODY_PT))
+    legend_size = fit_one_line(longest, REGULAR, column_w, BODY_PT, SMALL_PT)
     safety_lines = wrap(clinic.safety, BOLD, BODY_PT, width - 2 * SAFETY_PAD - SAFETY_BAR)
-    legend_w = width - QR_SIZE - QR_TEXT_W - 2 * FOOTER_GAP
-    longest = max((f"RPE {lvl}  {words}" for lvl, words in clinic.rpe_legend), key=lambda s: fonts.width(s, REGULAR, BODY_PT))
-    legend_size = fit_one_line(longest, REGULAR, legend_w, BODY_PT, SMALL_PT)
-    footer_h = QR_SIZE + SECTION_GAP + len(safety_lines) * lead(BODY_PT) + 2 * SAFETY_PAD
-    log_h = GRID_TITLE_H + GRID_HEAD_H + len(h.exercises) * GRID_ROW_H
-    fixed = (HEADER_H + RULE_W + SECTION_GAP + _patient_h(name_lines, name_size) + SECTION_GAP
+    n = len(h.exercises)
+    log_h = GRID_TITLE_H + GRID_HEAD_H + n * GRID_ROW_H
+    footer_h = 3 * lead(legend_size) + SECTION_GAP / 2 + _safety_h(safety_lines)
+    patient_h = len(name_lines) * lead(name_size) + len(program_lines) * lead(PROGRAM_PT) + 3
+    fixed = (QR_SIZE + RULE_W + SECTION_GAP + patient_h + SECTION_GAP
              + SECTION_GAP + log_h + SECTION_GAP + footer_h)
     room = usable - fixed
     tallest: Card | None = None
@@ -165,15 +188,20 @@ def plan_page(h: Handout) -> Plan:
         card_w = (width - (columns - 1) * CARD_GAP) / columns
         cards = [plan_card(ex, i + 1, card_w) for i, ex in enumerate(h.exercises)]
         rows = [max(c.height for c in cards[r:r + columns]) for r in range(0, len(cards), columns)]
-        if sum(rows) + CARD_GAP * (len(rows) - 1) <= room:
-            return Plan(width, name_size, name_lines, clinic_size, columns, cards, rows,
-                        log_h, footer_h, safety_lines, legend_size)
+        spare = room - sum(rows) - CARD_GAP * (len(rows) - 1)
+        if spare >= 0:
+            row_h = min(GRID_ROW_MAX, GRID_ROW_H + spare / n)
+            spare -= (row_h - GRID_ROW_H) * n
+            notes_h = spare - SECTION_GAP if spare - SECTION_GAP >= NOTES_MIN_H else 0.0
+            return Plan(width, clinic_size, caption, label_w, name_size, name_lines, program_lines,
+                        columns, cards, rows, row_h,
+                        log_h + (row_h - GRID_ROW_H) * n, notes_h, legend_size, safety_lines)
         tallest = max(cards, key=lambda c: c.height)
     assert tallest is not None
+    per_row = (room - CARD_GAP * (math.ceil(len(h.exercises) / 2) - 1)) / math.ceil(len(h.exercises) / 2)
     raise DoesNotFit(
-        f'the exercises do not fit on one page ({h.paper}); "{tallest.exercise.id}" is the longest '
-        f"({tallest.height:.0f} pt of {room / math.ceil(len(h.exercises) / 2):.0f} pt available): "
-        "shorten its cues or choose fewer exercises"
+        f'{len(h.exercises)} exercises do not fit on one {h.paper} page: "{tallest.exercise.id}" needs '
+        f"{tallest.height:.0f} pt and a card here has {per_row:.0f} pt. Shorten its cues or choose fewer exercises."
     )
 
 
@@ -183,7 +211,9 @@ def draw_page(c: Canvas, h: Handout, plan: Plan) -> None:
     x, top = MARGIN, page_h - MARGIN
     y = _header(c, h, plan, brand, x, top)
     y = _patient(c, h, plan, brand, x, y - SECTION_GAP)
-    _cards(c, plan, brand, x, y - SECTION_GAP)
+    y = _cards(c, plan, brand, x, y - SECTION_GAP)
+    if plan.notes_h:
+        _notes(c, plan, brand, x, y - SECTION_GAP)
     footer_top = MARGIN + plan.footer_h
     _footer(c, h, plan, brand, x, footer_top)
     _log_grid(c, h, plan, brand, x, footer_top + SECTION_GAP + plan.log_h)
@@ -196,43 +226,71 @@ def _header(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: floa
         from handouts.images import draw_logo  # Pillow only when there is a logo
 
         draw_logo(c, clinic.logo, x, top - LOGO_MAX, LOGO_MAX)
-        text_x = x + LOGO_MAX + 8
+        text_x = x + LOGO_MAX + QR_GAP
     c.setFillColor(brand)
-    draw(c, text_x, top - plan.clinic_size, clinic.name, BOLD, plan.clinic_size)
+    y = top - plan.clinic_size
+    draw(c, text_x, y, clinic.name, BOLD, plan.clinic_size)
     c.setFillColor(INK)
-    draw(c, text_x, top - plan.clinic_size - lead(BODY_PT) - 2, clinic.signed, REGULAR, BODY_PT)
+    y -= lead(BODY_PT) + 3
+    draw(c, text_x, y, clinic.signed, REGULAR, BODY_PT)
+    # the booking QR, with its caption and the phone for people who cannot scan
     right = x + plan.width
-    draw(c, right, top - PHONE_PT, clinic.phone, BOLD, PHONE_PT, align="right")
-    c.setFillColor(MUTED)
-    draw(c, right, top - PHONE_PT - lead(SMALL_PT) - 2, "call or text the clinic", REGULAR, SMALL_PT, align="right")
-    y = top - HEADER_H
+    _qr(c, clinic.qr_target, right - QR_SIZE, top - QR_SIZE, QR_SIZE)
+    text_right = right - QR_SIZE - QR_GAP
+    ty = top - QR_SIZE / 2 + (len(plan.caption) * lead(BODY_PT) + lead(PHONE_PT)) / 2 - BODY_PT
+    c.setFillColor(INK)
+    for line in plan.caption:
+        draw(c, text_right, ty, line, BOLD, BODY_PT, align="right")
+        ty -= lead(BODY_PT)
+    c.setFillColor(brand)
+    draw(c, text_right, ty - 3, f"or call {clinic.phone}", BOLD, PHONE_PT, align="right")
+    y = top - QR_SIZE - RULE_W / 2
     c.setStrokeColor(brand)
     c.setLineWidth(RULE_W)
     c.line(x, y, right, y)
-    return y - RULE_W
+    return y - RULE_W / 2
 
 
 def _patient(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> float:
-    c.setFillColor(MUTED)
-    y = top - BODY_PT
-    draw(c, x, y, "Home exercise plan for", REGULAR, BODY_PT)
-    draw(c, x + plan.width, y, f"Given {h.issued:%d %B %Y}".replace(" 0", " "), REGULAR, BODY_PT, align="right")
-    c.setFillColor(INK)
-    for line in plan.name_lines:
+    y = top
+    for i, line in enumerate(plan.name_lines):
         y -= lead(plan.name_size)
-        draw(c, x, y + (lead(plan.name_size) - plan.name_size) * 0.5, line, BOLD, plan.name_size)
-    y -= lead(PROGRAM_PT)
+        if i == 0:
+            c.setFillColor(MUTED)
+            draw(c, x, y, FOR_LABEL, REGULAR, BODY_PT)
+        c.setFillColor(INK)
+        draw(c, x + plan.label_w, y, line, BOLD, plan.name_size)
+    c.setFillColor(MUTED)
+    draw(c, x + plan.width, y - lead(PROGRAM_PT), _given(h), REGULAR, BODY_PT, align="right")
     c.setFillColor(brand)
-    draw(c, x, y + 2, h.program_title, BOLD, PROGRAM_PT)
-    return top - _patient_h(plan.name_lines, plan.name_size)
+    for line in plan.program_lines:
+        y -= lead(PROGRAM_PT)
+        draw(c, x, y, line, BOLD, PROGRAM_PT)
+    return top - _patient_h(plan)
 
 
-def _cards(c: Canvas, plan: Plan, brand: Color, x: float, top: float) -> None:
+def _given(h: Handout) -> str:
+    return f"Given {h.issued.day} {h.issued:%B %Y}"
+
+
+def _cards(c: Canvas, plan: Plan, brand: Color, x: float, top: float) -> float:
     y = top
     for r, row_h in enumerate(plan.rows):
         for k, card in enumerate(plan.cards[r * plan.columns:(r + 1) * plan.columns]):
             _card(c, card, brand, x + k * (card.width + CARD_GAP), y, row_h)
         y -= row_h + CARD_GAP
+    return y + CARD_GAP
+
+
+def _notes(c: Canvas, plan: Plan, brand: Color, x: float, top: float) -> None:
+    c.setFillColor(brand)
+    draw(c, x, top - 13, "Notes", BOLD, 13)
+    c.setStrokeColor(RULE)
+    c.setLineWidth(0.5)
+    y = top - GRID_TITLE_H - NOTES_LINE
+    while y >= top - plan.notes_h:
+        c.line(x, y, x + plan.width, y)
+        y -= NOTES_LINE
 
 
 def _card(c: Canvas, card: Card, brand: Color, x: float, top: float, height: float) -> None:
@@ -251,7 +309,7 @@ def _card(c: Canvas, card: Card, brand: Color, x: float, top: float, height: flo
     for line in card.title:
         draw(c, inner_x + BADGE_D + 6, ty, line, BOLD, TITLE_PT)
         ty -= lead(TITLE_PT)
-    y -= _title_h(card) + 5
+    y -= _title_h(card) + TITLE_GAP
     cue_x = inner_x
     if card.exercise.picture:
         from handouts.images import draw_picture  # Pillow only when there are pictures
@@ -297,16 +355,16 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
             c.setFillColor(brand)
             draw(c, days_x + i * cell_w + 2, head_top - SMALL_PT, f"{day:%b}", BOLD, SMALL_PT)
         c.setFillColor(MUTED)
-        draw(c, cx, head_top - SMALL_PT - lead(SMALL_PT) - 1, "MTWTFSS"[day.weekday()], REGULAR, SMALL_PT, align="center")
+        draw(c, cx, head_top - SMALL_PT - 10, "MTWTFSS"[day.weekday()], REGULAR, SMALL_PT, align="center")
         c.setFillColor(INK)
-        draw(c, cx, head_top - GRID_HEAD_H + 4, str(day.day), BOLD, BODY_PT, align="center")
+        draw(c, cx, head_top - GRID_HEAD_H + 3, str(day.day), BOLD, BODY_PT, align="center")
     y = head_top - GRID_HEAD_H
     c.setStrokeColor(RULE)
     c.setLineWidth(0.5)
     c.line(x, y, x + plan.width, y)
     for card in plan.cards:
         ex = card.exercise
-        base = y - GRID_ROW_H + 5.5
+        base = y - plan.row_h / 2 - BODY_PT * 0.35
         c.setFillColor(INK)
         label = f"{card.number}. {ex.log_label}"
         size = fit_one_line(label, REGULAR, GRID_LABEL_W - 4, BODY_PT, SMALL_PT)
@@ -319,8 +377,8 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
         c.setLineWidth(0.8)
         for i, day in enumerate(days):
             bx = days_x + (i + 0.5) * cell_w - TICK_BOX / 2
-            c.rect(bx, y - GRID_ROW_H / 2 - TICK_BOX / 2, TICK_BOX, TICK_BOX, stroke=1, fill=0)
-        y -= GRID_ROW_H
+            c.rect(bx, y - plan.row_h / 2 - TICK_BOX / 2, TICK_BOX, TICK_BOX, stroke=1, fill=0)
+        y -= plan.row_h
         c.setStrokeColor(RULE)
         c.setLineWidth(0.5)
         c.line(x, y, x + plan.width, y)
@@ -332,30 +390,23 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
 
 def _footer(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> None:
     clinic = h.clinic
-    qr_y = top - QR_SIZE
-    _qr(c, clinic.qr_target, x, qr_y, QR_SIZE)
-    tx = x + QR_SIZE + FOOTER_GAP
-    c.setFillColor(INK)
-    cy = top - 14
-    for line in wrap(clinic.qr_caption, BOLD, BODY_PT, QR_TEXT_W)[:2]:
-        draw(c, tx, cy, line, BOLD, BODY_PT)
-        cy -= lead(BODY_PT)
+    size = plan.legend_size
+    y = top - size
+    c.setFillColor(brand)
+    draw(c, x, y, "How hard should it feel?", BOLD, BODY_PT)
     c.setFillColor(MUTED)
-    draw(c, tx, cy - 2, "or call", REGULAR, BODY_PT)
-    c.setFillColor(brand)
-    draw(c, tx, cy - 2 - lead(PHONE_PT), clinic.phone, BOLD, PHONE_PT)
-    lx = tx + QR_TEXT_W + FOOTER_GAP
-    c.setFillColor(brand)
-    draw(c, lx, top - 12, "How hard should it feel? (RPE)", BOLD, BODY_PT)
-    ly = top - 12
-    for level, words in clinic.rpe_legend:
-        ly -= lead(plan.legend_size) + 1
+    draw(c, x + fonts.width("How hard should it feel?", BOLD, BODY_PT) + 6, y,
+         "RPE: your rating of effort, from 1 (easy) to 10 (all out)", REGULAR, BODY_PT)
+    column_w = (plan.width - LEGEND_GAP) / 2
+    label_w = fonts.width("RPE 10", BOLD, size) + 5
+    for i, (level, words) in enumerate(clinic.rpe_legend):
+        lx = x + (i % 2) * (column_w + LEGEND_GAP)
+        ly = y - (1 + i // 2) * lead(size)
         c.setFillColor(INK)
-        draw(c, lx, ly, f"RPE {level}", BOLD, plan.legend_size)
-        c.setFillColor(INK)
-        draw(c, lx + fonts.width("RPE 10", BOLD, plan.legend_size) + 6, ly, words, REGULAR, plan.legend_size)
+        draw(c, lx, ly, f"RPE {level}", BOLD, size)
+        draw(c, lx + label_w, ly, words, REGULAR, size)
     # safety line: the one thing a patient must not miss
-    safety_h = len(plan.safety_lines) * lead(BODY_PT) + 2 * SAFETY_PAD
+    safety_h = _safety_h(plan.safety_lines)
     sy = MARGIN
     c.setFillColor(BAND)
     c.rect(x, sy, plan.width, safety_h, stroke=0, fill=1)

@@ -1,0 +1,32 @@
+"""Shared fixtures: a CLI runner, a copy of the shipped data, and ways to read a PDF back."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from handouts.library import DEFAULT_LIBRARY
+
+from .pdfread import *  # noqa: F401,F403  (helpers the tests import from here too)
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    """An editable copy of the shipped library and clinic, as a clinic would make one."""
+    target = tmp_path / "library"
+    shutil.copytree(DEFAULT_LIBRARY, target)
+    return target
+
+
+@pytest.fixture
+def fixed_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pin 'today' (and the PDF dates) to 2026-11-25 12:00 UTC."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795608000")
