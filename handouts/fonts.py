@@ -59,8 +59,14 @@ def missing(text: str) -> list[str]:
     return gone
 
 
-def runs(text: str, font: str) -> list[tuple[str, str]]:
-    """Split `text` into (font, piece) runs: the main face where it can, the fallback elsewhere."""
+@lru_cache(maxsize=4096)
+def runs(text: str, font: str) -> tuple[tuple[str, str], ...]:
+    """Split `text` into (font, piece) runs: the main face where it can, the fallback elsewhere.
+
+    Cached: a batch prints the same titles, cues and labels on every page.
+    """
+    if all(_has(font, char) or char == " " for char in text):
+        return ((font, text),)
     out: list[tuple[str, str]] = []
     for char in text:
         use = font if char == " " or _has(font, char) else _FALLBACK[font]
@@ -68,9 +74,10 @@ def runs(text: str, font: str) -> list[tuple[str, str]]:
             out[-1] = (use, out[-1][1] + char)
         else:
             out.append((use, char))
-    return out
+    return tuple(out)
 
 
+@lru_cache(maxsize=8192)
 def width(text: str, font: str, size: float) -> float:
     return sum(pdfmetrics.stringWidth(piece, f, size) for f, piece in runs(text, font))
 

@@ -24,7 +24,8 @@ def modules(target: str) -> tuple[tuple[bool, ...], ...]:
     return tuple(tuple(bool(m) for m in row) for row in code.get_matrix())
 
 
-def dark_runs(target: str) -> list[tuple[int, int, int]]:
+@lru_cache(maxsize=8)
+def dark_runs(target: str) -> tuple[tuple[int, int, int], ...]:
     """(row, first column, length) for each horizontal run of dark modules.
 
     Drawing runs instead of single squares keeps the page stream small and
@@ -41,4 +42,4 @@ def dark_runs(target: str) -> list[tuple[int, int, int]]:
                 out.append((r, start, c - start))
             else:
                 c += 1
-    return out
+    return tuple(out)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from reportlab.pdfgen.canvas import Canvas
 
 from handouts import fonts
@@ -9,6 +11,11 @@ from handouts import fonts
 
 def wrap(text: str, font: str, size: float, width: float) -> list[str]:
     """Greedy word wrap by measured width; a word wider than the line is split by characters."""
+    return list(_wrap(text, font, size, width))
+
+
+@lru_cache(maxsize=2048)
+def _wrap(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
     lines: list[str] = []
     line = ""
     for word in text.split(" "):
@@ -28,7 +35,7 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
         line = word
     if line:
         lines.append(line)
-    return lines or [""]
+    return tuple(lines) or ("",)
 
 
 def _longest_prefix(word: str, font: str, size: float, width: float) -> int:
