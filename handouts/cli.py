@@ -137,3 +137,49 @@ def check(library: Path | None, clinic: Path | None) -> None:
         sys.exit(1)
     assert lib is not None
     click.echo(f"ok: {len(lib.exercises)} exercises, {len(lib.programs)} programs, clinic file valid")
+
+
+@main.command()
+@click.argument("roster", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Directory for the handouts, one PDF per roster row.")
+@click.option("--combined", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also write every handout into this one PDF, for a single print job.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: the number of cores).")
+@clinic_option
+@library_option
+@click.option("--force", is_flag=True, help="Remake handouts that already exist.")
+@reported
+def batch(roster: Path, out_dir: Path, combined: Path | None, jobs: int | None, clinic: Path | None,
+          library: Path | None, force: bool) -> None:
+    """Make a handout for every row of a workshop roster (CSV).
+
+    Columns: name (required), exercises (ids separated by spaces or semicolons) or
+    program, and optional start (YYYY-MM-DD), paper (letter or a4), email. Bad rows
+    are reported as ROSTER:LINE and the rest still go out; a rerun skips handouts
+    already written.
+
+    \b
+    Example:
+      handouts batch examples/roster.csv -o out/workshop --combined out/workshop.pdf
+    """
+    from handouts.batch import default_jobs, plan_batch, run_batch
+
+    if combined is not None and combined.suffix.lower() != ".pdf":
+        raise click.UsageError(f'--combined "{combined}" must end in .pdf')
+    report = plan_batch(roster, out_dir, library, clinic)
+    todo = len(report.rows)
+    if sys.stderr.isatty() and todo:
+        with click.progressbar(length=todo, label="handouts", file=sys.stderr) as bar:
+            run_batch(report, jobs or default_jobs(), force, combined, bar.update)
+    else:
+        run_batch(report, jobs or default_jobs(), force, combined)
+    for path in report.written:
+        click.echo(str(path))
+    for failure in report.failed:
+        click.echo(f"{roster}:{failure.line}: {failure.message}", err=True)
+    if report.combined:
+        click.echo(f"combined print file: {report.combined}", err=True)
+    click.echo(report.summary(), err=True)
+    sys.exit(report.exit_code)

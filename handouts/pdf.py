@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from reportlab.pdfgen.canvas import Canvas
 
 from handouts import fonts, layout
+from handouts.errors import DataError, HandoutError
 from handouts.models import Handout
 
 LANG = "en-US"
@@ -19,27 +20,36 @@ def check_printable(h: Handout) -> None:
     fonts.require_printable(h.patient, f'patient name "{h.patient}"')
 
 
-def render(handouts: Iterable[Handout]) -> bytes:
-    """One page per handout in one document, so a combined print file shares its fonts."""
+def render(handouts: Iterable[Handout], skip_bad: bool = False, title: str | None = None) -> bytes:
+    """One page per handout in one document, so a combined print file shares its fonts.
+
+    With `skip_bad`, a handout that cannot be printed is left out instead of
+    stopping the document: the batch reports it from its own single file.
+    """
     buffer = io.BytesIO()
     fonts.face(fonts.REGULAR)
     fonts.face(fonts.BOLD)
     canvas: Canvas | None = None
     for h in handouts:
-        check_printable(h)
-        plan = layout.plan_page(h)
+        try:
+            check_printable(h)
+            plan = layout.plan_page(h)
+        except HandoutError:
+            if skip_bad:
+                continue
+            raise
         if canvas is None:
-            canvas = _canvas(buffer, h)
+            canvas = _canvas(buffer, h, title)
         canvas.setPageSize(layout.PAPER[h.paper])
         layout.draw_page(canvas, h, plan)
         canvas.showPage()
     if canvas is None:
-        raise ValueError("render() needs at least one handout")
+        raise DataError("no handout in this document could be printed")
     canvas.save()
     return buffer.getvalue()
 
 
-def _canvas(buffer: io.BytesIO, first: Handout) -> Canvas:
+def _canvas(buffer: io.BytesIO, first: Handout, title: str | None) -> Canvas:
     # With SOURCE_DATE_EPOCH set, reportlab takes its dates from it and "invariant"
     # fixes the document id, so the same inputs give the same bytes.
     reproducible = bool(os.environ.get("SOURCE_DATE_EPOCH", "").strip())
@@ -53,7 +63,7 @@ def _canvas(buffer: io.BytesIO, first: Handout) -> Canvas:
         pageCompression=1,
     )
     clinic = first.clinic
-    c.setTitle(f"Home exercise plan for {first.patient}")
+    c.setTitle(title or f"Home exercise plan for {first.patient}")
     c.setAuthor(f"{clinic.signed}, {clinic.name}")
     c.setSubject(first.program_title)
     c.setCreator("handouts")

@@ -1,0 +1,188 @@
+"""A workshop batch: one PDF per roster row, one combined print file, over several processes.
+
+What does not change per patient (library, clinic, fonts, the QR) is built once in
+the parent before the worker processes fork, so each worker starts warm.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from handouts import fonts, qr
+from handouts.compose import compose
+from handouts.errors import HandoutError
+from handouts.library import load_clinic, load_library
+from handouts.models import Handout
+from handouts.output import file_name, write_atomic
+from handouts.pdf import render
+from handouts.roster import Failure, RosterRow, read_roster
+
+STALE_PART_S = 60
+CHUNK = 16  # handouts per message to a worker: fewer round trips, still a smooth progress bar
+
+
+@dataclass
+class BatchReport:
+    """What a batch did, row by row; it also decides the exit status."""
+
+    written: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    combined: Path | None = None
+    rows: list[tuple[RosterRow, Handout, Path]] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+    def summary(self) -> str:
+        parts = [f"{len(self.written)} written"]
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped (already there)")
+        parts.append(f"{len(self.failed)} failed")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Job:
+    line: int
+    handout: Handout
+    path: Path
+
+
+def plan_batch(roster: Path, out_dir: Path, library_dir: Path | None = None,
+               clinic_file: Path | None = None) -> BatchReport:
+    """Read the roster and decide every file name, before any PDF is made.
+
+    Names come from patient, program and start date; a second patient with the
+    same name gets "-2" in roster order, so a rerun finds the same names again.
+    """
+    library, clinic = load_library(library_dir), load_clinic(clinic_file)
+    rows, failures = read_roster(roster)
+    report = BatchReport(failed=list(failures))
+    taken: dict[str, int] = {}
+    for row in rows:
+        try:
+            handout = compose(library, clinic, row.name, row.exercises, row.program, row.start, row.paper)
+        except HandoutError as e:
+            report.failed.append(Failure(row.line, str(e)))
+            continue
+        name = file_name(handout)
+        taken[name] = taken.get(name, 0) + 1
+        if taken[name] > 1:
+            name = f"{name[:-4]}-{taken[name]}.pdf"
+        report.rows.append((row, handout, out_dir / name))
+    report.failed.sort(key=lambda f: f.line)
+    return report
+
+
+def run_batch(report: BatchReport, jobs: int, force: bool = False, combined: Path | None = None,
+              progress: Callable[[int], None] | None = None) -> BatchReport:
+    """Write every planned handout not already there, then the combined file."""
+    out_dirs = {path.parent for _, _, path in report.rows}
+    for directory in out_dirs:
+        directory.mkdir(parents=True, exist_ok=True)
+        _remove_stale_parts(directory)
+    todo: list[Job] = []
+    for row, handout, path in report.rows:
+        if path.exists() and not force:
+            report.skipped.append(path)
+            if progress:
+                progress(1)
+        else:
+            todo.append(Job(row.line, handout, path))
+    _warm_up([h for _, h, _ in report.rows])
+    want_combined = combined is not None and bool(report.rows) and (bool(todo) or force or not combined.exists())
+    pages = [h for _, h, _ in report.rows]
+    with _executor(jobs, len(todo)) as pool:
+        # the combined file renders in one worker while the others make single files
+        pending = pool.submit(_write_combined, pages, combined) if want_combined and combined else None
+        for line, path, error in pool.map(_make_one, todo, chunksize=CHUNK):
+            if error:
+                report.failed.append(Failure(line, error))
+            else:
+                report.written.append(path)
+            if progress:
+                progress(1)
+        if pending is not None:
+            report.combined = pending.result()
+    report.failed.sort(key=lambda f: f.line)
+    return report
+
+
+def _make_one(job: Job) -> tuple[int, Path, str]:
+    try:
+        data = render([job.handout])
+        write_atomic(job.path, data, force=True)  # the plan already chose this name for this row
+    except HandoutError as e:
+        return job.line, job.path, str(e)
+    return job.line, job.path, ""
+
+
+def _write_combined(pages: list[Handout], path: Path) -> Path | None:
+    """All good pages in one document, so each font subset is embedded once for the printer."""
+    try:
+        data = render(pages, skip_bad=True, title=f"Home exercise plans ({len(pages)} patients)")
+    except HandoutError:
+        return None  # every row failed; each is already reported on its own line
+    return write_atomic(path, data, force=True)
+
+
+class _Inline:
+    """The executor interface, run in this process: no pool to start for a small batch."""
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def submit(self, fn: Callable[..., Path | None], *args: object) -> Future[Path | None]:
+        future: Future[Path | None] = Future()
+        future.set_result(fn(*args))
+        return future
+
+    def map(self, fn: Callable[[Job], tuple[int, Path, str]], items: list[Job],
+            chunksize: int = 1) -> Iterator[tuple[int, Path, str]]:
+        return map(fn, items)
+
+
+def _executor(jobs: int, count: int) -> ProcessPoolExecutor | _Inline:
+    if jobs <= 1 or count < 2 * CHUNK:
+        return _Inline()
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=_context())
+
+
+def _warm_up(handouts: list[Handout]) -> None:
+    """Parse fonts and encode the QR once here; forked workers inherit them."""
+    fonts.face(fonts.REGULAR)
+    fonts.face(fonts.BOLD)
+    for target in {h.clinic.qr_target for h in handouts}:
+        qr.dark_runs(target)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # fork shares the warmed-up parent with the workers; elsewhere use the safe default.
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else None)
+
+
+def _remove_stale_parts(directory: Path) -> None:
+    """Temporary files left by a run that was killed: never a PDF, always safe to drop."""
+    now = time.time()
+    for part in directory.glob(".*.part"):
+        try:
+            if now - part.stat().st_mtime > STALE_PART_S:  # leave a concurrent run's file alone
+                part.unlink()
+        except OSError:
+            pass
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
