@@ -1,0 +1,110 @@
+"""Benchmark: one cold `handouts make`, a 1,000-row batch, and WeasyPrint on the same page.
+
+Run from the repository root with the package installed (and `pip install weasyprint` for
+the comparison):  python bench/bench.py
+Not part of the test suite: timings belong here, not in assertions.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+COLD_RUNS = 20
+BATCH_ROWS = 1000
+SEEDS = ["hinge-heel-raised", "hinge-plate", "hinge-tall-toes", "wall-calf-raise"]
+
+
+def handouts_cmd() -> list[str]:
+    script = Path(sys.executable).with_name("handouts")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "handouts"]
+
+
+def timed(command: list[str], **kwargs: object) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]
+    return time.perf_counter() - start
+
+
+def cold_make(tmp: Path) -> tuple[float, int]:
+    out = tmp / "cold.pdf"
+    command = handouts_cmd() + ["make", "Zoë O'Brien", "-o", str(out), "--force"]
+    timed(command)  # warm the file cache and byte-code, as a clinic machine would be
+    times = [timed(command) for _ in range(COLD_RUNS)]
+    return statistics.median(times), out.stat().st_size
+
+
+def batch(tmp: Path) -> tuple[float, int, int]:
+    roster = tmp / "roster.csv"
+    rng = random.Random(1)
+    with roster.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["name", "exercises", "start", "paper"])
+        for i in range(BATCH_ROWS):
+            w.writerow([f"Runner {i:04d} Ní Bhriain", " ".join(rng.sample(SEEDS, rng.randint(1, 4))),
+                        "2026-12-01", rng.choice(["letter", "a4"])])
+    out = tmp / "batch"
+    combined = tmp / "all.pdf"
+    seconds = timed(handouts_cmd() + ["batch", str(roster), "-o", str(out), "--combined", str(combined),
+                                      "--jobs", "2"], stderr=subprocess.DEVNULL)
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, peak_kb, combined.stat().st_size
+
+
+WEASY_SCRIPT = """
+import sys
+sys.path.insert(0, {here!r})
+from html_page import html_page
+from handouts.compose import compose
+from handouts.library import load_clinic, load_library
+from weasyprint import HTML
+h = compose(load_library(), load_clinic(), "Zoë O'Brien")
+HTML(string=html_page(h)).write_pdf({out!r})
+"""
+
+
+def weasyprint_cold(tmp: Path) -> tuple[float, int] | None:
+    try:
+        import weasyprint  # noqa: F401
+    except ImportError:
+        return None
+    out = tmp / "weasy.pdf"
+    command = [sys.executable, "-c", WEASY_SCRIPT.format(here=str(HERE), out=str(out))]
+    timed(command)
+    times = [timed(command, stderr=subprocess.DEVNULL) for _ in range(5)]
+    return statistics.median(times), out.stat().st_size
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="handouts-bench-"))
+    try:
+        cold, size = cold_make(tmp)
+        batch_s, peak_kb, combined_size = batch(tmp)
+        weasy = weasyprint_cold(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(f"(a) one cold `handouts make`:      {cold * 1000:7.1f} ms  -> {1 / cold:7.1f} handouts/s  ({size / 1024:.1f} KB PDF)")
+    print(f"(b) {BATCH_ROWS}-row batch, --jobs 2:     {batch_s:7.2f} s   -> {BATCH_ROWS / batch_s:7.1f} handouts/s  "
+          f"(peak RSS {peak_kb / 1024:.0f} MB, combined file {combined_size / 1024 / 1024:.1f} MB)")
+    if weasy:
+        w, wsize = weasy
+        print(f"(c) WeasyPrint, same page, cold:  {w * 1000:7.1f} ms  -> {1 / w:7.1f} handouts/s  ({wsize / 1024:.1f} KB PDF)")
+        print(f"ratios: cold make is {w / cold:.1f}x faster than WeasyPrint; "
+              f"the batch makes {(BATCH_ROWS / batch_s) / (1 / w):.0f}x more handouts per second")
+    else:
+        print("(c) WeasyPrint not installed: pip install weasyprint")
+
+
+if __name__ == "__main__":
+    main()
