@@ -7,9 +7,10 @@ from collections.abc import Sequence
 
 from handouts.errors import DataError, UsageError
 from handouts.library import MAX_EXERCISES, suggest
-from handouts.models import Clinic, Handout, Library, today
+from handouts.models import Clinic, Handout, Library, tidy, today
 
 PAPERS = ("letter", "a4")
+MAX_NAME = 120
 
 
 def compose(
@@ -23,9 +24,11 @@ def compose(
     grayscale: bool = False,
 ) -> Handout:
     """Resolve ids against the library; every mistake names the bad value and the way out."""
-    patient = " ".join(patient.split())
+    patient = tidy(patient)
     if not patient:
         raise UsageError("the patient name is empty (expected the name as it should be printed)")
+    if len(patient) > MAX_NAME:
+        raise UsageError(f"the patient name is {len(patient)} characters; at most {MAX_NAME} fit on the page")
     if paper not in PAPERS:
         raise UsageError(f'unknown paper "{paper}" (expected letter or a4)')
     if program_id is not None and program_id not in library.programs:

@@ -7,7 +7,7 @@ a text needs it, so the common case parses one small face per weight.
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from functools import lru_cache
 
 from reportlab.pdfbase import pdfmetrics
@@ -26,8 +26,6 @@ _FILES = {
     "Noto-Bold": "NotoSans-Bold.ttf",
 }
 _FALLBACK = {REGULAR: "Noto", BOLD: "Noto-Bold"}
-# Characters that never need a glyph: they only steer line breaking or shaping.
-_INVISIBLE = {"\u200b", "\u200c", "\u200d", "\ufeff", "\u00ad"}
 
 
 @lru_cache(maxsize=None)
@@ -42,21 +40,16 @@ def _has(name: str, char: str) -> bool:
     return ord(char) in face(name).face.charToGlyph
 
 
-def clean(text: str) -> str:
-    """NFC so accents typed as combining marks use the precomposed glyph."""
-    text = unicodedata.normalize("NFC", text)
-    return "".join(" " if c in "\t\r\n" else c for c in text if c not in _INVISIBLE and unicodedata.category(c) != "Cc")
-
-
-def missing(text: str) -> list[str]:
+@lru_cache(maxsize=1024)
+def missing(text: str) -> tuple[str, ...]:
     """Characters neither face can draw, so we refuse before printing an empty box."""
     gone: list[str] = []
-    for char in clean(text):
+    for char in text:
         if char == " " or _has(REGULAR, char):
             continue
         if not _has("Noto", char) and char not in gone:
             gone.append(char)
-    return gone
+    return tuple(gone)
 
 
 @lru_cache(maxsize=4096)
@@ -67,13 +60,17 @@ def runs(text: str, font: str) -> tuple[tuple[str, str], ...]:
     """
     if all(_has(font, char) or char == " " for char in text):
         return ((font, text),)
+    fallback = face(_FALLBACK[font]).fontName  # registers it before anyone measures with it
     out: list[tuple[str, str]] = []
-    for char in text:
-        use = font if char == " " or _has(font, char) else _FALLBACK[font]
-        if out and out[-1][0] == use:
-            out[-1] = (use, out[-1][1] + char)
+    # Whole words switch face, so "Nguyễn" is one design rather than a patchwork.
+    for word in re.split(r"( +)", text):
+        if not word:
+            continue
+        use = font if all(_has(font, c) for c in word) else fallback
+        if out and (out[-1][0] == use or word.isspace()):
+            out[-1] = (out[-1][0], out[-1][1] + word)
         else:
-            out.append((use, char))
+            out.append((use, word))
     return tuple(out)
 
 

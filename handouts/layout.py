@@ -35,7 +35,7 @@ QR_SIZE = 72                 # 1 in: at 150 dpi each module is still several dot
 QR_TEXT_W = 168              # caption and phone beside the QR
 QR_GAP = 8
 LOGO_MAX = 44
-CLINIC_PT, CLINIC_MIN_PT = 17, 12
+CLINIC_PT, CLINIC_MIN_PT = 17, 11
 PHONE_PT = 13
 RULE_W = 2
 # Patient block
@@ -81,6 +81,18 @@ BLACK = HexColor("#000000")
 
 def lead(size: float) -> float:
     return size * LEADING
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """Text fitted to a width: the size chosen and the lines it wrapped into."""
+
+    size: float
+    lines: list[str]
+
+    @property
+    def height(self) -> float:
+        return len(self.lines) * lead(self.size)
 
 
 @dataclass
@@ -129,8 +141,10 @@ def _card_height(card: Card) -> float:
 @dataclass
 class Plan:
     width: float
-    clinic_size: float
-    caption: list[str]
+    clinic_name: Fitted
+    signed: Fitted
+    caption: Fitted
+    phone_size: float
     label_w: float
     name_size: float
     name_lines: list[str]
@@ -143,6 +157,7 @@ class Plan:
     notes_h: float
     legend_size: float
     safety_lines: list[str]
+    grayscale: bool = False
 
     @property
     def footer_h(self) -> float:
@@ -165,8 +180,12 @@ def plan_page(h: Handout) -> Plan:
     clinic = h.clinic
     logo_w = (LOGO_MAX + QR_GAP) if clinic.logo else 0
     left_w = width - QR_SIZE - QR_TEXT_W - 2 * QR_GAP - logo_w
-    clinic_size = fit_one_line(clinic.name, BOLD, left_w, CLINIC_PT, CLINIC_MIN_PT)
-    caption = wrap(clinic.qr_caption, BOLD, BODY_PT, QR_TEXT_W)[:2]
+    clinic_name = Fitted(*fit(clinic.name, BOLD, left_w, CLINIC_PT, CLINIC_MIN_PT, 2, one_line_down_to=14))
+    signed = Fitted(*fit(clinic.signed, REGULAR, left_w, BODY_PT, SMALL_PT, 2, one_line_down_to=10))
+    caption = Fitted(*fit(clinic.qr_caption, BOLD, QR_TEXT_W, BODY_PT, SMALL_PT, 2, one_line_down_to=10))
+    phone_size = fit_one_line(f"or call {clinic.phone}", BOLD, QR_TEXT_W, PHONE_PT, SMALL_PT)
+    if clinic_name.height + signed.height + 3 > QR_SIZE or len(caption.lines) > 2:
+        raise DoesNotFit(f"{clinic.source}: the clinic name, clinician or QR caption is too long for the header")
     label_w = fonts.width(FOR_LABEL, REGULAR, BODY_PT) + 4
     name_size, name_lines = fit(h.patient, BOLD, width - label_w, NAME_PT, NAME_MIN_PT, NAME_MAX_LINES)
     program_lines = wrap(h.program_title, BOLD, PROGRAM_PT, width - fonts.width(_given(h), REGULAR, BODY_PT) - 12)
@@ -193,9 +212,9 @@ def plan_page(h: Handout) -> Plan:
             row_h = min(GRID_ROW_MAX, GRID_ROW_H + spare / n)
             spare -= (row_h - GRID_ROW_H) * n
             notes_h = spare - SECTION_GAP if spare - SECTION_GAP >= NOTES_MIN_H else 0.0
-            return Plan(width, clinic_size, caption, label_w, name_size, name_lines, program_lines,
+            return Plan(width, clinic_name, signed, caption, phone_size, label_w, name_size, name_lines, program_lines,
                         columns, cards, rows, row_h,
-                        log_h + (row_h - GRID_ROW_H) * n, notes_h, legend_size, safety_lines)
+                        log_h + (row_h - GRID_ROW_H) * n, notes_h, legend_size, safety_lines, h.grayscale)
         tallest = max(cards, key=lambda c: c.height)
     assert tallest is not None
     per_row = (room - CARD_GAP * (math.ceil(len(h.exercises) / 2) - 1)) / math.ceil(len(h.exercises) / 2)
@@ -208,6 +227,9 @@ def plan_page(h: Handout) -> Plan:
 def draw_page(c: Canvas, h: Handout, plan: Plan) -> None:
     page_w, page_h = PAPER[h.paper]
     brand = HexColor(h.clinic.brand_color)
+    if plan.grayscale:  # for a black-and-white printer: the brand colour as the grey it prints as
+        level = 0.2126 * brand.red + 0.7152 * brand.green + 0.0722 * brand.blue
+        brand = Color(level, level, level)
     x, top = MARGIN, page_h - MARGIN
     y = _header(c, h, plan, brand, x, top)
     y = _patient(c, h, plan, brand, x, y - SECTION_GAP)
@@ -225,25 +247,30 @@ def _header(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: floa
     if clinic.logo:
         from handouts.images import draw_logo  # Pillow only when there is a logo
 
-        draw_logo(c, clinic.logo, x, top - LOGO_MAX, LOGO_MAX)
+        draw_logo(c, clinic.logo, x, top - LOGO_MAX, LOGO_MAX, plan.grayscale)
         text_x = x + LOGO_MAX + QR_GAP
     c.setFillColor(brand)
-    y = top - plan.clinic_size
-    draw(c, text_x, y, clinic.name, BOLD, plan.clinic_size)
+    y = top
+    for line in plan.clinic_name.lines:
+        y -= lead(plan.clinic_name.size)
+        draw(c, text_x, y, line, BOLD, plan.clinic_name.size)
     c.setFillColor(INK)
-    y -= lead(BODY_PT) + 3
-    draw(c, text_x, y, clinic.signed, REGULAR, BODY_PT)
+    y -= 3
+    for line in plan.signed.lines:
+        y -= lead(plan.signed.size)
+        draw(c, text_x, y, line, REGULAR, plan.signed.size)
     # the booking QR, with its caption and the phone for people who cannot scan
     right = x + plan.width
     _qr(c, clinic.qr_target, right - QR_SIZE, top - QR_SIZE, QR_SIZE)
     text_right = right - QR_SIZE - QR_GAP
-    ty = top - QR_SIZE / 2 + (len(plan.caption) * lead(BODY_PT) + lead(PHONE_PT)) / 2 - BODY_PT
+    block = plan.caption.height + lead(plan.phone_size) + 3
+    ty = top - (QR_SIZE - block) / 2
     c.setFillColor(INK)
-    for line in plan.caption:
-        draw(c, text_right, ty, line, BOLD, BODY_PT, align="right")
-        ty -= lead(BODY_PT)
+    for line in plan.caption.lines:
+        ty -= lead(plan.caption.size)
+        draw(c, text_right, ty, line, BOLD, plan.caption.size, align="right")
     c.setFillColor(brand)
-    draw(c, text_right, ty - 3, f"or call {clinic.phone}", BOLD, PHONE_PT, align="right")
+    draw(c, text_right, ty - 3 - lead(plan.phone_size), f"or call {clinic.phone}", BOLD, plan.phone_size, align="right")
     y = top - QR_SIZE - RULE_W / 2
     c.setStrokeColor(brand)
     c.setLineWidth(RULE_W)
@@ -277,7 +304,7 @@ def _cards(c: Canvas, plan: Plan, brand: Color, x: float, top: float) -> float:
     y = top
     for r, row_h in enumerate(plan.rows):
         for k, card in enumerate(plan.cards[r * plan.columns:(r + 1) * plan.columns]):
-            _card(c, card, brand, x + k * (card.width + CARD_GAP), y, row_h)
+            _card(c, card, brand, x + k * (card.width + CARD_GAP), y, row_h, plan.grayscale)
         y -= row_h + CARD_GAP
     return y + CARD_GAP
 
@@ -293,7 +320,7 @@ def _notes(c: Canvas, plan: Plan, brand: Color, x: float, top: float) -> None:
         y -= NOTES_LINE
 
 
-def _card(c: Canvas, card: Card, brand: Color, x: float, top: float, height: float) -> None:
+def _card(c: Canvas, card: Card, brand: Color, x: float, top: float, height: float, grayscale: bool) -> None:
     c.setStrokeColor(RULE)
     c.setLineWidth(0.75)
     c.roundRect(x, top - height, card.width, height, CARD_RADIUS, stroke=1, fill=0)
@@ -314,7 +341,7 @@ def _card(c: Canvas, card: Card, brand: Color, x: float, top: float, height: flo
     if card.exercise.picture:
         from handouts.images import draw_picture  # Pillow only when there are pictures
 
-        draw_picture(c, card.exercise.picture, inner_x, y - THUMB, THUMB)
+        draw_picture(c, card.exercise.picture, inner_x, y - THUMB, THUMB, grayscale)
         cue_x += THUMB + THUMB_GAP
     cy = y - BODY_PT
     for cue in card.cues:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from handouts.errors import DataError
-from handouts.models import Clinic, Dose, Exercise, Library, Program, Range
+from handouts.models import Clinic, Dose, Exercise, Library, Program, Range, tidy
 from handouts.tomlsource import TomlSource, read_toml
 
 MAX_EXERCISES = 6
@@ -68,7 +68,7 @@ def _text(src: TomlSource, where: tuple[str, ...], table: dict[str, Any], key: s
     if not isinstance(value, str):
         src.problem(where + (key,), f'"{key}" must be text in quotes, got {value!r}')
         return ""
-    value = " ".join(value.split())
+    value = tidy(value)
     if required and not value:
         src.problem(where + (key,), f'"{key}" is empty')
     if len(value) > limit:
@@ -145,7 +145,7 @@ def _exercise(src: TomlSource, ex_id: str, table: Any) -> Exercise | None:
     dose = Dose(sets=sets, reps=reps, seconds=seconds, rpe=rpe_text.replace("-", "\u2013"),
                 per_week=int(per_week), load=load)
     return Exercise(id=ex_id, title=title, short=short, dose=dose,
-                    cues=tuple(" ".join(c.split()) for c in cues), picture=picture_path)
+                    cues=tuple(tidy(c) for c in cues), picture=picture_path)
 
 
 def _program(src: TomlSource, prog_id: str, table: Any, exercises: dict[str, Exercise],
@@ -245,6 +245,12 @@ def read_clinic(path: Path) -> tuple[Clinic | None, list[str]]:
         logo = (path.parent / logo_name).resolve()
         if not logo.is_file():
             src.problem(("logo",), f'logo "{logo_name}" not found (looked for {logo})')
+        else:
+            from handouts.images import inspect_image  # Pillow only for clinics with a logo
+
+            problem = inspect_image(logo)
+            if problem:
+                src.problem(("logo",), f'logo "{logo_name}": {problem}')
     legend_table = data.get("rpe_legend")
     legend: list[tuple[str, str]] = []
     if not isinstance(legend_table, dict):
@@ -252,7 +258,7 @@ def read_clinic(path: Path) -> tuple[Clinic | None, list[str]]:
     else:
         _unknown_keys(src, ("rpe_legend",), legend_table, set(RPE_LEVELS))
         for level in RPE_LEVELS:
-            words = _text(src, ("rpe_legend",), legend_table, level, limit=60)
+            words = _text(src, ("rpe_legend",), legend_table, level, limit=40)
             legend.append((level, words))
     grayscale = data.get("grayscale", False)
     if not isinstance(grayscale, bool):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,3 +141,13 @@ def today() -> dt.date:
     if epoch.isdigit():
         return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
     return dt.date.today()
+
+
+def tidy(text: str) -> str:
+    """Text as it should print: NFC (accents typed as combining marks join their letter),
+    no control or invisible format characters (a pasted name can carry a bidi override or
+    a zero-width space), and single spaces."""
+    text = unicodedata.normalize("NFC", text)
+    kept = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c.isspace() else c
+                   for c in text if unicodedata.category(c) != "Cf")
+    return " ".join(kept.split())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -17,13 +18,17 @@ MAX_STEM = 80
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 
 
-def slug(text: str, fallback: str = "patient") -> str:
-    """ASCII, lower-case, hyphenated: safe on every file system and in every mail client."""
+def slug(text: str) -> str:
+    """ASCII, lower-case, hyphenated: safe on every file system and in every mail client.
+
+    A name with no Latin letters (Ελένη, Дмитрий) becomes "patient-" plus a short
+    digest of the name, so two such patients still get two files.
+    """
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     out = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower().replace("'", "")).strip("-")
     out = out[:MAX_STEM].rstrip("-")
     if not out:
-        return fallback
+        return "patient-" + hashlib.sha256(text.encode()).hexdigest()[:8]
     return f"{out}-file" if out in _RESERVED else out
 
 

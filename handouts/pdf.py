@@ -4,20 +4,39 @@ from __future__ import annotations
 
 import io
 import os
+from functools import lru_cache
 from collections.abc import Iterable
 
 from reportlab.pdfgen.canvas import Canvas
 
 from handouts import fonts, layout
 from handouts.errors import DataError, HandoutError
-from handouts.models import Handout
+from handouts.models import Clinic, Exercise, Handout
 
 LANG = "en-US"
 
 
 def check_printable(h: Handout) -> None:
-    """Refuse text the fonts cannot draw, before any page exists."""
-    fonts.require_printable(h.patient, f'patient name "{h.patient}"')
+    """Refuse text the fonts cannot draw, before any page exists: never an empty box."""
+    fonts.require_printable(h.patient, f'the patient name "{h.patient}"')
+    fonts.require_printable(h.program_title, f'the program title "{h.program_title}"')
+    _check_clinic(h.clinic)
+    for ex in h.exercises:
+        _check_exercise(ex)
+
+
+@lru_cache(maxsize=64)
+def _check_exercise(ex: Exercise) -> None:
+    for text in (ex.title, ex.short, ex.dose.load, *ex.cues):
+        fonts.require_printable(text, f'exercise "{ex.id}"')
+
+
+@lru_cache(maxsize=8)
+def _check_clinic(clinic: Clinic) -> None:
+    texts = (clinic.name, clinic.signed, clinic.phone, clinic.safety, clinic.qr_caption,
+             *(words for _, words in clinic.rpe_legend))
+    for text in texts:
+        fonts.require_printable(text, f"the clinic file {clinic.source or ''}".strip())
 
 
 def render(handouts: Iterable[Handout], skip_bad: bool = False, title: str | None = None) -> bytes:

@@ -45,11 +45,18 @@ def _longest_prefix(word: str, font: str, size: float, width: float) -> int:
     return cut
 
 
-def fit(text: str, font: str, width: float, largest: float, smallest: float, max_lines: int) -> tuple[float, list[str]]:
+def fit(text: str, font: str, width: float, largest: float, smallest: float, max_lines: int,
+        one_line_down_to: float | None = None) -> tuple[float, list[str]]:
     """The largest size from `largest` down to `smallest` at which `text` fits in `max_lines`.
 
+    With `one_line_down_to`, a single line is preferred while the size stays at or
+    above it: a clinic name reads better smaller on one line than broken in two.
     Returns the smallest size's wrap when nothing fits, so the caller can decide to refuse.
     """
+    if one_line_down_to is not None:
+        size = fit_one_line(text, font, width, largest, one_line_down_to)
+        if fonts.width(text, font, size) <= width:
+            return size, [text]
     size = largest
     while True:
         lines = wrap(text, font, size, width)

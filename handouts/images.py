@@ -1,0 +1,174 @@
+"""Pictures on the page: the clinic logo and exercise photos, upright, small and stripped.
+
+A phone photo is 12 megapixels with GPS and a face in it; the page needs about
+300 pixels a side and nothing else. Pictures imported with `handouts picture add`
+are already that, so `make` embeds them as they are without decoding (no Pillow
+import, no start-up cost); anything else is decoded, turned upright, cropped,
+scaled to at most PRINT_DPI at its printed size and re-encoded without metadata.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from handouts.errors import DataError
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+    from reportlab.pdfgen.canvas import Canvas
+
+PRINT_DPI = 300
+MAX_PIXELS = 80_000_000      # a 8000x8000 scan is fine; a decompression bomb is not
+JPEG_QUALITY = 85
+POINTS_PER_INCH = 72
+
+
+def pixels_for(points: float) -> int:
+    """Pixels needed to print `points` at PRINT_DPI."""
+    return round(points / POINTS_PER_INCH * PRINT_DPI)
+
+
+def jpeg_info(path: Path) -> tuple[int, int, bool] | None:
+    """(width, height, has metadata) read from a JPEG's markers, without decoding it."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if data[:2] != b"\xff\xd8":
+        return None
+    pos, metadata = 2, False
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        length = struct.unpack(">H", data[pos + 2:pos + 4])[0]
+        if 0xE1 <= marker <= 0xEF or marker == 0xFE:  # APP1..APP15 (EXIF, XMP, ...) and comments
+            metadata = True
+        if marker in (0xC0, 0xC1, 0xC2) and pos + 9 <= len(data):
+            height, width = struct.unpack(">HH", data[pos + 5:pos + 9])
+            return width, height, metadata
+        pos += 2 + length
+    return None
+
+
+def open_image(path: Path) -> Image:
+    """Decode an image fully, upright; every way it can fail becomes `file: what is wrong`."""
+    from PIL import Image as PILImage
+    from PIL import ImageOps, UnidentifiedImageError
+
+    _register_heif()
+    try:
+        with PILImage.open(path) as im:
+            width, height = im.size
+            if width * height > MAX_PIXELS:
+                raise DataError(f"{path}: image is {width}x{height} pixels; at most "
+                                f"{MAX_PIXELS // 1_000_000} megapixels (export a smaller copy)")
+            im.load()
+            upright = ImageOps.exif_transpose(im)
+    except DataError:
+        raise
+    except FileNotFoundError:
+        raise DataError(f"{path}: image not found") from None
+    except (UnidentifiedImageError, PILImage.DecompressionBombError):
+        raise DataError(f"{path}: not an image Pillow can read (expected JPEG, PNG or HEIC)") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise DataError(f"{path}: image is damaged or truncated ({e})") from None
+    return upright
+
+
+def inspect_image(path: Path) -> str | None:
+    """What is wrong with an image file, or None: for `check` and the clinic's logo."""
+    try:
+        open_image(path)
+    except DataError as e:
+        return str(e).removeprefix(f"{path}: ")
+    return None
+
+
+def _register_heif() -> None:
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:  # optional: HEIC photos need the pillow-heif extra
+        return
+    register_heif_opener()
+
+
+def crop_to(im: Image, aspect: float, anchor: str = "center") -> Image:
+    """Crop to width/height == aspect, keeping the left, centre or right of a wide photo."""
+    w, h = im.size
+    if w / h > aspect:
+        new_w = round(h * aspect)
+        left = {"left": 0, "center": (w - new_w) // 2, "right": w - new_w}[anchor]
+        return im.crop((left, 0, left + new_w, h))
+    new_h = round(w / aspect)
+    top = (h - new_h) // 2
+    return im.crop((0, top, w, top + new_h))
+
+
+def clean_pixels(im: Image, max_w: int, max_h: int, grayscale: bool = False) -> Image:
+    """Only pixels: a new image holds no EXIF, GPS, ICC or comments from the source."""
+    from PIL import Image as PILImage
+
+    mode = "L" if grayscale else "RGB"
+    if im.mode in ("RGBA", "LA", "P"):
+        im = im.convert("RGBA")
+        flat = PILImage.new("RGBA", im.size, (255, 255, 255, 255))
+        flat.alpha_composite(im)
+        im = flat
+    im = im.convert(mode)
+    if im.width > max_w or im.height > max_h:
+        im.thumbnail((max_w, max_h), PILImage.Resampling.LANCZOS)
+    out = PILImage.new(mode, im.size)
+    out.paste(im)
+    return out
+
+
+def jpeg_bytes(im: Image) -> bytes:
+    buffer = io.BytesIO()
+    im.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    return buffer.getvalue()
+
+
+@lru_cache(maxsize=32)
+def _prepared(path: Path, mtime_ns: int, box_w: float, box_h: float, crop: bool, grayscale: bool) -> bytes:
+    im = open_image(path)
+    if crop:
+        im = crop_to(im, box_w / box_h)
+    return jpeg_bytes(clean_pixels(im, pixels_for(box_w), pixels_for(box_h), grayscale))
+
+
+def _ready_as_is(path: Path, box: float) -> bool:
+    """An imported picture: a square, small, metadata-free JPEG that can go in unchanged."""
+    if path.suffix.lower() not in (".jpg", ".jpeg"):
+        return False
+    info = jpeg_info(path)
+    if info is None:
+        return False
+    width, height, metadata = info
+    return not metadata and width == height and width <= pixels_for(box) * 1.05
+
+
+def _source(path: Path, box_w: float, box_h: float, crop: bool, grayscale: bool) -> object:
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        raise DataError(f"{path}: image not found") from None
+    if crop and not grayscale and box_w == box_h and _ready_as_is(path, box_w):
+        return str(path)  # reportlab copies a JPEG's bytes straight into the PDF
+    from reportlab.lib.utils import ImageReader
+
+    return ImageReader(io.BytesIO(_prepared(path, mtime, box_w, box_h, crop, grayscale)))
+
+
+def draw_picture(c: Canvas, path: Path, x: float, y: float, size: float, grayscale: bool = False) -> None:
+    c.drawImage(_source(path, size, size, True, grayscale), x, y, size, size)  # type: ignore[arg-type]
+
+
+def draw_logo(c: Canvas, path: Path, x: float, y: float, size: float, grayscale: bool = False) -> None:
+    """The logo keeps its shape inside a size x size box, left-aligned."""
+    c.drawImage(_source(path, size, size, False, grayscale), x, y, size, size,  # type: ignore[arg-type]
+                preserveAspectRatio=True, anchor="w")
