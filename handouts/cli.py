@@ -125,11 +125,9 @@ def check(library: Path | None, clinic: Path | None) -> None:
     Example:
       handouts check --library my-library/ --clinic my-clinic.toml
     """
-    from handouts.library import DEFAULT_CLINIC, DEFAULT_LIBRARY, read_clinic, read_library
+    from handouts.checks import check_files
 
-    lib, problems = read_library(library or DEFAULT_LIBRARY)
-    _, clinic_problems = read_clinic(clinic or DEFAULT_CLINIC)
-    problems += clinic_problems
+    problems, lib = check_files(library, clinic)
     for problem in problems:
         click.echo(problem, err=True)
     if problems:

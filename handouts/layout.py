@@ -42,6 +42,7 @@ RULE_W = 2
 NAME_PT, NAME_MIN_PT, NAME_MAX_LINES = 20, 12, 3
 PROGRAM_PT = 13
 FOR_LABEL = "For"
+DESCENT_ROOM = 5             # below the last baseline, for g, p and y
 # Exercise cards
 CARD_GAP = 6
 CARD_PAD = 6
@@ -165,7 +166,7 @@ class Plan:
 
 
 def _patient_h(plan: Plan) -> float:
-    return len(plan.name_lines) * lead(plan.name_size) + len(plan.program_lines) * lead(PROGRAM_PT) + 3
+    return len(plan.name_lines) * lead(plan.name_size) + len(plan.program_lines) * lead(PROGRAM_PT) + DESCENT_ROOM
 
 
 def _safety_h(lines: list[str]) -> float:
@@ -198,7 +199,7 @@ def plan_page(h: Handout) -> Plan:
     n = len(h.exercises)
     log_h = GRID_TITLE_H + GRID_HEAD_H + n * GRID_ROW_H
     footer_h = 3 * lead(legend_size) + SECTION_GAP / 2 + _safety_h(safety_lines)
-    patient_h = len(name_lines) * lead(name_size) + len(program_lines) * lead(PROGRAM_PT) + 3
+    patient_h = len(name_lines) * lead(name_size) + len(program_lines) * lead(PROGRAM_PT) + DESCENT_ROOM
     fixed = (QR_SIZE + RULE_W + SECTION_GAP + patient_h + SECTION_GAP
              + SECTION_GAP + log_h + SECTION_GAP + footer_h)
     room = usable - fixed
@@ -224,21 +225,46 @@ def plan_page(h: Handout) -> Plan:
     )
 
 
-def draw_page(c: Canvas, h: Handout, plan: Plan) -> None:
+@dataclass(frozen=True)
+class Box:
+    """A section's rectangle in PDF points (origin bottom left): its text must stay inside."""
+
+    name: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+def draw_page(c: Canvas, h: Handout, plan: Plan) -> list[Box]:
+    """Draw the planned page; return each section's box so tests can hold text to it."""
     page_w, page_h = PAPER[h.paper]
     brand = HexColor(h.clinic.brand_color)
     if plan.grayscale:  # for a black-and-white printer: the brand colour as the grey it prints as
         level = 0.2126 * brand.red + 0.7152 * brand.green + 0.0722 * brand.blue
         brand = Color(level, level, level)
     x, top = MARGIN, page_h - MARGIN
-    y = _header(c, h, plan, brand, x, top)
-    y = _patient(c, h, plan, brand, x, y - SECTION_GAP)
-    y = _cards(c, plan, brand, x, y - SECTION_GAP)
+    right = x + plan.width
+    caption_right = right - QR_SIZE - QR_GAP
+    boxes = [Box("clinic", x, top - QR_SIZE, caption_right - QR_TEXT_W - QR_GAP, top),
+             Box("qr caption", caption_right - QR_TEXT_W, top - QR_SIZE, caption_right, top),
+             Box("qr", right - QR_SIZE, top - QR_SIZE, right, top)]
+    y = _header(c, h, plan, brand, x, top) - SECTION_GAP
+    bottom = _patient(c, h, plan, brand, x, y)
+    boxes.append(Box("patient", x, bottom, right, y))
+    y = _cards(c, plan, brand, x, bottom - SECTION_GAP, boxes)
     if plan.notes_h:
         _notes(c, plan, brand, x, y - SECTION_GAP)
+        boxes.append(Box("notes", x, y - SECTION_GAP - plan.notes_h, right, y - SECTION_GAP))
     footer_top = MARGIN + plan.footer_h
     _footer(c, h, plan, brand, x, footer_top)
-    _log_grid(c, h, plan, brand, x, footer_top + SECTION_GAP + plan.log_h)
+    safety_top = MARGIN + _safety_h(plan.safety_lines)
+    boxes.append(Box("rpe legend", x, safety_top, right, footer_top))
+    boxes.append(Box("safety", x, MARGIN, right, safety_top))
+    log_top = footer_top + SECTION_GAP + plan.log_h
+    _log_grid(c, h, plan, brand, x, log_top)
+    boxes.append(Box("log", x, footer_top + SECTION_GAP, right, log_top))
+    return boxes
 
 
 def _header(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> float:
@@ -300,11 +326,13 @@ def _given(h: Handout) -> str:
     return f"Given {h.issued.day} {h.issued:%B %Y}"
 
 
-def _cards(c: Canvas, plan: Plan, brand: Color, x: float, top: float) -> float:
+def _cards(c: Canvas, plan: Plan, brand: Color, x: float, top: float, boxes: list[Box]) -> float:
     y = top
     for r, row_h in enumerate(plan.rows):
         for k, card in enumerate(plan.cards[r * plan.columns:(r + 1) * plan.columns]):
-            _card(c, card, brand, x + k * (card.width + CARD_GAP), y, row_h, plan.grayscale)
+            cx = x + k * (card.width + CARD_GAP)
+            _card(c, card, brand, cx, y, row_h, plan.grayscale)
+            boxes.append(Box(f"card {card.number}", cx, y - row_h, cx + card.width, y))
         y -= row_h + CARD_GAP
     return y + CARD_GAP
 

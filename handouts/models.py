@@ -62,6 +62,7 @@ class Exercise:
     dose: Dose
     short: str = ""
     picture: Path | None = None
+    line: int = field(default=0, compare=False)   # where it is defined, for messages
 
     @property
     def log_label(self) -> str:

@@ -39,11 +39,13 @@ def _check_clinic(clinic: Clinic) -> None:
         fonts.require_printable(text, f"the clinic file {clinic.source or ''}".strip())
 
 
-def render(handouts: Iterable[Handout], skip_bad: bool = False, title: str | None = None) -> bytes:
+def render(handouts: Iterable[Handout], skip_bad: bool = False, title: str | None = None,
+           boxes: list[list[layout.Box]] | None = None) -> bytes:
     """One page per handout in one document, so a combined print file shares its fonts.
 
     With `skip_bad`, a handout that cannot be printed is left out instead of
     stopping the document: the batch reports it from its own single file.
+    `boxes`, when given, receives each page's section boxes (for tests of the layout).
     """
     buffer = io.BytesIO()
     fonts.face(fonts.REGULAR)
@@ -60,7 +62,9 @@ def render(handouts: Iterable[Handout], skip_bad: bool = False, title: str | Non
         if canvas is None:
             canvas = _canvas(buffer, h, title)
         canvas.setPageSize(layout.PAPER[h.paper])
-        layout.draw_page(canvas, h, plan)
+        drawn = layout.draw_page(canvas, h, plan)
+        if boxes is not None:
+            boxes.append(drawn)
         canvas.showPage()
     if canvas is None:
         raise DataError("no handout in this document could be printed")

@@ -1,0 +1,43 @@
+"""`handouts check`: every problem in a clinic's data files, found in one go.
+
+Reading the TOML finds typos and wrong types; this goes one step further and
+tries each exercise on a page, so a clinic learns that a cue is too long or has
+characters the fonts lack before a patient is waiting for the sheet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from handouts.errors import HandoutError, located
+from handouts.library import DEFAULT_CLINIC, DEFAULT_LIBRARY, read_clinic, read_library
+from handouts.models import Clinic, Library
+
+
+def check_files(library_dir: Path | None, clinic_file: Path | None) -> tuple[list[str], Library | None]:
+    library, problems = read_library(library_dir or DEFAULT_LIBRARY)
+    clinic, clinic_problems = read_clinic(clinic_file or DEFAULT_CLINIC)
+    problems += clinic_problems
+    if library is not None and clinic is not None:
+        problems += _try_on_a_page(library, clinic)
+    return problems, library
+
+
+def _try_on_a_page(library: Library, clinic: Clinic) -> list[str]:
+    from handouts.compose import compose
+    from handouts.pdf import render
+
+    problems: list[str] = []
+    try:
+        render([compose(library, clinic, "Check", (next(iter(library.exercises)),))])
+    except HandoutError as e:
+        return [str(e)]  # the clinic file itself cannot be printed; exercises would all fail the same way
+    where = library.source / "exercises.toml"
+    for ex in library.exercises.values():
+        for paper in ("letter", "a4"):
+            try:
+                render([compose(library, clinic, "Check", (ex.id,), paper=paper)])
+            except HandoutError as e:
+                problems.append(located(where, ex.line, str(e)))
+                break
+    return problems
