@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import struct
+import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,7 +63,11 @@ def open_image(path: Path) -> Image:
 
     _register_heif()
     try:
-        with PILImage.open(path) as im:
+        with warnings.catch_warnings():
+            # we apply our own, clearer pixel limit below
+            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+            im = PILImage.open(path)
+        with im:
             width, height = im.size
             if width * height > MAX_PIXELS:
                 raise DataError(f"{path}: image is {width}x{height} pixels; at most "
@@ -73,7 +78,10 @@ def open_image(path: Path) -> Image:
         raise
     except FileNotFoundError:
         raise DataError(f"{path}: image not found") from None
-    except (UnidentifiedImageError, PILImage.DecompressionBombError):
+    except PILImage.DecompressionBombError:
+        raise DataError(f"{path}: image is over {MAX_PIXELS // 1_000_000} megapixels "
+                        "(export a smaller copy)") from None
+    except UnidentifiedImageError:
         raise DataError(f"{path}: not an image Pillow can read (expected JPEG, PNG or HEIC)") from None
     except (OSError, SyntaxError, ValueError) as e:
         raise DataError(f"{path}: image is damaged or truncated ({e})") from None

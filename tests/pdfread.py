@@ -71,3 +71,11 @@ def font_report(path: Path | bytes) -> dict[str, bool]:
             d = descriptor.get_object() if descriptor is not None else {}
             found[name] = any(k in d for k in ("/FontFile", "/FontFile2", "/FontFile3"))
     return found
+
+
+def text_in(path: Path | bytes, box: tuple[float, float, float, float], page: int = 0) -> str:
+    """Text inside a rectangle given in PDF points, origin bottom left (as layout.Box)."""
+    x0, y0, x1, y1 = box
+    with pdfplumber.open(_stream(path)) as pdf:
+        p = pdf.pages[page]
+        return p.crop((x0, p.height - y1, x1, p.height - y0), strict=False).extract_text() or ""
