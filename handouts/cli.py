@@ -58,9 +58,11 @@ def main() -> None:
 @clinic_option
 @library_option
 @click.option("--force", is_flag=True, help="Overwrite an existing file instead of picking a fresh name.")
+@click.option("--grayscale", is_flag=True, help="Print pictures and colours in grey, for a black-and-white printer.")
 @reported
 def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, start: dt.datetime | None,
-         paper: str, output: Path | None, clinic: Path | None, library: Path | None, force: bool) -> None:
+         paper: str, output: Path | None, clinic: Path | None, library: Path | None, force: bool,
+         grayscale: bool) -> None:
     """Make one patient's handout and print the path written.
 
     With no EXERCISE_ID the library's default program is used.
@@ -74,7 +76,7 @@ def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, start
 
     written = make_handout(name, exercise_ids, program_id=program_id, start=start.date() if start else None,
                            paper=paper.lower(), output=output, clinic_file=clinic, library_dir=library,
-                           force=force)
+                           force=force, grayscale=grayscale)
     click.echo(str(written))
 
 
@@ -181,3 +183,52 @@ def batch(roster: Path, out_dir: Path, combined: Path | None, jobs: int | None, 
         click.echo(f"combined print file: {report.combined}", err=True)
     click.echo(report.summary(), err=True)
     sys.exit(report.exit_code)
+
+
+@main.group()
+def picture() -> None:
+    """Add or remove an exercise's photo (shown beside its cues on the sheet).
+
+    \b
+    Example:
+      handouts picture add wall-calf-raise ~/Photos/IMG_2231.HEIC
+    """
+
+
+@picture.command("add")
+@click.argument("exercise_id")
+@click.argument("photo", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--crop", type=click.Choice(["left", "center", "right"]), default="center", show_default=True,
+              help="Which part of a wide photo to keep in the square.")
+@library_option
+@reported
+def picture_add(exercise_id: str, photo: Path, crop: str, library: Path | None) -> None:
+    """Import a phone photo for an exercise: upright, square, 300 dpi, no metadata.
+
+    JPEG, PNG and HEIC (with the pillow-heif extra) are read. The picture is saved
+    as pictures/EXERCISE_ID.jpg next to exercises.toml and recorded in the entry.
+
+    \b
+    Example:
+      handouts picture add wall-calf-raise IMG_2231.jpg --crop left
+    """
+    from handouts.pictures import add_picture
+
+    click.echo(str(add_picture(exercise_id, photo, library, crop)))
+
+
+@picture.command("remove")
+@click.argument("exercise_id")
+@library_option
+@reported
+def picture_remove(exercise_id: str, library: Path | None) -> None:
+    """Take an exercise's picture off the sheet (and delete the imported file).
+
+    \b
+    Example:
+      handouts picture remove wall-calf-raise
+    """
+    from handouts.pictures import remove_picture
+
+    removed = remove_picture(exercise_id, library)
+    click.echo(f"removed {removed}" if removed else f"removed the picture from {exercise_id}")

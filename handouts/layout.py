@@ -53,8 +53,10 @@ BULLET_INDENT = 10
 TITLE_GAP = 3                # title to first cue
 BAND_GAP = 4                 # last cue to the dose band
 CUE_GAP = 2                  # extra space between two cues
-THUMB = 72                   # picture thumbnail, square, 1 in
+THUMB = 72                   # picture thumbnail, square, 1 in...
+THUMB_SIZES = (THUMB, 60, 50)  # ...smaller only when a full page needs the room
 THUMB_GAP = 8
+THUMB_CLEAR = 2               # between a picture's bottom and the line top under it
 DOSE_PAD = 3
 # Two-week log
 GRID_TITLE_H = 16
@@ -63,6 +65,11 @@ GRID_ROW_H = 15              # the least a row may have; spare room on the page 
 GRID_ROW_MAX = 24            # ...up to a row a pen can tick comfortably
 GRID_LABEL_W = 124
 GRID_GOAL_W = 58
+# On a full page the RPE legend moves beside the log, which narrows its columns
+SIDE_LEGEND_W = 140
+SIDE_LEGEND_PT = 10
+SIDE_LABEL_W = 110
+SIDE_GOAL_W = 50
 TICK_BOX = 11
 # Notes: ruled lines for the clinician's own words, when the page has room
 NOTES_MIN_H = 60
@@ -96,47 +103,63 @@ class Fitted:
         return len(self.lines) * lead(self.size)
 
 
+@dataclass(frozen=True)
+class Placed:
+    """One line of a card, placed relative to the card's inner top-left corner."""
+
+    dx: float
+    dy: float                     # baseline, downwards from the inner top
+    text: str
+    bullet: bool = False          # first line of a cue carries the bullet
+
+
 @dataclass
 class Card:
     exercise: Exercise
     number: int
     width: float
-    title: list[str]
-    cues: list[list[str]]
+    thumb: float                  # picture size, 0 without a picture
+    title: list[Placed]
+    cues: list[Placed]
     dose: list[tuple[str, str]]   # (font, line)
-    height: float = 0.0
+    body_h: float                 # title, cues and picture, above the dose band
 
     @property
-    def has_picture(self) -> bool:
-        return self.exercise.picture is not None
+    def height(self) -> float:
+        return CARD_PAD + self.body_h + BAND_GAP + _band_h(self.dose) + CARD_PAD
 
 
-def plan_card(ex: Exercise, number: int, width: float) -> Card:
+def _band_h(dose: list[tuple[str, str]]) -> float:
+    return len(dose) * lead(BODY_PT) + 2 * DOSE_PAD
+
+
+def plan_card(ex: Exercise, number: int, width: float, thumb: float = THUMB) -> Card:
+    """Title and cues sit to the right of the picture; cues that start below it use the full width."""
     inner = width - 2 * CARD_PAD
-    title = wrap(ex.title, BOLD, TITLE_PT, inner - BADGE_D - 6)
-    cue_w = inner - BULLET_INDENT - ((THUMB + THUMB_GAP) if ex.picture else 0)
-    cues = [wrap(cue, REGULAR, BODY_PT, cue_w) for cue in ex.cues]
+    thumb = thumb if ex.picture else 0.0
+    beside = thumb + THUMB_GAP if thumb else 0.0
+    title_x = beside if thumb else BADGE_D + 6  # with a picture, the number badge sits on its corner
+    title = [Placed(title_x, (i + 1) * lead(TITLE_PT) - (lead(TITLE_PT) - TITLE_PT), line)
+             for i, line in enumerate(wrap(ex.title, BOLD, TITLE_PT, inner - title_x))]
+    y = max(BADGE_D, len(title) * lead(TITLE_PT)) + TITLE_GAP
+
+    cues: list[Placed] = []
+    for n, cue in enumerate(ex.cues):
+        if n:
+            y += CUE_GAP
+        # a cue that starts beside the picture keeps to that column, so no line jumps left;
+        # one that starts under it keeps clear of its bottom edge
+        dx = beside if y < thumb - 2 else 0.0
+        if thumb and not dx:
+            y = max(y, thumb + THUMB_CLEAR)
+        for i, line in enumerate(wrap(cue, REGULAR, BODY_PT, inner - dx - BULLET_INDENT)):
+            cues.append(Placed(dx + BULLET_INDENT, y + BODY_PT, line, bullet=i == 0))
+            y += lead(BODY_PT)
     d = ex.dose
     dose = [(BOLD, line) for line in wrap(f"{d.amount} \u00b7 {d.effort} \u00b7 {d.often}", BOLD, BODY_PT, inner - 2 * DOSE_PAD)]
     if d.load:
         dose += [(REGULAR, line) for line in wrap(d.load, REGULAR, BODY_PT, inner - 2 * DOSE_PAD)]
-    card = Card(ex, number, width, title, cues, dose)
-    card.height = _card_height(card)
-    return card
-
-
-def _title_h(card: Card) -> float:
-    return max(BADGE_D, len(card.title) * lead(TITLE_PT))
-
-
-def _cues_h(card: Card) -> float:
-    text = sum(len(c) for c in card.cues) * lead(BODY_PT) + CUE_GAP * (len(card.cues) - 1)
-    return max(text, THUMB) if card.has_picture else text
-
-
-def _card_height(card: Card) -> float:
-    band = len(card.dose) * lead(BODY_PT) + 2 * DOSE_PAD
-    return CARD_PAD + _title_h(card) + TITLE_GAP + _cues_h(card) + BAND_GAP + band + CARD_PAD
+    return Card(ex, number, width, thumb, title, cues, dose, max(y, thumb))
 
 
 @dataclass
@@ -158,11 +181,40 @@ class Plan:
     notes_h: float
     legend_size: float
     safety_lines: list[str]
+    grid: Grid
     grayscale: bool = False
 
     @property
     def footer_h(self) -> float:
-        return 3 * lead(self.legend_size) + SECTION_GAP / 2 + _safety_h(self.safety_lines)
+        return _footer_h(self.grid, self.legend_size, self.safety_lines)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The log's columns, and the RPE legend beside it when the page is full."""
+
+    width: float
+    label_w: float
+    goal_w: float
+    side_legend: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+def _footer_h(grid: Grid, legend_size: float, safety_lines: list[str]) -> float:
+    legend = 0.0 if grid.side_legend else 3 * lead(legend_size) + SECTION_GAP / 2
+    return legend + _safety_h(safety_lines)
+
+
+def _side_legend_h(grid: Grid) -> float:
+    return lead(BODY_PT) + sum(len(lines) for _, lines in grid.side_legend) * lead(SIDE_LEGEND_PT)
+
+
+def _grids(h: Handout, width: float) -> list[Grid]:
+    """The usual log across the page, then the narrower one with the legend beside it."""
+    label_w = fonts.width("RPE 10", BOLD, SIDE_LEGEND_PT) + 4
+    side = tuple((level, tuple(wrap(words, REGULAR, SIDE_LEGEND_PT, SIDE_LEGEND_W - label_w)))
+                 for level, words in h.clinic.rpe_legend)
+    return [Grid(width, GRID_LABEL_W, GRID_GOAL_W),
+            Grid(width - SIDE_LEGEND_W - LEGEND_GAP, SIDE_LABEL_W, SIDE_GOAL_W, side)]
 
 
 def _patient_h(plan: Plan) -> float:
@@ -197,16 +249,20 @@ def plan_page(h: Handout) -> Plan:
     legend_size = fit_one_line(longest, REGULAR, column_w, BODY_PT, SMALL_PT)
     safety_lines = wrap(clinic.safety, BOLD, BODY_PT, width - 2 * SAFETY_PAD - SAFETY_BAR)
     n = len(h.exercises)
-    log_h = GRID_TITLE_H + GRID_HEAD_H + n * GRID_ROW_H
-    footer_h = 3 * lead(legend_size) + SECTION_GAP / 2 + _safety_h(safety_lines)
     patient_h = len(name_lines) * lead(name_size) + len(program_lines) * lead(PROGRAM_PT) + DESCENT_ROOM
-    fixed = (QR_SIZE + RULE_W + SECTION_GAP + patient_h + SECTION_GAP
-             + SECTION_GAP + log_h + SECTION_GAP + footer_h)
-    room = usable - fixed
     tallest: Card | None = None
-    for columns in ((1, 2) if len(h.exercises) <= 3 else (2,)):
+    has_pictures = any(ex.picture for ex in h.exercises)
+    layouts = [(grid, columns, thumb) for grid in _grids(h, width) for columns in ((1, 2) if n <= 3 else (2,))
+               for thumb in (THUMB_SIZES if has_pictures else THUMB_SIZES[:1])]
+    for grid, columns, thumb in layouts:
+        log_h = GRID_TITLE_H + GRID_HEAD_H + n * GRID_ROW_H
+        if grid.side_legend:
+            log_h = max(log_h, _side_legend_h(grid))
+        fixed = (QR_SIZE + RULE_W + SECTION_GAP + patient_h + SECTION_GAP
+                 + SECTION_GAP + log_h + SECTION_GAP + _footer_h(grid, legend_size, safety_lines))
+        room = usable - fixed
         card_w = (width - (columns - 1) * CARD_GAP) / columns
-        cards = [plan_card(ex, i + 1, card_w) for i, ex in enumerate(h.exercises)]
+        cards = [plan_card(ex, i + 1, card_w, thumb) for i, ex in enumerate(h.exercises)]
         rows = [max(c.height for c in cards[r:r + columns]) for r in range(0, len(cards), columns)]
         spare = room - sum(rows) - CARD_GAP * (len(rows) - 1)
         if spare >= 0:
@@ -215,7 +271,7 @@ def plan_page(h: Handout) -> Plan:
             notes_h = spare - SECTION_GAP if spare - SECTION_GAP >= NOTES_MIN_H else 0.0
             return Plan(width, clinic_name, signed, caption, phone_size, label_w, name_size, name_lines, program_lines,
                         columns, cards, rows, row_h,
-                        log_h + (row_h - GRID_ROW_H) * n, notes_h, legend_size, safety_lines, h.grayscale)
+                        log_h + (row_h - GRID_ROW_H) * n, notes_h, legend_size, safety_lines, grid, h.grayscale)
         tallest = max(cards, key=lambda c: c.height)
     assert tallest is not None
     per_row = (room - CARD_GAP * (math.ceil(len(h.exercises) / 2) - 1)) / math.ceil(len(h.exercises) / 2)
@@ -259,12 +315,32 @@ def draw_page(c: Canvas, h: Handout, plan: Plan) -> list[Box]:
     footer_top = MARGIN + plan.footer_h
     _footer(c, h, plan, brand, x, footer_top)
     safety_top = MARGIN + _safety_h(plan.safety_lines)
-    boxes.append(Box("rpe legend", x, safety_top, right, footer_top))
+    if not plan.grid.side_legend:
+        boxes.append(Box("rpe legend", x, safety_top, right, footer_top))
     boxes.append(Box("safety", x, MARGIN, right, safety_top))
     log_top = footer_top + SECTION_GAP + plan.log_h
     _log_grid(c, h, plan, brand, x, log_top)
-    boxes.append(Box("log", x, footer_top + SECTION_GAP, right, log_top))
+    boxes.append(Box("log", x, footer_top + SECTION_GAP, x + plan.grid.width, log_top))
+    if plan.grid.side_legend:
+        legend_x = x + plan.grid.width + LEGEND_GAP
+        _side_legend(c, plan.grid, brand, legend_x, log_top)
+        boxes.append(Box("rpe legend", legend_x, footer_top + SECTION_GAP, right, log_top))
     return boxes
+
+
+def _side_legend(c: Canvas, grid: Grid, brand: Color, x: float, top: float) -> None:
+    c.setFillColor(brand)
+    y = top - BODY_PT
+    draw(c, x, y, "How hard? (RPE)", BOLD, BODY_PT)
+    y -= lead(BODY_PT) - lead(SIDE_LEGEND_PT)
+    label_w = fonts.width("RPE 10", BOLD, SIDE_LEGEND_PT) + 4
+    c.setFillColor(INK)
+    for level, lines in grid.side_legend:
+        y -= lead(SIDE_LEGEND_PT)
+        draw(c, x, y, f"RPE {level}", BOLD, SIDE_LEGEND_PT)
+        for i, line in enumerate(lines):
+            draw(c, x + label_w, y - i * lead(SIDE_LEGEND_PT), line, REGULAR, SIDE_LEGEND_PT)
+        y -= (len(lines) - 1) * lead(SIDE_LEGEND_PT)
 
 
 def _header(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> float:
@@ -352,58 +428,55 @@ def _card(c: Canvas, card: Card, brand: Color, x: float, top: float, height: flo
     c.setStrokeColor(RULE)
     c.setLineWidth(0.75)
     c.roundRect(x, top - height, card.width, height, CARD_RADIUS, stroke=1, fill=0)
-    inner_x = x + CARD_PAD
-    y = top - CARD_PAD
-    # numbered badge, so the log rows can point back at the card
-    c.setFillColor(brand)
-    c.circle(inner_x + BADGE_D / 2, y - BADGE_D / 2, BADGE_D / 2, stroke=0, fill=1)
-    c.setFillColor(WHITE)
-    draw(c, inner_x + BADGE_D / 2, y - BADGE_D / 2 - 4, str(card.number), BOLD, BODY_PT, align="center")
-    c.setFillColor(INK)
-    ty = y - TITLE_PT
-    for line in card.title:
-        draw(c, inner_x + BADGE_D + 6, ty, line, BOLD, TITLE_PT)
-        ty -= lead(TITLE_PT)
-    y -= _title_h(card) + TITLE_GAP
-    cue_x = inner_x
-    if card.exercise.picture:
-        from handouts.images import draw_picture  # Pillow only when there are pictures
+    ix, iy = x + CARD_PAD, top - CARD_PAD
+    if card.thumb and card.exercise.picture:
+        from handouts.images import draw_picture  # Pillow only when a picture needs preparing
 
-        draw_picture(c, card.exercise.picture, inner_x, y - THUMB, THUMB, grayscale)
-        cue_x += THUMB + THUMB_GAP
-    cy = y - BODY_PT
-    for cue in card.cues:
-        c.setFillColor(brand)
-        draw(c, cue_x, cy, "\u2022", BOLD, BODY_PT)
-        c.setFillColor(INK)
-        for line in cue:
-            draw(c, cue_x + BULLET_INDENT, cy, line, REGULAR, BODY_PT)
-            cy -= lead(BODY_PT)
-        cy -= CUE_GAP
+        draw_picture(c, card.exercise.picture, ix, iy - card.thumb, card.thumb, grayscale)
+    # numbered badge, so the log rows can point back at the card; a white ring keeps it
+    # readable on top of a photo
+    cx, cy = ix + BADGE_D / 2, iy - BADGE_D / 2
+    if card.thumb:
+        cx, cy = cx + 2, cy - 2
+        c.setFillColor(WHITE)
+        c.circle(cx, cy, BADGE_D / 2 + 1.5, stroke=0, fill=1)
+    c.setFillColor(brand)
+    c.circle(cx, cy, BADGE_D / 2, stroke=0, fill=1)
+    c.setFillColor(WHITE)
+    draw(c, cx, cy - 4, str(card.number), BOLD, BODY_PT, align="center")
+    c.setFillColor(INK)
+    for line in card.title:
+        draw(c, ix + line.dx, iy - line.dy, line.text, BOLD, TITLE_PT)
+    for line in card.cues:
+        if line.bullet:
+            c.setFillColor(brand)
+            draw(c, ix + line.dx - BULLET_INDENT, iy - line.dy, "\u2022", BOLD, BODY_PT)
+            c.setFillColor(INK)
+        draw(c, ix + line.dx, iy - line.dy, line.text, REGULAR, BODY_PT)
     # the dose band sits at the bottom of the card so bands line up across a row
-    band_h = len(card.dose) * lead(BODY_PT) + 2 * DOSE_PAD
+    band_h = _band_h(card.dose)
     band_y = top - height + CARD_PAD
     c.setFillColor(BAND)
-    c.roundRect(inner_x, band_y, card.width - 2 * CARD_PAD, band_h, CARD_RADIUS - 1, stroke=0, fill=1)
+    c.roundRect(ix, band_y, card.width - 2 * CARD_PAD, band_h, CARD_RADIUS - 1, stroke=0, fill=1)
     c.setFillColor(INK)
     dy = band_y + band_h - DOSE_PAD - BODY_PT
     for font, line in card.dose:
-        draw(c, inner_x + DOSE_PAD, dy, line, font, BODY_PT)
+        draw(c, ix + DOSE_PAD, dy, line, font, BODY_PT)
         dy -= lead(BODY_PT)
 
 
 def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> None:
     days = h.log_days
-    cell_w = (plan.width - GRID_LABEL_W - GRID_GOAL_W) / len(days)
+    cell_w = (plan.grid.width - plan.grid.label_w - plan.grid.goal_w) / len(days)
     c.setFillColor(brand)
     draw(c, x, top - 13, "Two-week log", BOLD, 13)
     c.setFillColor(MUTED)
     draw(c, x + fonts.width("Two-week log", BOLD, 13) + 8, top - 13,
          "tick a box each time you do the exercise", REGULAR, BODY_PT)
     head_top = top - GRID_TITLE_H
-    days_x = x + GRID_LABEL_W + GRID_GOAL_W
+    days_x = x + plan.grid.label_w + plan.grid.goal_w
     c.setFillColor(MUTED)
-    draw(c, x + GRID_LABEL_W + GRID_GOAL_W / 2, head_top - GRID_HEAD_H + 7, "goal", REGULAR, SMALL_PT, align="center")
+    draw(c, x + plan.grid.label_w + plan.grid.goal_w / 2, head_top - GRID_HEAD_H + 7, "goal", REGULAR, SMALL_PT, align="center")
     for i, day in enumerate(days):
         cx = days_x + (i + 0.5) * cell_w
         if i == 0 or day.day == 1:
@@ -416,18 +489,18 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
     y = head_top - GRID_HEAD_H
     c.setStrokeColor(RULE)
     c.setLineWidth(0.5)
-    c.line(x, y, x + plan.width, y)
+    c.line(x, y, x + plan.grid.width, y)
     for card in plan.cards:
         ex = card.exercise
         base = y - plan.row_h / 2 - BODY_PT * 0.35
         c.setFillColor(INK)
         label = f"{card.number}. {ex.log_label}"
-        size = fit_one_line(label, REGULAR, GRID_LABEL_W - 4, BODY_PT, SMALL_PT)
-        if fonts.width(label, REGULAR, size) > GRID_LABEL_W - 4:
-            label = wrap(label, REGULAR, size, GRID_LABEL_W - 10)[0] + "\u2026"
+        size = fit_one_line(label, REGULAR, plan.grid.label_w - 4, BODY_PT, SMALL_PT)
+        if fonts.width(label, REGULAR, size) > plan.grid.label_w - 4:
+            label = wrap(label, REGULAR, size, plan.grid.label_w - 10)[0] + "\u2026"
         draw(c, x, base, label, REGULAR, size)
         c.setFillColor(MUTED)
-        draw(c, x + GRID_LABEL_W + GRID_GOAL_W / 2, base, ex.dose.weekly_target, REGULAR, 10, align="center")
+        draw(c, x + plan.grid.label_w + plan.grid.goal_w / 2, base, ex.dose.weekly_target, REGULAR, 10, align="center")
         c.setStrokeColor(MUTED)
         c.setLineWidth(0.8)
         for i, day in enumerate(days):
@@ -436,7 +509,7 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
         y -= plan.row_h
         c.setStrokeColor(RULE)
         c.setLineWidth(0.5)
-        c.line(x, y, x + plan.width, y)
+        c.line(x, y, x + plan.grid.width, y)
     # a faint line between the two weeks helps a patient find today's column
     c.setStrokeColor(RULE)
     c.setLineWidth(0.75)
@@ -444,6 +517,23 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
 
 
 def _footer(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> None:
+    if not plan.grid.side_legend:
+        _legend_below(c, h, plan, brand, x, top)
+    # safety line: the one thing a patient must not miss
+    safety_h = _safety_h(plan.safety_lines)
+    sy = MARGIN
+    c.setFillColor(BAND)
+    c.rect(x, sy, plan.width, safety_h, stroke=0, fill=1)
+    c.setFillColor(brand)
+    c.rect(x, sy, SAFETY_BAR, safety_h, stroke=0, fill=1)
+    c.setFillColor(INK)
+    ly = sy + safety_h - SAFETY_PAD - BODY_PT
+    for line in plan.safety_lines:
+        draw(c, x + SAFETY_BAR + SAFETY_PAD, ly, line, BOLD, BODY_PT)
+        ly -= lead(BODY_PT)
+
+
+def _legend_below(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> None:
     clinic = h.clinic
     size = plan.legend_size
     y = top - size
@@ -460,18 +550,6 @@ def _footer(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: floa
         c.setFillColor(INK)
         draw(c, lx, ly, f"RPE {level}", BOLD, size)
         draw(c, lx + label_w, ly, words, REGULAR, size)
-    # safety line: the one thing a patient must not miss
-    safety_h = _safety_h(plan.safety_lines)
-    sy = MARGIN
-    c.setFillColor(BAND)
-    c.rect(x, sy, plan.width, safety_h, stroke=0, fill=1)
-    c.setFillColor(brand)
-    c.rect(x, sy, SAFETY_BAR, safety_h, stroke=0, fill=1)
-    c.setFillColor(INK)
-    ly = sy + safety_h - SAFETY_PAD - BODY_PT
-    for line in plan.safety_lines:
-        draw(c, x + SAFETY_BAR + SAFETY_PAD, ly, line, BOLD, BODY_PT)
-        ly -= lead(BODY_PT)
 
 
 def _qr(c: Canvas, target: str, x: float, y: float, size: float) -> None:

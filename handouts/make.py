@@ -23,10 +23,11 @@ def make_handout(
     clinic_file: Path | None = None,
     library_dir: Path | None = None,
     force: bool = False,
+    grayscale: bool = False,
 ) -> Path:
     library = load_library(library_dir)
     clinic = load_clinic(clinic_file)
-    handout = compose(library, clinic, name, exercise_ids, program_id, start, paper)
+    handout = compose(library, clinic, name, exercise_ids, program_id, start, paper, grayscale)
     path = target_path(output, handout)
     data = render([handout])  # fully rendered before anything touches the disk
     return write_atomic(path, data, force=force)

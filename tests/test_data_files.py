@@ -127,6 +127,9 @@ def test_too_much_text_for_one_page_names_the_exercise(runner, library, tmp_path
     edit(ex, 'cues = [\n    "Hands on a wall, lean in, rise onto your toes.",', f"cues = [{wordy},\n")
     edit(ex, '    "First weeks: repeat until you cannot do one more.",\n    "Then add weight and stay in the range below.",\n]', "]")
     (library / "programs.toml").write_text('default = "all"\n[all]\ntitle = "All"\nexercises = ["wall-calf-raise"]\n')
+    edit(ex, 'title = "Wall-lean calf raise"', 'title = "' + "Wall-lean calf raise, slow lowering, long pause, " + "wall-lean calf raise again" + '"')
+    edit(ex, 'load = "Add weight so the last reps are a real effort"',
+         'load = "' + "Add weight so the last reps are a real effort, " * 2 + '"')
     six = ["hinge-heel-raised", "hinge-plate", "hinge-tall-toes", "wall-calf-raise"]
     result = make_with(runner, library, tmp_path / "o", *six)
     assert_refused(result, tmp_path / "o", '4 exercises do not fit on one letter page: "wall-calf-raise" needs')
