@@ -36,6 +36,10 @@ class BatchReport:
     failed: list[Failure] = field(default_factory=list)
     combined: Path | None = None
     rows: list[tuple[RosterRow, Handout, Path]] = field(default_factory=list)
+    emailed: list[str] = field(default_factory=list)
+    already_emailed: int = 0
+    passwords: list[tuple[str, str]] = field(default_factory=list)   # (recipient, PDF password)
+    mailing: bool = False
 
     @property
     def exit_code(self) -> int:
@@ -45,6 +49,10 @@ class BatchReport:
         parts = [f"{len(self.written)} written"]
         if self.skipped:
             parts.append(f"{len(self.skipped)} skipped (already there)")
+        if self.mailing:
+            parts.append(f"{len(self.emailed)} emailed")
+            if self.already_emailed:
+                parts.append(f"{self.already_emailed} already emailed")
         parts.append(f"{len(self.failed)} failed")
         return ", ".join(parts)
 
@@ -186,3 +194,32 @@ def _remove_stale_parts(directory: Path) -> None:
 
 def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def email_rows(report: BatchReport) -> BatchReport:
+    """Send each good row's handout to its `email` cell; a failing row does not stop the rest.
+
+    The sent log in the output directory lets a rerun skip patients already emailed.
+    """
+    from handouts.mail import already_sent, deliver
+
+    report.mailing = True
+    failed_lines = {f.line for f in report.failed}
+    done: dict[Path, set[tuple[str, str]]] = {}
+    for row, handout, path in report.rows:
+        if not row.email or row.line in failed_lines or not path.exists():
+            continue
+        sent = done.setdefault(path.parent, already_sent(path.parent))
+        if (row.email, path.name) in sent:
+            report.already_emailed += 1
+            continue
+        try:
+            password = deliver(handout.clinic, path, row.email)
+        except HandoutError as e:
+            report.failed.append(Failure(row.line, f"email to {row.email} failed: {e}"))
+            continue
+        report.emailed.append(row.email)
+        if password:
+            report.passwords.append((row.email, password))
+    report.failed.sort(key=lambda f: f.line)
+    return report

@@ -59,10 +59,15 @@ def main() -> None:
 @library_option
 @click.option("--force", is_flag=True, help="Overwrite an existing file instead of picking a fresh name.")
 @click.option("--grayscale", is_flag=True, help="Print pictures and colours in grey, for a black-and-white printer.")
+@click.option("--email", "email_to", metavar="ADDRESS", help="Also email the handout to the patient.")
+@click.option("--eml", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="With --email: write the message to this .eml file instead of sending it.")
+@click.option("--pdf-password", is_flag=True,
+              help="Protect the PDF (AES-256) with a new password, printed here for you to give by phone.")
 @reported
 def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, start: dt.datetime | None,
          paper: str, output: Path | None, clinic: Path | None, library: Path | None, force: bool,
-         grayscale: bool) -> None:
+         grayscale: bool, email_to: str | None, eml: Path | None, pdf_password: bool) -> None:
     """Make one patient's handout and print the path written.
 
     With no EXERCISE_ID the library's default program is used.
@@ -71,13 +76,25 @@ def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, start
     Example:
       handouts make "Zoë O'Brien" hinge-heel-raised wall-calf-raise
       handouts make "Ana Lima" --program ankle-loading --start 2026-12-01 --paper a4
+      handouts make "Ana Lima" --email ana@example.com --pdf-password
     """
     from handouts.make import make_handout
 
-    written = make_handout(name, exercise_ids, program_id=program_id, start=start.date() if start else None,
-                           paper=paper.lower(), output=output, clinic_file=clinic, library_dir=library,
-                           force=force, grayscale=grayscale)
+    if eml is not None and email_to is None:
+        raise click.UsageError("--eml needs --email ADDRESS (the message's recipient)")
+    if email_to is not None:
+        from handouts.mail import check_address
+
+        email_to = check_address(email_to)  # before anything is written
+    written, password = make_handout(
+        name, exercise_ids, program_id=program_id, start=start.date() if start else None,
+        paper=paper.lower(), output=output, clinic_file=clinic, library_dir=library, force=force,
+        grayscale=grayscale, email_to=email_to, eml=eml, protect=pdf_password)
     click.echo(str(written))
+    if password:
+        click.echo(f"PDF password: {password}")
+    if email_to is not None:
+        click.echo(f"draft for {email_to} written to {eml}" if eml else f"emailed to {email_to}", err=True)
 
 
 @main.command()
@@ -150,9 +167,11 @@ def check(library: Path | None, clinic: Path | None) -> None:
 @clinic_option
 @library_option
 @click.option("--force", is_flag=True, help="Remake handouts that already exist.")
+@click.option("--email", "send_email", is_flag=True,
+              help="Email each handout to the roster's email column (skips patients already emailed).")
 @reported
 def batch(roster: Path, out_dir: Path, combined: Path | None, jobs: int | None, clinic: Path | None,
-          library: Path | None, force: bool) -> None:
+          library: Path | None, force: bool, send_email: bool) -> None:
     """Make a handout for every row of a workshop roster (CSV).
 
     Columns: name (required), exercises (ids separated by spaces or semicolons) or
@@ -163,6 +182,7 @@ def batch(roster: Path, out_dir: Path, combined: Path | None, jobs: int | None, 
     \b
     Example:
       handouts batch examples/roster.csv -o out/workshop --combined out/workshop.pdf
+      handouts batch examples/roster.csv -o out/workshop --email
     """
     from handouts.batch import default_jobs, plan_batch, run_batch
 
@@ -175,8 +195,14 @@ def batch(roster: Path, out_dir: Path, combined: Path | None, jobs: int | None, 
             run_batch(report, jobs or default_jobs(), force, combined, bar.update)
     else:
         run_batch(report, jobs or default_jobs(), force, combined)
+    if send_email:
+        from handouts.batch import email_rows
+
+        email_rows(report)
     for path in report.written:
         click.echo(str(path))
+    for recipient, password in report.passwords:
+        click.echo(f"PDF password for {recipient}: {password}")
     for failure in report.failed:
         click.echo(f"{roster}:{failure.line}: {failure.message}", err=True)
     if report.combined:
@@ -232,3 +258,32 @@ def picture_remove(exercise_id: str, library: Path | None) -> None:
 
     removed = remove_picture(exercise_id, library)
     click.echo(f"removed {removed}" if removed else f"removed the picture from {exercise_id}")
+
+
+@main.command()
+@click.argument("pdf", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--to", "to", required=True, metavar="ADDRESS", help="The patient's email address.")
+@click.option("--eml", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the message to this .eml file (for your own mail program) instead of sending it.")
+@click.option("--pdf-password", is_flag=True,
+              help="Protect the attachment (AES-256) with a new password, printed here for you to give by phone.")
+@clinic_option
+@reported
+def email(pdf: Path, to: str, eml: Path | None, pdf_password: bool, clinic: Path | None) -> None:
+    """Email a handout to the patient through the clinic's mail server.
+
+    The server is set in the clinic file's [email] table; the password is read
+    from the HANDOUTS_SMTP_PASSWORD environment variable only.
+
+    \b
+    Example:
+      HANDOUTS_SMTP_PASSWORD=... handouts email out/ana-lima_ankle-loading_2026-11-25.pdf --to ana@example.com
+      handouts email out/ana.pdf --to ana@example.com --eml ana.eml
+    """
+    from handouts.library import load_clinic
+    from handouts.mail import deliver
+
+    password = deliver(load_clinic(clinic), pdf, to, eml, pdf_password)
+    if password:
+        click.echo(f"PDF password: {password}")
+    click.echo(f"draft for {to} written to {eml}" if eml else f"emailed {pdf.name} to {to}", err=True)

@@ -56,7 +56,7 @@ def compose(
         start=start or today(),
         issued=today(),
         paper=paper,
-        grayscale=grayscale or bool(clinic.extra.get("grayscale", False)),
+        grayscale=grayscale or clinic.grayscale,
     )
 
 

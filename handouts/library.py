@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from handouts.errors import DataError
-from handouts.models import Clinic, Dose, Exercise, Library, Program, Range, tidy
+from handouts.models import Clinic, Dose, EmailSettings, Exercise, Library, Program, Range, tidy
 from handouts.tomlsource import TomlSource, read_toml
 
 MAX_EXERCISES = 6
@@ -31,6 +31,8 @@ CLINIC_KEYS = {
     "qr_caption", "safety", "rpe_legend", "email", "grayscale",
 }
 RPE_LEVELS = ("7", "8", "9", "10")
+EMAIL_KEYS = {"host", "port", "security", "username", "sender", "reply_to", "subject", "body", "cafile", "encrypt"}
+SECURITY = {"starttls": 587, "ssl": 465, "none": 25}  # and the port each usually listens on
 
 
 def package_dir(name: str) -> Path:
@@ -263,13 +265,57 @@ def read_clinic(path: Path) -> tuple[Clinic | None, list[str]]:
     grayscale = data.get("grayscale", False)
     if not isinstance(grayscale, bool):
         src.problem(("grayscale",), f'"grayscale" must be true or false, got {grayscale!r}')
-    extra = {k: data[k] for k in ("email", "grayscale") if k in data}
+    email = _email(src, data.get("email")) if "email" in data else None
     if src.problems:
         return None, src.problems
     return Clinic(name=name, clinician=clinician, credentials=credentials, phone=phone,
                   safety=safety, rpe_legend=tuple(legend), qr_caption=caption,
                   booking_url=booking_url, logo=logo, brand_color=color.lower(),
-                  source=path, extra=extra), []
+                  source=path, grayscale=grayscale is True, email=email), []
+
+
+def _email(src: TomlSource, table: Any) -> EmailSettings | None:
+    where = ("email",)
+    if not isinstance(table, dict):
+        src.problem(where, "[email] must be a table")
+        return None
+    before = len(src.problems)
+    if "password" in table:  # a password in a file gets copied, synced and committed
+        src.problem(where + ("password",), '"password" does not belong in a file; '
+                    "set the HANDOUTS_SMTP_PASSWORD environment variable instead")
+    _unknown_keys(src, where, {k: v for k, v in table.items() if k != "password"}, EMAIL_KEYS)
+    host = _text(src, where, table, "host", limit=200)
+    sender = _text(src, where, table, "sender", limit=200)
+    security = _text(src, where, table, "security", required=False) or "starttls"
+    if security not in SECURITY:
+        src.problem(where + ("security",), f'"security" = "{security}" (expected {", ".join(SECURITY)})')
+    port = table.get("port", SECURITY.get(security, 587))
+    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+        src.problem(where + ("port",), f'"port" must be a number from 1 to 65535, got {port!r}')
+    cafile_name = _text(src, where, table, "cafile", required=False)
+    cafile = (src.path.parent / cafile_name).resolve() if cafile_name else None
+    if cafile is not None and not cafile.is_file():
+        src.problem(where + ("cafile",), f'cafile "{cafile_name}" not found (looked for {cafile})')
+    encrypt = table.get("encrypt", False)
+    if not isinstance(encrypt, bool):
+        src.problem(where + ("encrypt",), f'"encrypt" must be true or false, got {encrypt!r}')
+    settings = EmailSettings(
+        host=host, port=port if isinstance(port, int) else 0, security=security, sender=sender,
+        username=_text(src, where, table, "username", required=False, limit=200),
+        reply_to=_text(src, where, table, "reply_to", required=False, limit=200),
+        subject=_text(src, where, table, "subject", required=False, limit=120),
+        body=_multiline(src, where, table, "body"),
+        cafile=cafile, encrypt=encrypt is True)
+    return settings if len(src.problems) == before else None
+
+
+def _multiline(src: TomlSource, where: tuple[str, ...], table: dict[str, Any], key: str) -> str:
+    """Like _text, but keeps the line breaks a clinic wrote into an email body."""
+    value = table.get(key, "")
+    if not isinstance(value, str):
+        src.problem(where + (key,), f'"{key}" must be text in quotes, got {value!r}')
+        return ""
+    return value.strip()
 
 
 def _luminance(color: str) -> float:

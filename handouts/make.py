@@ -24,10 +24,24 @@ def make_handout(
     library_dir: Path | None = None,
     force: bool = False,
     grayscale: bool = False,
-) -> Path:
+    email_to: str | None = None,
+    eml: Path | None = None,
+    protect: bool = False,
+) -> tuple[Path, str | None]:
+    """Write the handout; email it when asked. Returns the path and any PDF password."""
     library = load_library(library_dir)
     clinic = load_clinic(clinic_file)
     handout = compose(library, clinic, name, exercise_ids, program_id, start, paper, grayscale)
     path = target_path(output, handout)
     data = render([handout])  # fully rendered before anything touches the disk
-    return write_atomic(path, data, force=force)
+    if protect and email_to is None:  # nothing leaves by mail: protect the file itself
+        from handouts.mail import encrypt_pdf, new_password
+
+        password = new_password()
+        return write_atomic(path, encrypt_pdf(data, password), force=force), password
+    written = write_atomic(path, data, force=force)
+    if email_to is None:
+        return written, None
+    from handouts.mail import deliver
+
+    return written, deliver(clinic, written, email_to, eml, protect)

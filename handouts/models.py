@@ -87,6 +87,22 @@ class Library:
 
 
 @dataclass(frozen=True)
+class EmailSettings:
+    """The clinic's own mail server; the password comes only from the environment."""
+
+    host: str
+    port: int
+    security: str                 # "starttls", "ssl" or "none" (loopback only)
+    sender: str
+    username: str = ""
+    reply_to: str = ""
+    subject: str = ""
+    body: str = ""
+    cafile: Path | None = None    # a private CA or self-signed server certificate
+    encrypt: bool = False         # always protect attachments with a password
+
+
+@dataclass(frozen=True)
 class Clinic:
     name: str
     clinician: str
@@ -99,7 +115,8 @@ class Clinic:
     logo: Path | None = None
     brand_color: str = "#1d4e6e"
     source: Path | None = None
-    extra: dict[str, object] = field(default_factory=dict, compare=False)
+    grayscale: bool = False
+    email: EmailSettings | None = None
 
     @property
     def signed(self) -> str:

@@ -1,0 +1,224 @@
+"""Emailing a handout: the message, delivery through the clinic's server, or an .eml draft.
+
+Everything that can be checked is checked before the server is contacted (address,
+settings, password), and the message goes out in one SMTP transaction, so a failure
+never leaves half a message sent.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import ipaddress
+import os
+import secrets
+import smtplib
+import socket
+import ssl
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from pathlib import Path
+
+from handouts.errors import DataError, UsageError
+from handouts.models import Clinic, EmailSettings
+from handouts.output import write_atomic
+
+PASSWORD_ENV = "HANDOUTS_SMTP_PASSWORD"
+SENT_LOG = "sent-log.csv"
+TIMEOUT_S = 20
+# No 0/O or 1/I/L: the password is read out over the phone.
+PASSWORD_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+DEFAULT_SUBJECT = "Your home exercise plan from {clinic}"
+DEFAULT_BODY = """Hello,
+
+Attached is the home exercise plan we went through at your visit. Print it or keep it on
+your phone, and tick a box in the log each time you do an exercise.
+
+Questions, or time to book your next visit? Call or text us at {phone}.
+
+{clinic}
+"""
+
+
+def check_address(address: str) -> str:
+    """A usable recipient, or a UsageError naming what is wrong with it."""
+    address = address.strip()
+    try:
+        parsed = Address(addr_spec=address)
+    except (ValueError, IndexError, HeaderParseError) as e:
+        raise UsageError(f'"{address}" is not an email address ({e}); expected something like name@example.com') from None
+    if not parsed.username or "." not in parsed.domain or any(c.isspace() for c in address):
+        raise UsageError(f'"{address}" is not an email address (expected something like name@example.com)')
+    return address
+
+
+def settings_of(clinic: Clinic) -> EmailSettings:
+    if clinic.email is None:
+        raise DataError(f"{clinic.source}: no [email] table; add host, port, security and sender "
+                        "(see README, Email) or use --eml to write a draft instead")
+    return clinic.email
+
+
+def build_message(clinic: Clinic, to: str, pdf: bytes, filename: str) -> EmailMessage:
+    """The clinic as sender, a subject that names no diagnosis, the PDF attached."""
+    settings = clinic.email
+    sender = settings.sender if settings else ""
+    values = {"clinic": clinic.name, "phone": clinic.phone, "clinician": clinic.signed}
+    message = EmailMessage()
+    message["From"] = formataddr((clinic.name, sender)) if sender else clinic.name
+    message["To"] = to
+    if settings and settings.reply_to:
+        message["Reply-To"] = settings.reply_to
+    message["Subject"] = ((settings.subject if settings and settings.subject else DEFAULT_SUBJECT)
+                          .format_map(_Blank(values)))
+    message["Date"] = _date_header()
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    body = (settings.body if settings and settings.body else DEFAULT_BODY).format_map(_Blank(values))
+    message.set_content(body.strip() + "\n")
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
+    return message
+
+
+class _Blank(dict[str, str]):
+    """Unknown {placeholders} in a clinic's wording print as they are instead of crashing."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _date_header() -> str:
+    from email.utils import format_datetime
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    when = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch.isdigit() else dt.datetime.now(dt.timezone.utc)
+    return format_datetime(when)
+
+
+def new_password() -> str:
+    """12 characters in three groups: about 59 bits, and easy to read out by phone."""
+    chars = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(12))
+    return "-".join(chars[i:i + 4] for i in range(0, 12, 4))
+
+
+def encrypt_pdf(pdf: bytes, password: str) -> bytes:
+    """AES-256 protect a PDF; the patient needs `password` to open it."""
+    try:
+        from pypdf import PdfReader, PdfWriter
+    except ImportError:
+        raise DataError("password-protected PDFs need the encrypt extra: pip install 'handouts[encrypt]'") from None
+    import io
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    writer.encrypt(user_password=password, owner_password=secrets.token_urlsafe(24), algorithm="AES-256")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def write_eml(message: EmailMessage, path: Path) -> Path:
+    return write_atomic(path, message.as_bytes(), force=True)
+
+
+def send(message: EmailMessage, settings: EmailSettings) -> None:
+    """One SMTP transaction; every way it can fail becomes one clear DataError."""
+    if settings.security == "none" and not _is_loopback(settings.host):
+        raise DataError(f'security = "none" would send patient mail unencrypted to {settings.host}; '
+                        "it is allowed only for a server on this machine (localhost)")
+    password = os.environ.get(PASSWORD_ENV, "")
+    if settings.username and not password:
+        raise DataError(f"{PASSWORD_ENV} is not set; export the mail password for {settings.username} first")
+    where = f"{settings.host}:{settings.port}"
+    context = ssl.create_default_context(cafile=str(settings.cafile) if settings.cafile else None)
+    try:
+        if settings.security == "ssl":
+            server: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=TIMEOUT_S, context=context)
+        else:
+            server = smtplib.SMTP(settings.host, settings.port, timeout=TIMEOUT_S)
+        with server:
+            if settings.security == "starttls":
+                server.starttls(context=context)
+            if settings.username:
+                server.login(settings.username, password)
+            server.send_message(message)
+    except smtplib.SMTPAuthenticationError as e:
+        raise DataError(f"mail server {where} refused the login for {settings.username} "
+                        f"({e.smtp_code} {_text(e.smtp_error)}); check {PASSWORD_ENV}") from None
+    except smtplib.SMTPRecipientsRefused as e:
+        refused = ", ".join(f"{addr} ({code} {_text(msg)})" for addr, (code, msg) in e.recipients.items())
+        raise DataError(f"mail server {where} refused the recipient: {refused}; nothing was sent") from None
+    except smtplib.SMTPSenderRefused as e:
+        raise DataError(f"mail server {where} refused the sender {e.sender} ({e.smtp_code} {_text(e.smtp_error)})") from None
+    except smtplib.SMTPNotSupportedError:
+        raise DataError(f"mail server {where} does not offer STARTTLS; set security = \"ssl\" or ask your provider") from None
+    except ssl.SSLError as e:
+        raise DataError(f"secure connection to {where} failed ({e.reason or e}); nothing was sent") from None
+    except smtplib.SMTPException as e:
+        raise DataError(f"mail server {where} failed: {e}; nothing was sent") from None
+    except (socket.timeout, TimeoutError):
+        raise DataError(f"mail server {where} did not answer within {TIMEOUT_S} s; nothing was sent") from None
+    except OSError as e:
+        raise DataError(f"cannot reach mail server {where} ({e.strerror or e}); nothing was sent") from None
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# The sent log: a rerun of a batch skips patients already emailed.
+
+def log_result(directory: Path, recipient: str, pdf: Path, result: str) -> None:
+    path = directory / SENT_LOG
+    new = not path.exists()
+    with path.open("a", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        if new:
+            writer.writerow(["time", "recipient", "file", "result"])
+        writer.writerow([dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), recipient, pdf.name, result])
+
+
+def already_sent(directory: Path) -> set[tuple[str, str]]:
+    path = directory / SENT_LOG
+    if not path.exists():
+        return set()
+    with path.open(newline="", encoding="utf-8") as f:
+        return {(row["recipient"], row["file"]) for row in csv.DictReader(f) if row.get("result") == "sent"}
+
+
+def deliver(clinic: Clinic, pdf_path: Path, to: str, eml: Path | None = None, protect: bool = False) -> str | None:
+    """Email one handout (or write it as a draft); returns the PDF password when one was set.
+
+    The sent log in the PDF's directory records the outcome either way.
+    """
+    to = check_address(to)
+    try:
+        pdf = pdf_path.read_bytes()
+    except OSError as e:
+        raise DataError(f"{pdf_path}: cannot read the handout ({e.strerror})") from None
+    if not pdf.startswith(b"%PDF"):
+        raise DataError(f"{pdf_path}: not a PDF (expected a handout made by `handouts make`)")
+    password = None
+    if protect or (clinic.email is not None and clinic.email.encrypt):
+        password = new_password()
+        pdf = encrypt_pdf(pdf, password)
+    message = build_message(clinic, to, pdf, pdf_path.name)
+    if eml is not None:
+        write_eml(message, eml)
+        return password
+    try:
+        send(message, settings_of(clinic))
+    except DataError as e:
+        log_result(pdf_path.parent, to, pdf_path, f"failed: {e}")
+        raise
+    log_result(pdf_path.parent, to, pdf_path, "sent")
+    return password
