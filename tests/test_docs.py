@@ -22,3 +22,12 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme(runner, nam
 def test_readme_shows_a_rendered_page():
     assert "](docs/handout.png)" in README
     assert (Path(__file__).parent.parent / "docs" / "handout.png").stat().st_size > 10_000
+
+
+def test_the_example_clinic_and_roster_are_valid(runner, tmp_path):
+    root = Path(__file__).parent.parent
+    result = runner.invoke(main, ["check", "--clinic", str(root / "examples" / "clinic.toml")])
+    assert result.exit_code == 0, result.output
+    batch = runner.invoke(main, ["batch", str(root / "examples" / "roster.csv"), "-o", str(tmp_path)])
+    assert batch.exit_code == 0, batch.output
+    assert len(list(tmp_path.glob("*.pdf"))) == 4
