@@ -8,7 +8,7 @@ a text needs it, so the common case parses one small face per weight.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -28,7 +28,7 @@ _FILES = {
 _FALLBACK = {REGULAR: "Noto", BOLD: "Noto-Bold"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def face(name: str) -> TTFont:
     """Register a face once per process; a batch worker reuses it for every page."""
     font = TTFont(name, str(FONT_DIR / _FILES[name]))
@@ -76,7 +76,7 @@ def runs(text: str, font: str) -> tuple[tuple[str, str], ...]:
 
 @lru_cache(maxsize=8192)
 def width(text: str, font: str, size: float) -> float:
-    return sum(pdfmetrics.stringWidth(piece, f, size) for f, piece in runs(text, font))
+    return float(sum(pdfmetrics.stringWidth(piece, f, size) for f, piece in runs(text, font)))
 
 
 def require_printable(text: str, what: str) -> None:

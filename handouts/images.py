@@ -173,10 +173,10 @@ def _source(path: Path, box_w: float, box_h: float, crop: bool, grayscale: bool)
 
 
 def draw_picture(c: Canvas, path: Path, x: float, y: float, size: float, grayscale: bool = False) -> None:
-    c.drawImage(_source(path, size, size, True, grayscale), x, y, size, size)  # type: ignore[arg-type]
+    c.drawImage(_source(path, size, size, True, grayscale), x, y, size, size)
 
 
 def draw_logo(c: Canvas, path: Path, x: float, y: float, size: float, grayscale: bool = False) -> None:
     """The logo keeps its shape inside a size x size box, left-aligned."""
-    c.drawImage(_source(path, size, size, False, grayscale), x, y, size, size,  # type: ignore[arg-type]
+    c.drawImage(_source(path, size, size, False, grayscale), x, y, size, size,
                 preserveAspectRatio=True, anchor="w")

@@ -255,7 +255,7 @@ def plan_page(h: Handout) -> Plan:
     layouts = [(grid, columns, thumb) for grid in _grids(h, width) for columns in ((1, 2) if n <= 3 else (2,))
                for thumb in (THUMB_SIZES if has_pictures else THUMB_SIZES[:1])]
     for grid, columns, thumb in layouts:
-        log_h = GRID_TITLE_H + GRID_HEAD_H + n * GRID_ROW_H
+        log_h: float = GRID_TITLE_H + GRID_HEAD_H + n * GRID_ROW_H
         if grid.side_legend:
             log_h = max(log_h, _side_legend_h(grid))
         fixed = (QR_SIZE + RULE_W + SECTION_GAP + patient_h + SECTION_GAP
@@ -294,7 +294,7 @@ class Box:
 
 def draw_page(c: Canvas, h: Handout, plan: Plan) -> list[Box]:
     """Draw the planned page; return each section's box so tests can hold text to it."""
-    page_w, page_h = PAPER[h.paper]
+    _page_w, page_h = PAPER[h.paper]
     brand = HexColor(h.clinic.brand_color)
     if plan.grayscale:  # for a black-and-white printer: the brand colour as the grey it prints as
         level = 0.2126 * brand.red + 0.7152 * brand.green + 0.0722 * brand.blue
@@ -460,8 +460,8 @@ def _card(c: Canvas, card: Card, brand: Color, x: float, top: float, height: flo
     c.roundRect(ix, band_y, card.width - 2 * CARD_PAD, band_h, CARD_RADIUS - 1, stroke=0, fill=1)
     c.setFillColor(INK)
     dy = band_y + band_h - DOSE_PAD - BODY_PT
-    for font, line in card.dose:
-        draw(c, ix + DOSE_PAD, dy, line, font, BODY_PT)
+    for font, text in card.dose:
+        draw(c, ix + DOSE_PAD, dy, text, font, BODY_PT)
         dy -= lead(BODY_PT)
 
 
@@ -503,7 +503,7 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
         draw(c, x + plan.grid.label_w + plan.grid.goal_w / 2, base, ex.dose.weekly_target, REGULAR, 10, align="center")
         c.setStrokeColor(MUTED)
         c.setLineWidth(0.8)
-        for i, day in enumerate(days):
+        for i in range(len(days)):
             bx = days_x + (i + 0.5) * cell_w - TICK_BOX / 2
             c.rect(bx, y - plan.row_h / 2 - TICK_BOX / 2, TICK_BOX, TICK_BOX, stroke=1, fill=0)
         y -= plan.row_h

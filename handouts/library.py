@@ -145,7 +145,7 @@ def _exercise(src: TomlSource, ex_id: str, table: Any) -> Exercise | None:
     if len(src.problems) > before or sets is None or (reps is None and seconds is None):
         return None
     dose = Dose(sets=sets, reps=reps, seconds=seconds, rpe=rpe_text.replace("-", "\u2013"),
-                per_week=int(per_week), load=load)
+                per_week=per_week if isinstance(per_week, int) else 7, load=load)
     return Exercise(id=ex_id, title=title, short=short, dose=dose,
                     cues=tuple(tidy(c) for c in cues), picture=picture_path, line=src.line(ex_id) or 0)
 

@@ -13,7 +13,6 @@ import ipaddress
 import os
 import secrets
 import smtplib
-import socket
 import ssl
 from email.errors import HeaderParseError
 from email.headerregistry import Address
@@ -92,7 +91,7 @@ def _date_header() -> str:
     from email.utils import format_datetime
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    when = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch.isdigit() else dt.datetime.now(dt.timezone.utc)
+    when = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch.isdigit() else dt.datetime.now(dt.UTC)
     return format_datetime(when)
 
 
@@ -156,7 +155,7 @@ def send(message: EmailMessage, settings: EmailSettings) -> None:
         raise DataError(f"secure connection to {where} failed ({e.reason or e}); nothing was sent") from None
     except smtplib.SMTPException as e:
         raise DataError(f"mail server {where} failed: {e}; nothing was sent") from None
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         raise DataError(f"mail server {where} did not answer within {TIMEOUT_S} s; nothing was sent") from None
     except OSError as e:
         raise DataError(f"cannot reach mail server {where} ({e.strerror or e}); nothing was sent") from None
@@ -184,7 +183,7 @@ def log_result(directory: Path, recipient: str, pdf: Path, result: str) -> None:
         writer = csv.writer(f)
         if new:
             writer.writerow(["time", "recipient", "file", "result"])
-        writer.writerow([dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), recipient, pdf.name, result])
+        writer.writerow([dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), recipient, pdf.name, result])
 
 
 def already_sent(directory: Path) -> set[tuple[str, str]]:

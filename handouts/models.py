@@ -157,7 +157,7 @@ def today() -> dt.date:
     """Today, or the day SOURCE_DATE_EPOCH names, so reproducible builds stay reproducible."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
     return dt.date.today()
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 import os
-from functools import lru_cache
 from collections.abc import Iterable
+from functools import lru_cache
 
 from reportlab.pdfgen.canvas import Canvas
 

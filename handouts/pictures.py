@@ -17,6 +17,7 @@ from handouts.errors import DataError, UsageError
 from handouts.images import clean_pixels, crop_to, jpeg_bytes, open_image, pixels_for
 from handouts.layout import THUMB
 from handouts.library import DEFAULT_LIBRARY, load_library, suggest
+from handouts.models import Library
 from handouts.output import write_atomic
 from handouts.tomlsource import read_toml
 
@@ -72,7 +73,7 @@ def remove_picture(exercise_id: str, library_dir: Path | None = None) -> Path | 
     return None
 
 
-def _known(directory: Path, exercise_id: str):  # type: ignore[no-untyped-def]
+def _known(directory: Path, exercise_id: str) -> Library:
     library = load_library(directory)
     if exercise_id not in library.exercises:
         raise UsageError(f'unknown exercise "{exercise_id}"{suggest(exercise_id, library.exercises)}; '

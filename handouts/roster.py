@@ -67,7 +67,7 @@ def read_roster(path: Path) -> tuple[list[RosterRow], list[Failure]]:
         if len(cells) > len(columns):
             failures.append(Failure(row_line, f"{len(cells)} cells but the header has {len(columns)} columns"))
             continue
-        values = {col: cell.strip() for col, cell in zip(columns, cells) if col}
+        values = {col: cell.strip() for col, cell in zip(columns, cells, strict=False) if col}
         try:
             rows.append(_row(row_line, values))
         except ValueError as e:

@@ -27,12 +27,12 @@ def _wrap(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
             continue
         if line:
             lines.append(line)
-        line = ""
-        while fonts.width(word, font, size) > width:
-            cut = _longest_prefix(word, font, size, width)
-            lines.append(word[:cut])
-            word = word[cut:]
-        line = word
+        rest = word
+        while fonts.width(rest, font, size) > width:  # one word wider than the line: split it
+            cut = _longest_prefix(rest, font, size, width)
+            lines.append(rest[:cut])
+            rest = rest[cut:]
+        line = rest
     if line:
         lines.append(line)
     return tuple(lines) or ("",)

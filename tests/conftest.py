@@ -10,8 +10,6 @@ from click.testing import CliRunner
 
 from handouts.library import DEFAULT_LIBRARY
 
-from .pdfread import *  # noqa: F401,F403  (helpers the tests import from here too)
-
 
 @pytest.fixture
 def runner() -> CliRunner:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import pytest
 from PIL import Image
 from pypdf import PdfReader
 
@@ -127,7 +126,8 @@ def test_too_much_text_for_one_page_names_the_exercise(runner, library, tmp_path
     edit(ex, 'cues = [\n    "Hands on a wall, lean in, rise onto your toes.",', f"cues = [{wordy},\n")
     edit(ex, '    "First weeks: repeat until you cannot do one more.",\n    "Then add weight and stay in the range below.",\n]', "]")
     (library / "programs.toml").write_text('default = "all"\n[all]\ntitle = "All"\nexercises = ["wall-calf-raise"]\n')
-    edit(ex, 'title = "Wall-lean calf raise"', 'title = "' + "Wall-lean calf raise, slow lowering, long pause, " + "wall-lean calf raise again" + '"')
+    long_title = "Wall-lean calf raise, slow lowering, long pause, wall-lean calf raise again"
+    edit(ex, 'title = "Wall-lean calf raise"', f'title = "{long_title}"')
     edit(ex, 'load = "Add weight so the last reps are a real effort"',
          'load = "' + "Add weight so the last reps are a real effort, " * 2 + '"')
     six = ["hinge-heel-raised", "hinge-plate", "hinge-tall-toes", "wall-calf-raise"]

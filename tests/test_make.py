@@ -18,9 +18,8 @@ from handouts.layout import MARGIN, PAPER
 from handouts.library import load_clinic, load_library
 from handouts.pdf import render
 
-from .pdfread import black_and_white, chars, decode_qr, font_report, page_count, page_texts
+from .pdfread import black_and_white, chars, decode_qr, font_report, page_count, page_texts, tick_boxes
 from .pdfread import render as render_png
-from .pdfread import tick_boxes
 
 SEEDS = ["hinge-heel-raised", "hinge-plate", "hinge-tall-toes", "wall-calf-raise"]
 PRINTER_REACH = 0.25 * 72
@@ -205,6 +204,6 @@ def test_listings_show_ids_titles_and_doses(runner):
     result = runner.invoke(main, ["exercises"])
     assert result.exit_code == 0
     assert re.search(r"^wall-calf-raise\s+Wall-lean calf raise\s+\(3 sets of 10–15 reps, RPE 8–9, 2× a week\)$",
-                     result.stdout, re.M)
+                     result.stdout, re.MULTILINE)
     result = runner.invoke(main, ["programs"])
     assert "ankle-loading" in result.stdout and "(default)" in result.stdout

@@ -87,7 +87,7 @@ def test_any_name_any_six_exercises_one_clean_page(big_library, name, data, pape
     assert page_count(pdf) == 1
     cards = [b for b in boxes[0] if b.name.startswith("card ")]
     assert len(cards) == len(ids)
-    for card, ex_id in zip(sorted(cards, key=lambda b: int(b.name.split()[1])), ids):
+    for card, ex_id in zip(sorted(cards, key=lambda b: int(b.name.split()[1])), ids, strict=False):
         text = text_in(pdf, (card.x0, card.y0, card.x1, card.y1))
         assert "".join(big_library.exercises[ex_id].title.split()) in "".join(text.split())
     assert_text_inside_boxes(pdf, boxes[0], paper)
