@@ -207,3 +207,14 @@ def test_listings_show_ids_titles_and_doses(runner):
                      result.stdout, re.MULTILINE)
     result = runner.invoke(main, ["programs"])
     assert "ankle-loading" in result.stdout and "(default)" in result.stdout
+
+
+def test_the_qr_cache_gives_the_same_code_as_encoding_afresh(tmp_path, monkeypatch):
+    from handouts import qr
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    qr.modules.cache_clear()
+    fresh = qr.modules("tel:+15625021767")
+    assert list((tmp_path / "handouts").glob("qr-*.txt"))
+    qr.modules.cache_clear()
+    assert qr.modules("tel:+15625021767") == fresh == qr._encode("tel:+15625021767")
