@@ -44,6 +44,31 @@ def cold_make(tmp: Path) -> tuple[float, int]:
     return statistics.median(times), out.stat().st_size
 
 
+def cold_make_with_pictures(tmp: Path) -> tuple[float, int]:
+    """The same cold make with a photo imported for each of the four exercises."""
+    from PIL import Image, ImageDraw, ImageFilter
+
+    from handouts.library import DEFAULT_LIBRARY
+
+    library = tmp / "library"
+    shutil.copytree(DEFAULT_LIBRARY, library)
+    rng = random.Random(2)
+    for i, exercise_id in enumerate(SEEDS):
+        photo = Image.new("RGB", (4000, 3000), (150, 190, 235))
+        draw = ImageDraw.Draw(photo)
+        for _ in range(300):
+            x, y, r = rng.randrange(4000), rng.randrange(3000), rng.randrange(40, 200)
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=(rng.randrange(256), rng.randrange(256), 90 + i * 30))
+        path = tmp / f"photo{i}.jpg"
+        photo.filter(ImageFilter.GaussianBlur(4)).save(path, quality=90)
+        subprocess.run(handouts_cmd() + ["picture", "add", exercise_id, str(path), "--library", str(library)],
+                       check=True, stdout=subprocess.DEVNULL)
+    out = tmp / "pictures.pdf"
+    command = handouts_cmd() + ["make", "Zoë O'Brien", "--library", str(library), "-o", str(out), "--force"]
+    timed(command)
+    return statistics.median(timed(command) for _ in range(COLD_RUNS)), out.stat().st_size
+
+
 def batch(tmp: Path) -> tuple[float, int, int]:
     roster = tmp / "roster.csv"
     rng = random.Random(1)
@@ -89,12 +114,14 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="handouts-bench-"))
     try:
         cold, size = cold_make(tmp)
-        batch_s, peak_kb, combined_size = batch(tmp)
+        batch_s, peak_kb, combined_size = batch(tmp)  # before any photo import, whose decoding would own the peak
+        pictured, pictured_size = cold_make_with_pictures(tmp)
         weasy = weasyprint_cold(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     print(f"(a) one cold `handouts make`:      {cold * 1000:7.1f} ms  -> {1 / cold:7.1f} handouts/s  ({size / 1024:.1f} KB PDF)")
+    print(f"    ... with four photos:         {pictured * 1000:7.1f} ms  ({pictured_size / 1024:.1f} KB PDF)")
     print(f"(b) {BATCH_ROWS}-row batch, --jobs 2:     {batch_s:7.2f} s   -> {BATCH_ROWS / batch_s:7.1f} handouts/s  "
           f"(peak RSS {peak_kb / 1024:.0f} MB, combined file {combined_size / 1024 / 1024:.1f} MB)")
     if weasy:
