@@ -39,8 +39,8 @@ def jpeg_info(path: Path) -> tuple[int, int, bool] | None:
         data = path.read_bytes()
     except OSError:
         return None
-    if data[:2] != b"\xff\xd8":
-        return None
+    if data[:2] != b"\xff\xd8" or data.rstrip(b"\x00")[-2:] != b"\xff\xd9":
+        return None  # not a JPEG, or cut short: let the full decoder say what is wrong
     pos, metadata = 2, False
     while pos + 4 <= len(data):
         if data[pos] != 0xFF:

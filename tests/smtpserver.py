@@ -47,11 +47,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_server(tls: ssl.SSLContext | None = None, login: bool = False) -> Iterator[tuple[int, Inbox]]:
+def smtp_server(tls: ssl.SSLContext | None = None, login: bool = False,
+                implicit_tls: ssl.SSLContext | None = None) -> Iterator[tuple[int, Inbox]]:
     inbox = Inbox()
     kwargs: dict[str, object] = {}
     if tls is not None:
         kwargs.update(tls_context=tls, require_starttls=True)
+    if implicit_tls is not None:  # security = "ssl": TLS from the first byte (port 465 style)
+        kwargs.update(ssl_context=implicit_tls)
     if login:
         kwargs.update(authenticator=_authenticator, auth_required=True, auth_require_tls=tls is not None,
                       auth_exclude_mechanism=["LOGIN"])

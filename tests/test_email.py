@@ -76,6 +76,18 @@ def test_starttls_with_a_self_signed_certificate_and_a_login(runner, handout, li
         assert next(message.iter_attachments()).get_content() == handout.read_bytes()
 
 
+def test_implicit_tls_on_the_ssl_port(runner, handout, library, ca):
+    import ssl
+
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(tls)
+    ca.cert_pem.write_to_path(str(library / "ca.pem"))
+    with smtp_server(implicit_tls=tls) as (port, inbox):
+        result = send(runner, handout, clinic_with(library, port, "ssl", 'cafile = "ca.pem"\n'))
+    assert result.exit_code == 0, result.output
+    assert next(inbox.messages[0].iter_attachments()).get_content() == handout.read_bytes()
+
+
 def test_untrusted_certificate_is_a_clear_tls_failure(runner, handout, library, ca):
     import ssl
 

@@ -120,6 +120,17 @@ def test_a_huge_photo_named_directly_in_the_library_is_downscaled(runner, librar
     assert path.stat().st_size < 80_000
 
 
+def test_a_truncated_picture_in_the_library_is_refused_not_embedded(runner, library, phone_photo, tmp_path):
+    add(runner, library, "hinge-plate", phone_photo)
+    stored = library / "pictures" / "hinge-plate.jpg"
+    stored.write_bytes(stored.read_bytes()[: len(stored.read_bytes()) // 2])
+    result = runner.invoke(main, ["make", "Ana Lima", "hinge-plate", "--library", str(library),
+                                  "-o", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert f"{stored}: image is damaged or truncated" in result.stderr
+    assert not (tmp_path / "o").exists() or list((tmp_path / "o").iterdir()) == []
+
+
 def test_heic_and_png_photos_are_imported(runner, library, tmp_path):
     pillow_heif = pytest.importorskip("pillow_heif")
     pillow_heif.register_heif_opener()
