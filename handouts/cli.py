@@ -31,6 +31,21 @@ def reported(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+class IsoDate(click.ParamType):
+    """YYYY-MM-DD, with a message that says why a date that looks right is not one."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value).strip())
+        except ValueError as e:
+            reason = "" if "Invalid isoformat" in str(e) else f" ({e})"
+            self.fail(f"'{value}' is not a date{reason}; expected YYYY-MM-DD, like 2026-12-01", param, ctx)
+
+
 library_option = click.option(
     "--library", type=click.Path(path_type=Path, file_okay=False), default=None,
     help="Directory with exercises.toml and programs.toml (default: the shipped library).")
@@ -49,7 +64,7 @@ def main() -> None:
 @click.argument("name")
 @click.argument("exercise_ids", nargs=-1, metavar="[EXERCISE_ID]...")
 @click.option("--program", "program_id", help="Program id (default: the library's default program).")
-@click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+@click.option("--start", type=IsoDate(), default=None,
               help="First day of the two-week log, YYYY-MM-DD (default: today).")
 @click.option("--paper", type=click.Choice(["letter", "a4"], case_sensitive=False), default="letter",
               show_default=True, help="Paper size.")
@@ -65,7 +80,7 @@ def main() -> None:
 @click.option("--pdf-password", is_flag=True,
               help="Protect the PDF (AES-256) with a new password, printed here for you to give by phone.")
 @reported
-def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, start: dt.datetime | None,
+def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, start: dt.date | None,
          paper: str, output: Path | None, clinic: Path | None, library: Path | None, force: bool,
          grayscale: bool, email_to: str | None, eml: Path | None, pdf_password: bool) -> None:
     """Make one patient's handout and print the path written.
@@ -87,7 +102,7 @@ def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, start
 
         email_to = check_address(email_to)  # before anything is written
     written, password = make_handout(
-        name, exercise_ids, program_id=program_id, start=start.date() if start else None,
+        name, exercise_ids, program_id=program_id, start=start,
         paper=paper.lower(), output=output, clinic_file=clinic, library_dir=library, force=force,
         grayscale=grayscale, email_to=email_to, eml=eml, protect=pdf_password)
     click.echo(str(written))

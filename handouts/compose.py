@@ -59,9 +59,3 @@ def compose(
         grayscale=grayscale or clinic.grayscale,
     )
 
-
-def parse_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise UsageError(f'"{text}" is not a date (expected YYYY-MM-DD, like 2026-11-25)') from None

@@ -9,7 +9,7 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
-from handouts.errors import UsageError
+from handouts.errors import DataError, UsageError
 from handouts.models import Handout
 
 DEFAULT_DIR = Path("out")
@@ -53,8 +53,11 @@ def write_atomic(path: Path, data: bytes, force: bool = False) -> Path:
     chosen; `os.link` claims the name atomically, so two writers never share one.
     Returns the path actually written.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".part", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".part", dir=path.parent)
+    except OSError as e:
+        raise DataError(f"{path}: cannot write here ({e.strerror or e})") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -218,3 +218,12 @@ def test_the_qr_cache_gives_the_same_code_as_encoding_afresh(tmp_path, monkeypat
     assert list((tmp_path / "handouts").glob("qr-*.txt"))
     qr.modules.cache_clear()
     assert qr.modules("tel:+15625021767") == fresh == qr._encode("tel:+15625021767")
+
+
+def test_an_unwritable_output_is_a_message_not_a_traceback(runner, tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where a folder should be")
+    result = runner.invoke(main, ["make", "Ana Lima", "-o", str(blocker / "sub" / "ana.pdf")])
+    assert result.exit_code == 1
+    assert f"{blocker / 'sub' / 'ana.pdf'}: cannot write here" in result.stderr
+    assert "Traceback" not in result.output
