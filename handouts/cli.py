@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -31,7 +31,13 @@ def reported(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class IsoDate(click.ParamType):
+if TYPE_CHECKING:  # click's ParamType is generic only in recent releases
+    _DateParam = click.ParamType[dt.date]
+else:
+    _DateParam = click.ParamType
+
+
+class IsoDate(_DateParam):
     """YYYY-MM-DD, with a message that says why a date that looks right is not one."""
 
     name = "YYYY-MM-DD"
