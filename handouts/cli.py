@@ -103,10 +103,13 @@ def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, start
 
     if eml is not None and email_to is None:
         raise click.UsageError("--eml needs --email ADDRESS (the message's recipient)")
-    if email_to is not None:
-        from handouts.mail import check_address
+    if email_to is not None:  # every check that can fail before anything is written
+        from handouts.library import load_clinic
+        from handouts.mail import check_address, ready
 
-        email_to = check_address(email_to)  # before anything is written
+        email_to = check_address(email_to)
+        if eml is None:
+            ready(load_clinic(clinic))
     written, password = make_handout(
         name, exercise_ids, program_id=program_id, start=start,
         paper=paper.lower(), output=output, clinic_file=clinic, library_dir=library, force=force,
@@ -209,6 +212,11 @@ def batch(roster: Path, out_dir: Path, combined: Path | None, jobs: int | None, 
 
     if combined is not None and combined.suffix.lower() != ".pdf":
         raise click.UsageError(f'--combined "{combined}" must end in .pdf')
+    if send_email:  # no point making forty handouts to find the mail settings missing
+        from handouts.library import load_clinic
+        from handouts.mail import ready
+
+        ready(load_clinic(clinic))
     report = plan_batch(roster, out_dir, library, clinic)
     todo = len(report.rows)
     if sys.stderr.isatty() and todo:

@@ -120,14 +120,21 @@ def write_eml(message: EmailMessage, path: Path) -> Path:
     return write_atomic(path, message.as_bytes(), force=True)
 
 
-def send(message: EmailMessage, settings: EmailSettings) -> None:
-    """One SMTP transaction; every way it can fail becomes one clear DataError."""
+def ready(clinic: Clinic) -> tuple[EmailSettings, str]:
+    """Settings and password, checked before any handout is made or any server contacted."""
+    settings = settings_of(clinic)
     if settings.security == "none" and not _is_loopback(settings.host):
         raise DataError(f'security = "none" would send patient mail unencrypted to {settings.host}; '
                         "it is allowed only for a server on this machine (localhost)")
     password = os.environ.get(PASSWORD_ENV, "")
     if settings.username and not password:
         raise DataError(f"{PASSWORD_ENV} is not set; export the mail password for {settings.username} first")
+    return settings, password
+
+
+def send(message: EmailMessage, clinic: Clinic) -> None:
+    """One SMTP transaction; every way it can fail becomes one clear DataError."""
+    settings, password = ready(clinic)
     where = f"{settings.host}:{settings.port}"
     context = ssl.create_default_context(cafile=str(settings.cafile) if settings.cafile else None)
     try:
@@ -215,7 +222,7 @@ def deliver(clinic: Clinic, pdf_path: Path, to: str, eml: Path | None = None, pr
         write_eml(message, eml)
         return password
     try:
-        send(message, settings_of(clinic))
+        send(message, clinic)
     except DataError as e:
         log_result(pdf_path.parent, to, pdf_path, f"failed: {e}")
         raise

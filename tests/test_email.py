@@ -226,3 +226,12 @@ def test_batch_emails_every_row_reports_failures_and_a_rerun_skips_the_sent(runn
         assert second.stderr.strip().splitlines()[-1] == \
             "0 written, 5 skipped (already there), 0 emailed, 2 already emailed, 2 failed"
         assert len(inbox.messages) == 2
+
+
+def test_batch_email_without_mail_settings_stops_before_making_anything(runner, tmp_path):
+    roster = tmp_path / "r.csv"
+    roster.write_text("name,email\nAna Lima,ana@example.com\n", encoding="utf-8")
+    result = runner.invoke(main, ["batch", str(roster), "-o", str(tmp_path / "o"), "--email"])
+    assert result.exit_code == 1
+    assert "no [email] table" in result.stderr
+    assert not (tmp_path / "o").exists()
