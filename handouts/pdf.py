@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from reportlab.pdfgen.canvas import Canvas
 
-from handouts import fonts, layout
+from handouts import draw, fonts, layout
 from handouts.errors import DataError, HandoutError
 from handouts.models import Clinic, Exercise, Handout
 
@@ -62,7 +62,7 @@ def render(handouts: Iterable[Handout], skip_bad: bool = False, title: str | Non
         if canvas is None:
             canvas = _canvas(buffer, h, title)
         canvas.setPageSize(layout.PAPER[h.paper])
-        drawn = layout.draw_page(canvas, h, plan)
+        drawn = draw.draw_page(canvas, h, plan)
         if boxes is not None:
             boxes.append(drawn)
         canvas.showPage()

@@ -1,0 +1,326 @@
+"""Drawing the planned page with reportlab's canvas, section by section.
+
+Every measure comes from layout.py; this module only places what the plan decided.
+"""
+
+from __future__ import annotations
+
+from reportlab.lib.colors import Color, HexColor
+from reportlab.pdfgen.canvas import Canvas
+
+from handouts import fonts, qr
+from handouts.fonts import BOLD, REGULAR
+from handouts.layout import (
+    BADGE_D,
+    BAND,
+    BLACK,
+    BODY_PT,
+    BULLET_INDENT,
+    CARD_GAP,
+    CARD_PAD,
+    CARD_RADIUS,
+    DOSE_PAD,
+    FOR_LABEL,
+    GRID_HEAD_H,
+    GRID_TITLE_H,
+    INK,
+    LEGEND_GAP,
+    LOGO_MAX,
+    MARGIN,
+    MUTED,
+    NOTES_LINE,
+    PAPER,
+    PROGRAM_PT,
+    QR_GAP,
+    QR_SIZE,
+    QR_TEXT_W,
+    RULE,
+    RULE_W,
+    SAFETY_BAR,
+    SAFETY_PAD,
+    SECTION_GAP,
+    SIDE_LEGEND_PT,
+    SMALL_PT,
+    TICK_BOX,
+    TITLE_PT,
+    WHITE,
+    Box,
+    Card,
+    Grid,
+    Plan,
+    band_h,
+    given_text,
+    lead,
+    patient_h,
+    safety_h,
+)
+from handouts.models import Handout
+from handouts.text import draw, fit_one_line, wrap
+
+
+def draw_page(c: Canvas, h: Handout, plan: Plan) -> list[Box]:
+    """Draw the planned page; return each section's box so tests can hold text to it."""
+    _page_w, page_h = PAPER[h.paper]
+    brand = HexColor(h.clinic.brand_color)
+    if plan.grayscale:  # for a black-and-white printer: the brand colour as the grey it prints as
+        level = 0.2126 * brand.red + 0.7152 * brand.green + 0.0722 * brand.blue
+        brand = Color(level, level, level)
+    x, top = MARGIN, page_h - MARGIN
+    right = x + plan.width
+    caption_right = right - QR_SIZE - QR_GAP
+    boxes = [Box("clinic", x, top - QR_SIZE, caption_right - QR_TEXT_W - QR_GAP, top),
+             Box("qr caption", caption_right - QR_TEXT_W, top - QR_SIZE, caption_right, top),
+             Box("qr", right - QR_SIZE, top - QR_SIZE, right, top)]
+    y = _header(c, h, plan, brand, x, top) - SECTION_GAP
+    bottom = _patient(c, h, plan, brand, x, y)
+    boxes.append(Box("patient", x, bottom, right, y))
+    y = _cards(c, plan, brand, x, bottom - SECTION_GAP, boxes)
+    if plan.notes_h:
+        _notes(c, plan, brand, x, y - SECTION_GAP)
+        boxes.append(Box("notes", x, y - SECTION_GAP - plan.notes_h, right, y - SECTION_GAP))
+    footer_top = MARGIN + plan.footer_h
+    _footer(c, h, plan, brand, x, footer_top)
+    safety_top = MARGIN + safety_h(plan.safety_lines)
+    if not plan.grid.side_legend:
+        boxes.append(Box("rpe legend", x, safety_top, right, footer_top))
+    boxes.append(Box("safety", x, MARGIN, right, safety_top))
+    log_top = footer_top + SECTION_GAP + plan.log_h
+    _log_grid(c, h, plan, brand, x, log_top)
+    boxes.append(Box("log", x, footer_top + SECTION_GAP, x + plan.grid.width, log_top))
+    if plan.grid.side_legend:
+        legend_x = x + plan.grid.width + LEGEND_GAP
+        _side_legend(c, plan.grid, brand, legend_x, log_top)
+        boxes.append(Box("rpe legend", legend_x, footer_top + SECTION_GAP, right, log_top))
+    return boxes
+
+
+def _side_legend(c: Canvas, grid: Grid, brand: Color, x: float, top: float) -> None:
+    c.setFillColor(brand)
+    y = top - BODY_PT
+    draw(c, x, y, "How hard? (RPE)", BOLD, BODY_PT)
+    y -= lead(BODY_PT) - lead(SIDE_LEGEND_PT)
+    label_w = fonts.width("RPE 10", BOLD, SIDE_LEGEND_PT) + 4
+    c.setFillColor(INK)
+    for level, lines in grid.side_legend:
+        y -= lead(SIDE_LEGEND_PT)
+        draw(c, x, y, f"RPE {level}", BOLD, SIDE_LEGEND_PT)
+        for i, line in enumerate(lines):
+            draw(c, x + label_w, y - i * lead(SIDE_LEGEND_PT), line, REGULAR, SIDE_LEGEND_PT)
+        y -= (len(lines) - 1) * lead(SIDE_LEGEND_PT)
+
+
+def _header(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> float:
+    clinic = h.clinic
+    text_x = x
+    if clinic.logo:
+        from handouts.images import draw_logo  # Pillow only when there is a logo
+
+        draw_logo(c, clinic.logo, x, top - LOGO_MAX, LOGO_MAX, plan.grayscale)
+        text_x = x + LOGO_MAX + QR_GAP
+    c.setFillColor(brand)
+    y = top
+    for line in plan.clinic_name.lines:
+        y -= lead(plan.clinic_name.size)
+        draw(c, text_x, y, line, BOLD, plan.clinic_name.size)
+    c.setFillColor(INK)
+    y -= 3
+    for line in plan.signed.lines:
+        y -= lead(plan.signed.size)
+        draw(c, text_x, y, line, REGULAR, plan.signed.size)
+    # the booking QR, with its caption and the phone for people who cannot scan
+    right = x + plan.width
+    _qr(c, clinic.qr_target, right - QR_SIZE, top - QR_SIZE, QR_SIZE)
+    text_right = right - QR_SIZE - QR_GAP
+    block = plan.caption.height + lead(plan.phone_size) + 3
+    ty = top - (QR_SIZE - block) / 2
+    c.setFillColor(INK)
+    for line in plan.caption.lines:
+        ty -= lead(plan.caption.size)
+        draw(c, text_right, ty, line, BOLD, plan.caption.size, align="right")
+    c.setFillColor(brand)
+    draw(c, text_right, ty - 3 - lead(plan.phone_size), f"or call {clinic.phone}", BOLD, plan.phone_size, align="right")
+    y = top - QR_SIZE - RULE_W / 2
+    c.setStrokeColor(brand)
+    c.setLineWidth(RULE_W)
+    c.line(x, y, right, y)
+    return y - RULE_W / 2
+
+
+def _patient(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> float:
+    y = top
+    for i, line in enumerate(plan.name_lines):
+        y -= lead(plan.name_size)
+        if i == 0:
+            c.setFillColor(MUTED)
+            draw(c, x, y, FOR_LABEL, REGULAR, BODY_PT)
+        c.setFillColor(INK)
+        draw(c, x + plan.label_w, y, line, BOLD, plan.name_size)
+    c.setFillColor(MUTED)
+    draw(c, x + plan.width, y - lead(PROGRAM_PT), given_text(h), REGULAR, BODY_PT, align="right")
+    c.setFillColor(brand)
+    for line in plan.program_lines:
+        y -= lead(PROGRAM_PT)
+        draw(c, x, y, line, BOLD, PROGRAM_PT)
+    return top - patient_h(plan)
+
+
+def _cards(c: Canvas, plan: Plan, brand: Color, x: float, top: float, boxes: list[Box]) -> float:
+    y = top
+    for r, row_h in enumerate(plan.rows):
+        for k, card in enumerate(plan.cards[r * plan.columns:(r + 1) * plan.columns]):
+            cx = x + k * (card.width + CARD_GAP)
+            _card(c, card, brand, cx, y, row_h, plan.grayscale)
+            boxes.append(Box(f"card {card.number}", cx, y - row_h, cx + card.width, y))
+        y -= row_h + CARD_GAP
+    return y + CARD_GAP
+
+
+def _notes(c: Canvas, plan: Plan, brand: Color, x: float, top: float) -> None:
+    c.setFillColor(brand)
+    draw(c, x, top - 13, "Notes", BOLD, 13)
+    c.setStrokeColor(RULE)
+    c.setLineWidth(0.5)
+    y = top - GRID_TITLE_H - NOTES_LINE
+    while y >= top - plan.notes_h:
+        c.line(x, y, x + plan.width, y)
+        y -= NOTES_LINE
+
+
+def _card(c: Canvas, card: Card, brand: Color, x: float, top: float, height: float, grayscale: bool) -> None:
+    c.setStrokeColor(RULE)
+    c.setLineWidth(0.75)
+    c.roundRect(x, top - height, card.width, height, CARD_RADIUS, stroke=1, fill=0)
+    ix, iy = x + CARD_PAD, top - CARD_PAD
+    if card.thumb and card.exercise.picture:
+        from handouts.images import draw_picture  # Pillow only when a picture needs preparing
+
+        draw_picture(c, card.exercise.picture, ix, iy - card.thumb, card.thumb, grayscale)
+    # numbered badge, so the log rows can point back at the card; a white ring keeps it
+    # readable on top of a photo
+    cx, cy = ix + BADGE_D / 2, iy - BADGE_D / 2
+    if card.thumb:
+        cx, cy = cx + 2, cy - 2
+        c.setFillColor(WHITE)
+        c.circle(cx, cy, BADGE_D / 2 + 1.5, stroke=0, fill=1)
+    c.setFillColor(brand)
+    c.circle(cx, cy, BADGE_D / 2, stroke=0, fill=1)
+    c.setFillColor(WHITE)
+    draw(c, cx, cy - 4, str(card.number), BOLD, BODY_PT, align="center")
+    c.setFillColor(INK)
+    for line in card.title:
+        draw(c, ix + line.dx, iy - line.dy, line.text, BOLD, TITLE_PT)
+    for line in card.cues:
+        if line.bullet:
+            c.setFillColor(brand)
+            draw(c, ix + line.dx - BULLET_INDENT, iy - line.dy, "\u2022", BOLD, BODY_PT)
+            c.setFillColor(INK)
+        draw(c, ix + line.dx, iy - line.dy, line.text, REGULAR, BODY_PT)
+    # the dose band sits at the bottom of the card so bands line up across a row
+    band_height = band_h(card.dose)
+    band_y = top - height + CARD_PAD
+    c.setFillColor(BAND)
+    c.roundRect(ix, band_y, card.width - 2 * CARD_PAD, band_height, CARD_RADIUS - 1, stroke=0, fill=1)
+    c.setFillColor(INK)
+    dy = band_y + band_height - DOSE_PAD - BODY_PT
+    for font, text in card.dose:
+        draw(c, ix + DOSE_PAD, dy, text, font, BODY_PT)
+        dy -= lead(BODY_PT)
+
+
+def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> None:
+    days = h.log_days
+    cell_w = (plan.grid.width - plan.grid.label_w - plan.grid.goal_w) / len(days)
+    c.setFillColor(brand)
+    draw(c, x, top - 13, "Two-week log", BOLD, 13)
+    c.setFillColor(MUTED)
+    draw(c, x + fonts.width("Two-week log", BOLD, 13) + 8, top - 13,
+         "tick a box each time you do the exercise", REGULAR, BODY_PT)
+    head_top = top - GRID_TITLE_H
+    days_x = x + plan.grid.label_w + plan.grid.goal_w
+    c.setFillColor(MUTED)
+    draw(c, x + plan.grid.label_w + plan.grid.goal_w / 2, head_top - GRID_HEAD_H + 7, "goal", REGULAR, SMALL_PT, align="center")
+    for i, day in enumerate(days):
+        cx = days_x + (i + 0.5) * cell_w
+        if i == 0 or day.day == 1:
+            c.setFillColor(brand)
+            draw(c, days_x + i * cell_w + 2, head_top - SMALL_PT, f"{day:%b}", BOLD, SMALL_PT)
+        c.setFillColor(MUTED)
+        draw(c, cx, head_top - SMALL_PT - 10, "MTWTFSS"[day.weekday()], REGULAR, SMALL_PT, align="center")
+        c.setFillColor(INK)
+        draw(c, cx, head_top - GRID_HEAD_H + 3, str(day.day), BOLD, BODY_PT, align="center")
+    y = head_top - GRID_HEAD_H
+    c.setStrokeColor(RULE)
+    c.setLineWidth(0.5)
+    c.line(x, y, x + plan.grid.width, y)
+    for card in plan.cards:
+        ex = card.exercise
+        base = y - plan.row_h / 2 - BODY_PT * 0.35
+        c.setFillColor(INK)
+        label = f"{card.number}. {ex.log_label}"
+        size = fit_one_line(label, REGULAR, plan.grid.label_w - 4, BODY_PT, SMALL_PT)
+        if fonts.width(label, REGULAR, size) > plan.grid.label_w - 4:
+            label = wrap(label, REGULAR, size, plan.grid.label_w - 10)[0] + "\u2026"
+        draw(c, x, base, label, REGULAR, size)
+        c.setFillColor(MUTED)
+        draw(c, x + plan.grid.label_w + plan.grid.goal_w / 2, base, ex.dose.weekly_target, REGULAR, 10, align="center")
+        c.setStrokeColor(MUTED)
+        c.setLineWidth(0.8)
+        for i in range(len(days)):
+            bx = days_x + (i + 0.5) * cell_w - TICK_BOX / 2
+            c.rect(bx, y - plan.row_h / 2 - TICK_BOX / 2, TICK_BOX, TICK_BOX, stroke=1, fill=0)
+        y -= plan.row_h
+        c.setStrokeColor(RULE)
+        c.setLineWidth(0.5)
+        c.line(x, y, x + plan.grid.width, y)
+    # a faint line between the two weeks helps a patient find today's column
+    c.setStrokeColor(RULE)
+    c.setLineWidth(0.75)
+    c.line(days_x + 7 * cell_w, head_top - GRID_HEAD_H, days_x + 7 * cell_w, y)
+
+
+def _footer(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> None:
+    if not plan.grid.side_legend:
+        _legend_below(c, h, plan, brand, x, top)
+    # safety line: the one thing a patient must not miss
+    height = safety_h(plan.safety_lines)
+    sy = MARGIN
+    c.setFillColor(BAND)
+    c.rect(x, sy, plan.width, height, stroke=0, fill=1)
+    c.setFillColor(brand)
+    c.rect(x, sy, SAFETY_BAR, height, stroke=0, fill=1)
+    c.setFillColor(INK)
+    ly = sy + height - SAFETY_PAD - BODY_PT
+    for line in plan.safety_lines:
+        draw(c, x + SAFETY_BAR + SAFETY_PAD, ly, line, BOLD, BODY_PT)
+        ly -= lead(BODY_PT)
+
+
+def _legend_below(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> None:
+    clinic = h.clinic
+    size = plan.legend_size
+    y = top - size
+    c.setFillColor(brand)
+    draw(c, x, y, "How hard should it feel?", BOLD, BODY_PT)
+    c.setFillColor(MUTED)
+    draw(c, x + fonts.width("How hard should it feel?", BOLD, BODY_PT) + 6, y,
+         "RPE: your rating of effort, from 1 (easy) to 10 (all out)", REGULAR, BODY_PT)
+    column_w = (plan.width - LEGEND_GAP) / 2
+    label_w = fonts.width("RPE 10", BOLD, size) + 5
+    for i, (level, words) in enumerate(clinic.rpe_legend):
+        lx = x + (i % 2) * (column_w + LEGEND_GAP)
+        ly = y - (1 + i // 2) * lead(size)
+        c.setFillColor(INK)
+        draw(c, lx, ly, f"RPE {level}", BOLD, size)
+        draw(c, lx + label_w, ly, words, REGULAR, size)
+
+
+def _qr(c: Canvas, target: str, x: float, y: float, size: float) -> None:
+    grid = qr.modules(target)
+    module = size / len(grid)
+    c.setFillColor(WHITE)
+    c.rect(x, y, size, size, stroke=0, fill=1)
+    c.setFillColor(BLACK)  # full black: scanners want the strongest contrast
+    path = c.beginPath()
+    for row, col, run in qr.dark_runs(target):
+        path.rect(x + col * module, y + size - (row + 1) * module, run * module, module)
+    c.drawPath(path, stroke=0, fill=1)
