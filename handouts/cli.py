@@ -136,7 +136,8 @@ def exercises(library: Path | None) -> None:
     lib = load_library(library)
     width = max(len(i) for i in lib.exercises)
     for ex in lib.exercises.values():
-        click.echo(f"{ex.id:<{width}}  {ex.title}  ({ex.dose.summary()})")
+        photo = "  [photo]" if ex.picture else ""
+        click.echo(f"{ex.id:<{width}}  {ex.title}  ({ex.dose.summary()}){photo}")
 
 
 @main.command()
@@ -233,7 +234,8 @@ def batch(roster: Path, out_dir: Path, combined: Path | None, jobs: int | None, 
     for recipient, password in report.passwords:
         click.echo(f"PDF password for {recipient}: {password}")
     for failure in report.failed:
-        click.echo(f"{roster}:{failure.line}: {failure.message}", err=True)
+        one_line = " ".join(failure.message.split())  # a quoted cell may hold line breaks
+        click.echo(f"{roster}:{failure.line}: {one_line}", err=True)
     if report.combined:
         click.echo(f"combined print file: {report.combined}", err=True)
     click.echo(report.summary(), err=True)

@@ -82,6 +82,9 @@ def open_image(path: Path) -> Image:
         raise DataError(f"{path}: image is over {MAX_PIXELS // 1_000_000} megapixels "
                         "(export a smaller copy)") from None
     except UnidentifiedImageError:
+        if path.suffix.lower() in (".heic", ".heif") and not _heif_available():
+            raise DataError(f"{path}: HEIC photos need the heic extra: pip install 'handouts[heic]' "
+                            "(or export the photo as JPEG)") from None
         raise DataError(f"{path}: not an image Pillow can read (expected JPEG, PNG or HEIC)") from None
     except (OSError, SyntaxError, ValueError) as e:
         raise DataError(f"{path}: image is damaged or truncated ({e})") from None
@@ -98,11 +101,17 @@ def inspect_image(path: Path) -> str | None:
 
 
 def _register_heif() -> None:
-    try:
+    if _heif_available():
         from pillow_heif import register_heif_opener
-    except ImportError:  # optional: HEIC photos need the pillow-heif extra
-        return
-    register_heif_opener()
+
+        register_heif_opener()
+
+
+def _heif_available() -> bool:
+    """HEIC support is optional: the pillow-heif extra."""
+    import importlib.util
+
+    return importlib.util.find_spec("pillow_heif") is not None
 
 
 def crop_to(im: Image, aspect: float, anchor: str = "center") -> Image:

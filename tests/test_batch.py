@@ -7,6 +7,8 @@ import io
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from handouts.cli import main
 
@@ -161,3 +163,20 @@ def test_an_interrupted_batch_leaves_only_whole_pdfs_and_the_rerun_completes(tmp
     assert f"{400 - len(made)} written, {len(made)} skipped (already there), 0 failed" in rerun.stderr
     if how == "SIGINT":
         assert "Traceback" not in proc.stderr.read().decode()
+
+
+ROSTER_CELLS = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(ROSTER_CELLS, min_size=1, max_size=6), min_size=1, max_size=5))
+def test_any_roster_gives_whole_pdfs_or_line_numbered_errors_never_a_traceback(runner, tmp_path_factory, rows):
+    out = tmp_path_factory.mktemp("o")
+    roster = write_roster(out / "roster.csv", rows)
+    result = runner.invoke(main, ["batch", str(roster), "-o", str(out / "pdfs"), "--jobs", "1"])
+    assert result.exit_code in (0, 1), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    for line in result.stderr.splitlines()[:-1]:
+        assert line.startswith((f"{roster}:", f"{roster}: ")), line
+    for pdf in (out / "pdfs").glob("*.pdf") if (out / "pdfs").exists() else []:
+        assert page_count(pdf) == 1
