@@ -81,7 +81,7 @@ SAFETY_BAR = 4
 INK = HexColor("#1a1a1a")
 MUTED = HexColor("#444444")
 RULE = HexColor("#8a8a8a")
-BAND = HexColor("#edf0f2")
+BAND = HexColor("#eeeeee")
 WHITE = HexColor("#ffffff")
 BLACK = HexColor("#000000")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pdfplumber
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 from pypdf import PdfReader
 
 from handouts.cli import main
@@ -203,3 +203,16 @@ def test_remove_takes_the_picture_off_the_sheet(runner, library, phone_photo, tm
     assert not (library / "pictures" / "wall-calf-raise.jpg").exists()
     path = make(runner, library, tmp_path / "o", "wall-calf-raise")
     assert pdf_images(path) == []
+
+
+def test_a_clinic_that_prints_in_black_and_white_sets_it_once(runner, library, phone_photo, tmp_path):
+    add(runner, library, "hinge-plate", phone_photo)
+    clinic = library / "clinic.toml"
+    clinic.write_text(clinic.read_text().replace("\n[rpe_legend]", "\ngrayscale = true\n\n[rpe_legend]"))
+    path = make(runner, library, tmp_path / "o", "hinge-plate")
+    (image,) = pdf_images(path)
+    assert image.mode == "L"
+    rendered = render_png(path, dpi=50)
+    r, g, b = rendered.split()
+    assert ImageChops.difference(r, g).getbbox() is None  # not one coloured pixel on the page
+    assert ImageChops.difference(g, b).getbbox() is None
