@@ -31,7 +31,10 @@ def reported(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-if TYPE_CHECKING:  # click's ParamType is generic only in recent releases
+if TYPE_CHECKING:
+    from handouts.batch import BatchReport  # imported for real only inside `batch`: start-up time
+
+    # click's ParamType is generic only in recent releases
     _DateParam = click.ParamType[dt.date]
 else:
     _DateParam = click.ParamType
@@ -209,7 +212,7 @@ def batch(roster: Path, out_dir: Path, combined: Path | None, jobs: int | None, 
       handouts batch examples/roster.csv -o out/workshop --combined out/workshop.pdf
       handouts batch examples/roster.csv -o out/workshop --email
     """
-    from handouts.batch import default_jobs, plan_batch, run_batch
+    from handouts.batch import default_jobs, email_rows, plan_batch, run_batch
 
     if combined is not None and combined.suffix.lower() != ".pdf":
         raise click.UsageError(f'--combined "{combined}" must end in .pdf')
@@ -219,16 +222,24 @@ def batch(roster: Path, out_dir: Path, combined: Path | None, jobs: int | None, 
 
         ready(load_clinic(clinic))
     report = plan_batch(roster, out_dir, library, clinic)
-    todo = len(report.rows)
-    if sys.stderr.isatty() and todo:
-        with click.progressbar(length=todo, label="handouts", file=sys.stderr) as bar:
-            run_batch(report, jobs or default_jobs(), force, combined, bar.update)
-    else:
-        run_batch(report, jobs or default_jobs(), force, combined)
-    if send_email:
-        from handouts.batch import email_rows
+    try:
+        if sys.stderr.isatty() and report.rows:
+            with click.progressbar(length=len(report.rows), label="handouts", file=sys.stderr) as bar:
+                run_batch(report, jobs or default_jobs(), force, combined, bar.update)
+        else:
+            run_batch(report, jobs or default_jobs(), force, combined)
+        if send_email:
+            email_rows(report)
+    except KeyboardInterrupt:
+        _show_batch(report, roster)
+        click.echo("interrupted: every file written is whole; run the same command again to finish", err=True)
+        sys.exit(130)
+    _show_batch(report, roster)
+    sys.exit(report.exit_code)
 
-        email_rows(report)
+
+def _show_batch(report: BatchReport, roster: Path) -> None:
+    """Paths on stdout for scripts; problems and the summary (always last) on stderr."""
     for path in report.written:
         click.echo(str(path))
     for recipient, password in report.passwords:
@@ -239,7 +250,6 @@ def batch(roster: Path, out_dir: Path, combined: Path | None, jobs: int | None, 
     if report.combined:
         click.echo(f"combined print file: {report.combined}", err=True)
     click.echo(report.summary(), err=True)
-    sys.exit(report.exit_code)
 
 
 @main.group()

@@ -162,7 +162,10 @@ def test_an_interrupted_batch_leaves_only_whole_pdfs_and_the_rerun_completes(tmp
     assert len(list(out.glob("*.pdf"))) == 400
     assert f"{400 - len(made)} written, {len(made)} skipped (already there), 0 failed" in rerun.stderr
     if how == "SIGINT":
-        assert "Traceback" not in proc.stderr.read().decode()
+        said = proc.stderr.read().decode()
+        assert "Traceback" not in said
+        assert "interrupted: every file written is whole; run the same command again to finish" in said
+        assert proc.returncode == 130
 
 
 ROSTER_CELLS = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
