@@ -56,11 +56,11 @@ class IsoDate(_DateParam):
 
 
 library_option = click.option(
-    "--library", type=click.Path(path_type=Path, file_okay=False), default=None,
-    help="Directory with exercises.toml and programs.toml (default: the shipped library).")
+    "--library", type=click.Path(path_type=Path, file_okay=False), default=None, envvar="HANDOUTS_LIBRARY",
+    help="Directory with exercises.toml and programs.toml (default: $HANDOUTS_LIBRARY, else the shipped library).")
 clinic_option = click.option(
-    "--clinic", type=click.Path(path_type=Path, dir_okay=False), default=None,
-    help="Clinic file (default: the shipped clinic.toml).")
+    "--clinic", type=click.Path(path_type=Path, dir_okay=False), default=None, envvar="HANDOUTS_CLINIC",
+    help="Clinic file (default: $HANDOUTS_CLINIC, else the shipped clinic.toml).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -122,6 +122,26 @@ def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, start
         click.echo(f"PDF password: {password}")
     if email_to is not None:
         click.echo(f"draft for {email_to} written to {eml}" if eml else f"emailed to {email_to}", err=True)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@reported
+def init(directory: Path) -> None:
+    """Copy the shipped exercise library and clinic file into DIRECTORY to make them your own.
+
+    Existing files are never overwritten. Then point handouts at the copy, once,
+    in your shell profile: HANDOUTS_LIBRARY=DIRECTORY and HANDOUTS_CLINIC=DIRECTORY/clinic.toml.
+
+    \b
+    Example:
+      handouts init ~/clinic
+      export HANDOUTS_LIBRARY=~/clinic HANDOUTS_CLINIC=~/clinic/clinic.toml
+    """
+    from handouts.library import copy_library
+
+    for path in copy_library(directory):
+        click.echo(str(path))
 
 
 @main.command()

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from handouts.errors import DataError
+from handouts.errors import DataError, UsageError
 from handouts.models import Clinic, Dose, EmailSettings, Exercise, Library, Program, Range, tidy
 from handouts.tomlsource import TomlSource, read_toml
 
@@ -44,6 +44,28 @@ def package_dir(name: str) -> Path:
 
 DEFAULT_LIBRARY = package_dir("templates")
 DEFAULT_CLINIC = DEFAULT_LIBRARY / "clinic.toml"
+LIBRARY_FILES = ("exercises.toml", "programs.toml", "clinic.toml")
+
+
+def is_installed_copy(directory: Path) -> bool:
+    """The shipped library inside site-packages: an upgrade would silently undo any edit there."""
+    return any(part in ("site-packages", "dist-packages") for part in directory.resolve().parts)
+
+
+def copy_library(target: Path) -> list[Path]:
+    """`handouts init`: the shipped files copied for a clinic to edit; never over existing ones."""
+    existing = [target / name for name in LIBRARY_FILES if (target / name).exists()]
+    if existing:
+        raise UsageError(f"{existing[0]} already exists; choose an empty directory (nothing was copied)")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name in LIBRARY_FILES:
+            (target / name).write_bytes((DEFAULT_LIBRARY / name).read_bytes())
+            written.append(target / name)
+    except OSError as e:
+        raise DataError(f"{target}: cannot copy the library here ({e.strerror or e})") from None
+    return written
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:

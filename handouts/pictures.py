@@ -16,7 +16,7 @@ from pathlib import Path
 from handouts.errors import DataError, UsageError
 from handouts.images import clean_pixels, crop_to, jpeg_bytes, open_image, pixels_for
 from handouts.layout import THUMB
-from handouts.library import DEFAULT_LIBRARY, load_library, suggest
+from handouts.library import DEFAULT_LIBRARY, is_installed_copy, load_library, suggest
 from handouts.models import Library
 from handouts.output import write_atomic
 from handouts.tomlsource import read_toml
@@ -74,6 +74,9 @@ def remove_picture(exercise_id: str, library_dir: Path | None = None) -> Path | 
 
 
 def _known(directory: Path, exercise_id: str) -> Library:
+    if is_installed_copy(directory):
+        raise UsageError(f"the shipped library in {directory} is part of the installed program; "
+                         "make your own copy with `handouts init DIR` and pass --library DIR")
     library = load_library(directory)
     if exercise_id not in library.exercises:
         raise UsageError(f'unknown exercise "{exercise_id}"{suggest(exercise_id, library.exercises)}; '

@@ -187,3 +187,30 @@ def test_huge_logo_is_downscaled_not_embedded_whole(runner, library, tmp_path):
     width, height = images[0].image.size
     assert width <= 200 and height <= 200  # 44 pt at 300 dpi is 183 px
     assert path.stat().st_size < 60_000
+
+
+def test_init_gives_a_clinic_its_own_editable_copy(runner, tmp_path, monkeypatch):
+    mine = tmp_path / "clinic"
+    result = runner.invoke(main, ["init", str(mine)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in mine.iterdir()) == ["clinic.toml", "exercises.toml", "programs.toml"]
+    edit(mine / "clinic.toml", 'name = "Zenith Performance Physical Therapy"', 'name = "Harbor Street Physio"')
+    monkeypatch.setenv("HANDOUTS_LIBRARY", str(mine))
+    monkeypatch.setenv("HANDOUTS_CLINIC", str(mine / "clinic.toml"))
+    made = runner.invoke(main, ["make", "Ana Lima", "-o", str(tmp_path / "o")])
+    assert "Harbor Street Physio" in page_texts(Path(made.stdout.strip()))[0]
+    again = runner.invoke(main, ["init", str(mine)])
+    assert again.exit_code == 2 and "already exists" in again.stderr
+    assert "Harbor Street Physio" in (mine / "clinic.toml").read_text()  # not overwritten
+
+
+def test_pictures_are_never_added_inside_the_installed_package(runner, library, tmp_path):
+    installed = tmp_path / "lib" / "python3.11" / "site-packages" / "handouts" / "templates"
+    installed.parent.mkdir(parents=True)
+    library.rename(installed)
+    photo = tmp_path / "p.png"
+    Image.new("RGB", (400, 400), "white").save(photo)
+    result = runner.invoke(main, ["picture", "add", "hinge-plate", str(photo), "--library", str(installed)])
+    assert result.exit_code == 2
+    assert "handouts init DIR" in result.stderr
+    assert not (installed / "pictures").exists()
