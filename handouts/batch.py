@@ -16,7 +16,7 @@ from pathlib import Path
 
 from handouts import fonts, qr
 from handouts.compose import compose
-from handouts.errors import HandoutError
+from handouts.errors import DataError, HandoutError
 from handouts.library import load_clinic, load_library
 from handouts.models import Handout
 from handouts.output import file_name, write_atomic
@@ -95,7 +95,10 @@ def run_batch(report: BatchReport, jobs: int, force: bool = False, combined: Pat
     """Write every planned handout not already there, then the combined file."""
     out_dirs = {path.parent for _, _, path in report.rows}
     for directory in out_dirs:
-        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise DataError(f"{directory}: cannot create the output directory ({e.strerror or e})") from None
         _remove_stale_parts(directory)
     todo: list[Job] = []
     for row, handout, path in report.rows:

@@ -183,3 +183,12 @@ def test_any_roster_gives_whole_pdfs_or_line_numbered_errors_never_a_traceback(r
         assert line.startswith((f"{roster}:", f"{roster}: ")), line
     for pdf in (out / "pdfs").glob("*.pdf") if (out / "pdfs").exists() else []:
         assert page_count(pdf) == 1
+
+
+def test_an_output_directory_that_cannot_exist_is_one_message(runner, tmp_path):
+    roster = write_roster(tmp_path / "r.csv", [["Ana Lima", "", "", "", ""]])
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = runner.invoke(main, ["batch", str(roster), "-o", str(blocker / "out")])
+    assert result.exit_code == 1
+    assert "cannot create the output directory" in result.stderr and "Traceback" not in result.output
