@@ -124,7 +124,7 @@ def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, start
         click.echo(f"draft for {email_to} written to {eml}" if eml else f"emailed to {email_to}", err=True)
 
 
-@main.command()
+@main.command(short_help="Copy the library and clinic file to edit.")
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
 @reported
 def init(directory: Path) -> None:
@@ -182,7 +182,7 @@ def programs(library: Path | None) -> None:
         click.echo(f"{prog.id:<{width}}  {prog.title}{mark}: {', '.join(prog.exercise_ids)}")
 
 
-@main.command()
+@main.command(short_help="Report every problem in the data files.")
 @library_option
 @clinic_option
 def check(library: Path | None, clinic: Path | None) -> None:
@@ -272,7 +272,7 @@ def _show_batch(report: BatchReport, roster: Path) -> None:
     click.echo(report.summary(), err=True)
 
 
-@main.group()
+@main.group(short_help="Add or remove an exercise's photo.")
 def picture() -> None:
     """Add or remove an exercise's photo (shown beside its cues on the sheet).
 
@@ -321,7 +321,7 @@ def picture_remove(exercise_id: str, library: Path | None) -> None:
     click.echo(f"removed {removed}" if removed else f"removed the picture from {exercise_id}")
 
 
-@main.command()
+@main.command(short_help="Email a handout to the patient.")
 @click.argument("pdf", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--to", "to", required=True, metavar="ADDRESS", help="The patient's email address.")
 @click.option("--eml", type=click.Path(path_type=Path, dir_okay=False), default=None,
