@@ -217,7 +217,7 @@ def email_rows(report: BatchReport) -> BatchReport:
             report.already_emailed += 1
             continue
         try:
-            password = deliver(handout.clinic, path, row.email)
+            password = deliver(handout.clinic, path, row.email).password
         except HandoutError as e:
             report.failed.append(Failure(row.line, f"email to {row.email} failed: {e}"))
             continue

@@ -113,15 +113,15 @@ def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, start
         email_to = check_address(email_to)
         if eml is None:
             ready(load_clinic(clinic))
-    written, password = make_handout(
+    written, done = make_handout(
         name, exercise_ids, program_id=program_id, start=start,
         paper=paper.lower(), output=output, clinic_file=clinic, library_dir=library, force=force,
         grayscale=grayscale, email_to=email_to, eml=eml, protect=pdf_password)
     click.echo(str(written))
-    if password:
-        click.echo(f"PDF password: {password}")
-    if email_to is not None:
-        click.echo(f"draft for {email_to} written to {eml}" if eml else f"emailed to {email_to}", err=True)
+    if done and done.password:
+        click.echo(f"PDF password: {done.password}")
+    if email_to is not None and done:
+        click.echo(f"draft for {email_to} written to {done.eml}" if done.eml else f"emailed to {email_to}", err=True)
 
 
 @main.command(short_help="Copy the library and clinic file to edit.")
@@ -344,7 +344,7 @@ def email(pdf: Path, to: str, eml: Path | None, pdf_password: bool, clinic: Path
     from handouts.library import load_clinic
     from handouts.mail import deliver
 
-    password = deliver(load_clinic(clinic), pdf, to, eml, pdf_password)
-    if password:
-        click.echo(f"PDF password: {password}")
-    click.echo(f"draft for {to} written to {eml}" if eml else f"emailed {pdf.name} to {to}", err=True)
+    done = deliver(load_clinic(clinic), pdf, to, eml, pdf_password)
+    if done.password:
+        click.echo(f"PDF password: {done.password}")
+    click.echo(f"draft for {to} written to {done.eml}" if done.eml else f"emailed {pdf.name} to {to}", err=True)

@@ -14,6 +14,7 @@ import os
 import secrets
 import smtplib
 import ssl
+from dataclasses import dataclass
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -117,7 +118,8 @@ def encrypt_pdf(pdf: bytes, password: str) -> bytes:
 
 
 def write_eml(message: EmailMessage, path: Path) -> Path:
-    return write_atomic(path, message.as_bytes(), force=True)
+    """Like a handout, an existing draft is never overwritten: a fresh name is chosen."""
+    return write_atomic(path, message.as_bytes())
 
 
 def ready(clinic: Clinic) -> tuple[EmailSettings, str]:
@@ -201,10 +203,18 @@ def already_sent(directory: Path) -> set[tuple[str, str]]:
         return {(row["recipient"], row["file"]) for row in csv.DictReader(f) if row.get("result") == "sent"}
 
 
-def deliver(clinic: Clinic, pdf_path: Path, to: str, eml: Path | None = None, protect: bool = False) -> str | None:
-    """Email one handout (or write it as a draft); returns the PDF password when one was set.
+@dataclass(frozen=True)
+class Delivery:
+    """What happened to one handout: the PDF password if one was set, the draft if one was written."""
 
-    The sent log in the PDF's directory records the outcome either way.
+    password: str | None = None
+    eml: Path | None = None
+
+
+def deliver(clinic: Clinic, pdf_path: Path, to: str, eml: Path | None = None, protect: bool = False) -> Delivery:
+    """Email one handout, or write it as a draft.
+
+    The sent log in the PDF's directory records the outcome of a sending either way.
     """
     to = check_address(to)
     try:
@@ -219,12 +229,11 @@ def deliver(clinic: Clinic, pdf_path: Path, to: str, eml: Path | None = None, pr
         pdf = encrypt_pdf(pdf, password)
     message = build_message(clinic, to, pdf, pdf_path.name)
     if eml is not None:
-        write_eml(message, eml)
-        return password
+        return Delivery(password, write_eml(message, eml))
     try:
         send(message, clinic)
     except DataError as e:
         log_result(pdf_path.parent, to, pdf_path, f"failed: {e}")
         raise
     log_result(pdf_path.parent, to, pdf_path, "sent")
-    return password
+    return Delivery(password)

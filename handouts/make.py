@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from handouts.compose import compose
 from handouts.library import load_clinic, load_library
@@ -27,21 +28,28 @@ def make_handout(
     email_to: str | None = None,
     eml: Path | None = None,
     protect: bool = False,
-) -> tuple[Path, str | None]:
-    """Write the handout; email it when asked. Returns the path and any PDF password."""
+) -> tuple[Path, Delivery | None]:
+    """Write the handout; email it (or draft the email) when asked.
+
+    Returns the path written and, when the PDF left by mail or got a password, what happened.
+    """
     library = load_library(library_dir)
     clinic = load_clinic(clinic_file)
     handout = compose(library, clinic, name, exercise_ids, program_id, start, paper, grayscale)
     path = target_path(output, handout)
     data = render([handout])  # fully rendered before anything touches the disk
     if protect and email_to is None:  # nothing leaves by mail: protect the file itself
-        from handouts.mail import encrypt_pdf, new_password
+        from handouts.mail import Delivery, encrypt_pdf, new_password
 
         password = new_password()
-        return write_atomic(path, encrypt_pdf(data, password), force=force), password
+        return write_atomic(path, encrypt_pdf(data, password), force=force), Delivery(password)
     written = write_atomic(path, data, force=force)
     if email_to is None:
         return written, None
     from handouts.mail import deliver
 
     return written, deliver(clinic, written, email_to, eml, protect)
+
+
+if TYPE_CHECKING:
+    from handouts.mail import Delivery

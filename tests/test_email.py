@@ -235,3 +235,13 @@ def test_batch_email_without_mail_settings_stops_before_making_anything(runner, 
     assert result.exit_code == 1
     assert "no [email] table" in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_an_existing_draft_is_not_overwritten(runner, handout, library, tmp_path):
+    draft = tmp_path / "zoe.eml"
+    draft.write_text("the PT's edited draft")
+    result = send(runner, handout, clinic_with(library, 1), "--eml", str(draft))
+    assert result.exit_code == 0, result.output
+    assert draft.read_text() == "the PT's edited draft"
+    assert f"written to {tmp_path / 'zoe-2.eml'}" in result.stderr
+    assert b"To: zoe@example.com" in (tmp_path / "zoe-2.eml").read_bytes()
