@@ -13,9 +13,11 @@ from handouts.compose import compose
 from handouts.library import DEFAULT_LIBRARY, load_clinic, load_library
 from handouts.models import Library, tidy
 from handouts.pdf import render
+from handouts.pictures import add_picture
 
 from .pdfread import decode_qr, page_count, text_in
 from .pdfread import render as render_png
+from .photos import encoded, scene
 from .test_names_and_files import assert_text_inside_boxes
 
 EXTRA = '''
@@ -71,6 +73,11 @@ def big_library(tmp_path_factory: pytest.TempPathFactory) -> Library:
     target = tmp_path_factory.mktemp("lib") / "library"
     shutil.copytree(DEFAULT_LIBRARY, target)
     (target / "exercises.toml").write_text((target / "exercises.toml").read_text() + EXTRA)
+    # two of the eight carry a photo, so pages mix pictured and plain cards
+    for exercise_id in ("wall-calf-raise", "step-down"):
+        photo = target / f"{exercise_id}.png"
+        photo.write_bytes(encoded(scene(600, 800), "PNG"))
+        add_picture(exercise_id, photo, target)
     return load_library(Path(target))
 
 
