@@ -227,3 +227,9 @@ def test_an_unwritable_output_is_a_message_not_a_traceback(runner, tmp_path):
     assert result.exit_code == 1
     assert f"{blocker / 'sub' / 'ana.pdf'}: cannot write here" in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("name", ["Zoë O'Brien", "Ελένη Παπαδοπούλου"])
+def test_a_handout_without_photos_stays_under_40_kb(name):
+    data = render([compose(load_library(), load_clinic(), name)])
+    assert len(data) <= 40_000, len(data)
