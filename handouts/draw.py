@@ -19,6 +19,7 @@ from handouts.layout import (
     CARD_GAP,
     CARD_PAD,
     CARD_RADIUS,
+    DAY_GAP,
     DOSE_PAD,
     FOR_LABEL,
     GRID_HEAD_H,
@@ -237,6 +238,8 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
          "tick a box each time you do the exercise", REGULAR, BODY_PT)
     head_top = top - GRID_TITLE_H
     days_x = x + plan.grid.label_w + plan.grid.goal_w
+    # two-digit days keep a visible gap even in the narrow grid beside the legend
+    day_size = fit_one_line("28", BOLD, cell_w - DAY_GAP, BODY_PT, SMALL_PT)
     c.setFillColor(MUTED)
     draw(c, x + plan.grid.label_w + plan.grid.goal_w / 2, head_top - GRID_HEAD_H + 7, "goal", REGULAR, SMALL_PT, align="center")
     for i, day in enumerate(days):
@@ -247,7 +250,7 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
         c.setFillColor(MUTED)
         draw(c, cx, head_top - SMALL_PT - 10, "MTWTFSS"[day.weekday()], REGULAR, SMALL_PT, align="center")
         c.setFillColor(INK)
-        draw(c, cx, head_top - GRID_HEAD_H + 3, str(day.day), BOLD, BODY_PT, align="center")
+        draw(c, cx, head_top - GRID_HEAD_H + 3, str(day.day), BOLD, day_size, align="center")
     y = head_top - GRID_HEAD_H
     c.setStrokeColor(RULE)
     c.setLineWidth(0.5)

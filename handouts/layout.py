@@ -70,6 +70,7 @@ SIDE_LEGEND_PT = 10
 SIDE_LABEL_W = 110
 SIDE_GOAL_W = 50
 TICK_BOX = 11
+DAY_GAP = 5                  # least space between two day numbers in the log header
 # Notes: ruled lines for the clinician's own words, when the page has room
 NOTES_MIN_H = 60
 NOTES_LINE = 22
