@@ -192,3 +192,31 @@ def test_an_output_directory_that_cannot_exist_is_one_message(runner, tmp_path):
     result = runner.invoke(main, ["batch", str(roster), "-o", str(blocker / "out")])
     assert result.exit_code == 1
     assert "cannot create the output directory" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_progress_bar_on_a_terminal_and_none_in_a_log_file(tmp_path):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    roster = write_roster(tmp_path / "r.csv", [[f"Runner {i}", "", "", "2026-12-01", ""] for i in range(40)])
+    command = [sys.executable, "-m", "handouts", "batch", str(roster), "--jobs", "1", "-o"]
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([*command, str(tmp_path / "tty")], stdout=subprocess.DEVNULL, stderr=follower)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed: the batch is done
+            break
+        if not chunk:
+            break
+        seen += chunk
+    proc.wait(timeout=60)
+    os.close(leader)
+    assert b"handouts" in seen and b"100%" in seen
+    quiet = subprocess.run([*command, str(tmp_path / "log")], capture_output=True, check=False)
+    assert b"100%" not in quiet.stderr
+    assert quiet.stderr.decode().strip() == "40 written, 0 failed"

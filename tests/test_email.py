@@ -76,6 +76,42 @@ def test_starttls_with_a_self_signed_certificate_and_a_login(runner, handout, li
         assert next(message.iter_attachments()).get_content() == handout.read_bytes()
 
 
+def self_signed(path_cert: Path, path_key: Path) -> None:
+    """A bare self-signed certificate for localhost, as a small clinic's own server might have."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    path_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    path_key.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+
+
+def test_starttls_with_a_bare_self_signed_certificate(runner, handout, library, tmp_path):
+    import ssl
+
+    self_signed(library / "server.pem", tmp_path / "server.key")
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(library / "server.pem", tmp_path / "server.key")
+    with smtp_server(tls=tls, login=True) as (port, inbox):
+        clinic = clinic_with(library, port, "starttls", f'username = "{USER}"\ncafile = "server.pem"\n')
+        result = send(runner, handout, clinic, env={"HANDOUTS_SMTP_PASSWORD": PASSWORD})
+    assert result.exit_code == 0, result.output
+    assert next(inbox.messages[0].iter_attachments()).get_content() == handout.read_bytes()
+
+
 def test_implicit_tls_on_the_ssl_port(runner, handout, library, ca):
     import ssl
 
