@@ -106,13 +106,6 @@ def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, start
 
     if eml is not None and email_to is None:
         raise click.UsageError("--eml needs --email ADDRESS (the message's recipient)")
-    if email_to is not None:  # every check that can fail before anything is written
-        from handouts.library import load_clinic
-        from handouts.mail import check_address, ready
-
-        email_to = check_address(email_to)
-        if eml is None:
-            ready(load_clinic(clinic))
     written, done = make_handout(
         name, exercise_ids, program_id=program_id, start=start,
         paper=paper.lower(), output=output, clinic_file=clinic, library_dir=library, force=force,

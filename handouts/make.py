@@ -35,6 +35,12 @@ def make_handout(
     """
     library = load_library(library_dir)
     clinic = load_clinic(clinic_file)
+    if email_to is not None:  # every mail check that can fail, before anything is written
+        from handouts.mail import check_address, ready
+
+        email_to = check_address(email_to)
+        if eml is None:
+            ready(clinic)
     handout = compose(library, clinic, name, exercise_ids, program_id, start, paper, grayscale)
     path = target_path(output, handout)
     data = render([handout])  # fully rendered before anything touches the disk
