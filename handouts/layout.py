@@ -73,6 +73,7 @@ TICK_BOX = 11
 DAY_GAP = 5                  # least space between two day numbers in the log header
 # Notes: ruled lines for the clinician's own words, when the page has room
 NOTES_MIN_H = 60
+NOTES_MAX_H = 200            # about eight lines; past that a page of empty lines looks unfinished
 NOTES_LINE = 22
 # Footer: RPE legend in two columns, then the safety line
 LEGEND_GAP = 12
@@ -268,7 +269,7 @@ def plan_page(h: Handout) -> Plan:
         if spare >= 0:
             row_h = min(GRID_ROW_MAX, GRID_ROW_H + spare / n)
             spare -= (row_h - GRID_ROW_H) * n
-            notes_h = spare - SECTION_GAP if spare - SECTION_GAP >= NOTES_MIN_H else 0.0
+            notes_h = min(NOTES_MAX_H, spare - SECTION_GAP) if spare - SECTION_GAP >= NOTES_MIN_H else 0.0
             return Plan(width, clinic_name, signed, caption, phone_size, label_w, name_size, name_lines, program_lines,
                         columns, cards, rows, row_h,
                         log_h + (row_h - GRID_ROW_H) * n, notes_h, legend_size, safety_lines, grid, h.grayscale)
