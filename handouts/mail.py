@@ -67,7 +67,8 @@ def build_message(clinic: Clinic, to: str, pdf: bytes, filename: str) -> EmailMe
     sender = settings.sender if settings else ""
     values = {"clinic": clinic.name, "phone": clinic.phone, "clinician": clinic.signed}
     message = EmailMessage()
-    message["From"] = formataddr((clinic.name, sender)) if sender else clinic.name
+    if sender:  # without one (a draft from a clinic with no [email]), the PT's mail program fills it in
+        message["From"] = formataddr((clinic.name, sender))
     message["To"] = to
     if settings and settings.reply_to:
         message["Reply-To"] = settings.reply_to

@@ -204,6 +204,7 @@ def test_eml_draft_for_the_pt_mail_program(runner, handout, library, tmp_path):
     assert result.exit_code == 0, result.output
     message = message_from_bytes(draft.read_bytes(), policy=policy.default)
     assert message["To"] == "zoe@example.com"
+    assert message["From"] == "Zenith Performance Physical Therapy <frontdesk@zenith.example>"
     assert next(message.iter_attachments()).get_content() == handout.read_bytes()
 
 
@@ -281,3 +282,12 @@ def test_an_existing_draft_is_not_overwritten(runner, handout, library, tmp_path
     assert draft.read_text() == "the PT's edited draft"
     assert f"written to {tmp_path / 'zoe-2.eml'}" in result.stderr
     assert b"To: zoe@example.com" in (tmp_path / "zoe-2.eml").read_bytes()
+
+
+def test_a_draft_without_mail_settings_leaves_the_sender_to_the_mail_program(runner, handout, tmp_path):
+    draft = tmp_path / "zoe.eml"
+    result = runner.invoke(main, ["email", str(handout), "--to", "zoe@example.com", "--eml", str(draft)])
+    assert result.exit_code == 0, result.output
+    message = message_from_bytes(draft.read_bytes(), policy=policy.default)
+    assert message["From"] is None and message["To"] == "zoe@example.com"
+    assert "562-502-1767" in message.get_body(("plain",)).get_content()
