@@ -116,8 +116,8 @@ def _header(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: floa
     if clinic.logo:
         from handouts.images import draw_logo  # Pillow only when there is a logo
 
-        draw_logo(c, clinic.logo, x, top - LOGO_MAX, LOGO_MAX, plan.grayscale)
-        text_x = x + LOGO_MAX + QR_GAP
+        draw_logo(c, clinic.logo, x, top - LOGO_MAX, plan.logo_w, LOGO_MAX, plan.grayscale)
+        text_x = x + plan.logo_w + QR_GAP
     c.setFillColor(brand)
     y = top
     for line in plan.clinic_name.lines:

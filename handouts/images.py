@@ -185,7 +185,23 @@ def draw_picture(c: Canvas, path: Path, x: float, y: float, size: float, graysca
     c.drawImage(_source(path, size, size, True, grayscale), x, y, size, size)
 
 
-def draw_logo(c: Canvas, path: Path, x: float, y: float, size: float, grayscale: bool = False) -> None:
-    """The logo keeps its shape inside a size x size box, left-aligned."""
-    c.drawImage(_source(path, size, size, False, grayscale), x, y, size, size,
+@lru_cache(maxsize=8)
+def aspect_ratio(path: Path) -> float:
+    """Width over height, read from the header only (the image is decoded later, if at all)."""
+    from PIL import Image as PILImage
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+            with PILImage.open(path) as im:
+                width, height = im.size
+    except (OSError, ValueError) as e:  # check() reports the details; here the page just needs a shape
+        raise DataError(f"{path}: cannot read the image ({e})") from None
+    return width / height if height else 1.0
+
+
+def draw_logo(c: Canvas, path: Path, x: float, y: float, width: float, height: float,
+              grayscale: bool = False) -> None:
+    """The logo keeps its shape inside a width x height box, left-aligned."""
+    c.drawImage(_source(path, width, height, False, grayscale), x, y, width, height,
                 preserveAspectRatio=True, anchor="w")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4, LETTER
@@ -33,7 +34,8 @@ SMALL_PT = 9
 QR_SIZE = 72                 # 1 in: at 150 dpi each module is still several dots wide
 QR_TEXT_W = 168              # caption and phone beside the QR
 QR_GAP = 8
-LOGO_MAX = 44
+LOGO_MAX = 44                # logo height; a square logo is this wide...
+LOGO_MAX_W = 132             # ...a wide wordmark up to three times that
 CLINIC_PT, CLINIC_MIN_PT = 17, 11
 PHONE_PT = 13
 RULE_W = 2
@@ -170,6 +172,7 @@ class Plan:
     signed: Fitted
     caption: Fitted
     phone_size: float
+    logo_w: float
     label_w: float
     name_size: float
     name_lines: list[str]
@@ -226,14 +229,21 @@ def safety_h(lines: list[str]) -> float:
     return len(lines) * lead(BODY_PT) + 2 * SAFETY_PAD
 
 
+def logo_width(logo: Path) -> float:
+    """The logo's printed width at LOGO_MAX high, so a wide wordmark is not shrunk to a stamp."""
+    from handouts.images import aspect_ratio  # Pillow only for clinics with a logo
+
+    return min(LOGO_MAX_W, LOGO_MAX * aspect_ratio(logo))
+
+
 def plan_page(h: Handout) -> Plan:
     """Measure every section; raise DoesNotFit before anything is drawn."""
     page_w, page_h = PAPER[h.paper]
     width = page_w - 2 * MARGIN
     usable = page_h - 2 * MARGIN
     clinic = h.clinic
-    logo_w = (LOGO_MAX + QR_GAP) if clinic.logo else 0
-    left_w = width - QR_SIZE - QR_TEXT_W - 2 * QR_GAP - logo_w
+    logo_w = logo_width(clinic.logo) if clinic.logo else 0.0
+    left_w = width - QR_SIZE - QR_TEXT_W - 2 * QR_GAP - (logo_w + QR_GAP if logo_w else 0)
     clinic_name = Fitted(*fit(clinic.name, BOLD, left_w, CLINIC_PT, CLINIC_MIN_PT, 2, one_line_down_to=14))
     signed = Fitted(*fit(clinic.signed, REGULAR, left_w, BODY_PT, SMALL_PT, 2, one_line_down_to=10))
     caption = Fitted(*fit(clinic.qr_caption, BOLD, QR_TEXT_W, BODY_PT, SMALL_PT, 2, one_line_down_to=10))
@@ -270,7 +280,7 @@ def plan_page(h: Handout) -> Plan:
             row_h = min(GRID_ROW_MAX, GRID_ROW_H + spare / n)
             spare -= (row_h - GRID_ROW_H) * n
             notes_h = min(NOTES_MAX_H, spare - SECTION_GAP) if spare - SECTION_GAP >= NOTES_MIN_H else 0.0
-            return Plan(width, clinic_name, signed, caption, phone_size, label_w, name_size, name_lines, program_lines,
+            return Plan(width, clinic_name, signed, caption, phone_size, logo_w, label_w, name_size, name_lines, program_lines,
                         columns, cards, rows, row_h,
                         log_h + (row_h - GRID_ROW_H) * n, notes_h, legend_size, safety_lines, grid, h.grayscale)
         tallest = max(cards, key=lambda c: c.height)

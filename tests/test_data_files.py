@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from pypdf import PdfReader
 
@@ -214,3 +215,18 @@ def test_pictures_are_never_added_inside_the_installed_package(runner, library, 
     assert result.exit_code == 2
     assert "handouts init DIR" in result.stderr
     assert not (installed / "pictures").exists()
+
+
+def test_a_wide_wordmark_logo_keeps_its_shape_and_pushes_the_name_aside(runner, library, tmp_path):
+    import pdfplumber
+
+    write_logo(library, "wordmark.png", png(1200, 300))
+    result = make_with(runner, library, tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    path = Path(result.stdout.strip())
+    with pdfplumber.open(path) as pdf:
+        page = pdf.pages[0]
+        (logo,) = page.images
+        assert logo["width"] == pytest.approx(132, abs=1) and logo["height"] == pytest.approx(33, abs=1)
+        name = next(w for w in page.extract_words() if w["text"] == "Zenith")
+        assert name["x0"] > logo["x1"]  # the clinic name starts right of the logo, not over it
