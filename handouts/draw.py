@@ -52,10 +52,11 @@ from handouts.layout import (
     band_h,
     given_text,
     lead,
+    legend_label_w,
     patient_h,
     safety_h,
 )
-from handouts.models import Handout
+from handouts.models import Handout, luminance
 from handouts.text import draw, fit_one_line, wrap
 
 
@@ -64,7 +65,7 @@ def draw_page(c: Canvas, h: Handout, plan: Plan) -> list[Box]:
     _page_w, page_h = PAPER[h.paper]
     brand = HexColor(h.clinic.brand_color)
     if plan.grayscale:  # for a black-and-white printer: the brand colour as the grey it prints as
-        level = 0.2126 * brand.red + 0.7152 * brand.green + 0.0722 * brand.blue
+        level = luminance(brand.red, brand.green, brand.blue)
         brand = Color(level, level, level)
     x, top = MARGIN, page_h - MARGIN
     right = x + plan.width
@@ -100,7 +101,7 @@ def _side_legend(c: Canvas, grid: Grid, brand: Color, x: float, top: float) -> N
     y = top - BODY_PT
     draw(c, x, y, "How hard? (RPE)", BOLD, BODY_PT)
     y -= lead(BODY_PT) - lead(SIDE_LEGEND_PT)
-    label_w = fonts.width("RPE 10", BOLD, SIDE_LEGEND_PT) + 4
+    label_w = legend_label_w(SIDE_LEGEND_PT)
     c.setFillColor(INK)
     for level, lines in grid.side_legend:
         y -= lead(SIDE_LEGEND_PT)
@@ -308,7 +309,7 @@ def _legend_below(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top
     draw(c, x + fonts.width("How hard should it feel?", BOLD, BODY_PT) + 6, y,
          "RPE: your rating of effort, from 1 (easy) to 10 (all out)", REGULAR, BODY_PT)
     column_w = (plan.width - LEGEND_GAP) / 2
-    label_w = fonts.width("RPE 10", BOLD, size) + 5
+    label_w = legend_label_w(size)
     for i, (level, words) in enumerate(clinic.rpe_legend):
         lx = x + (i % 2) * (column_w + LEGEND_GAP)
         ly = y - (1 + i // 2) * lead(size)

@@ -79,6 +79,7 @@ NOTES_MAX_H = 200            # about eight lines; past that a page of empty line
 NOTES_LINE = 22
 # Footer: RPE legend in two columns, then the safety line
 LEGEND_GAP = 12
+LEGEND_LABEL_GAP = 5         # after "RPE 10", before its words
 SAFETY_PAD = 6
 SAFETY_BAR = 4
 
@@ -212,9 +213,14 @@ def _side_legend_h(grid: Grid) -> float:
     return lead(BODY_PT) + sum(len(lines) for _, lines in grid.side_legend) * lead(SIDE_LEGEND_PT)
 
 
+def legend_label_w(size: float) -> float:
+    """Room for the widest label, "RPE 10", so every level's words start in one column."""
+    return fonts.width("RPE 10", BOLD, size) + LEGEND_LABEL_GAP
+
+
 def _grids(h: Handout, width: float) -> list[Grid]:
     """The usual log across the page, then the narrower one with the legend beside it."""
-    label_w = fonts.width("RPE 10", BOLD, SIDE_LEGEND_PT) + 4
+    label_w = legend_label_w(SIDE_LEGEND_PT)
     side = tuple((level, tuple(wrap(words, REGULAR, SIDE_LEGEND_PT, SIDE_LEGEND_W - label_w)))
                  for level, words in h.clinic.rpe_legend)
     return [Grid(width, GRID_LABEL_W, GRID_GOAL_W),
@@ -222,7 +228,11 @@ def _grids(h: Handout, width: float) -> list[Grid]:
 
 
 def patient_h(plan: Plan) -> float:
-    return len(plan.name_lines) * lead(plan.name_size) + len(plan.program_lines) * lead(PROGRAM_PT) + DESCENT_ROOM
+    return _patient_height(plan.name_lines, plan.name_size, plan.program_lines)
+
+
+def _patient_height(name_lines: list[str], name_size: float, program_lines: list[str]) -> float:
+    return len(name_lines) * lead(name_size) + len(program_lines) * lead(PROGRAM_PT) + DESCENT_ROOM
 
 
 def safety_h(lines: list[str]) -> float:
@@ -256,11 +266,13 @@ def plan_page(h: Handout) -> Plan:
     if len(name_lines) > NAME_MAX_LINES:
         raise DoesNotFit(f"the patient name is too long for the page ({len(h.patient)} characters); shorten it")
     column_w = (width - LEGEND_GAP) / 2
-    longest = max((f"RPE 10  {words}" for _, words in clinic.rpe_legend), key=lambda t: fonts.width(t, REGULAR, BODY_PT))
-    legend_size = fit_one_line(longest, REGULAR, column_w, BODY_PT, SMALL_PT)
+    legend_size = BODY_PT  # measured as drawn: label column, then the words
+    while legend_size > SMALL_PT and any(legend_label_w(legend_size) + fonts.width(words, REGULAR, legend_size) > column_w
+                                         for _, words in clinic.rpe_legend):
+        legend_size -= 0.5
     safety_lines = wrap(clinic.safety, BOLD, BODY_PT, width - 2 * SAFETY_PAD - SAFETY_BAR)
     n = len(h.exercises)
-    patient_h = len(name_lines) * lead(name_size) + len(program_lines) * lead(PROGRAM_PT) + DESCENT_ROOM
+    patient_h = _patient_height(name_lines, name_size, program_lines)
     tallest: Card | None = None
     has_pictures = any(ex.picture for ex in h.exercises)
     layouts = [(grid, columns, thumb) for grid in _grids(h, width) for columns in ((1, 2) if n <= 3 else (2,))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from handouts.errors import DataError, UsageError
-from handouts.models import Clinic, Dose, EmailSettings, Exercise, Library, Program, Range, tidy
+from handouts.models import Clinic, Dose, EmailSettings, Exercise, Library, Program, Range, luminance, tidy
 from handouts.tomlsource import TomlSource, read_toml
 
 MAX_EXERCISES = 6
@@ -342,7 +342,7 @@ def _multiline(src: TomlSource, where: tuple[str, ...], table: dict[str, Any], k
 
 def _luminance(color: str) -> float:
     r, g, b = (int(color[i:i + 2], 16) / 255 for i in (1, 3, 5))
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return luminance(r, g, b)
 
 
 def load_library(directory: Path | None = None) -> Library:

@@ -161,6 +161,11 @@ def today() -> dt.date:
     return dt.date.today()
 
 
+def luminance(red: float, green: float, blue: float) -> float:
+    """How light a colour prints in grey (0 black, 1 white), from channels in 0..1 (Rec. 709)."""
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
 def tidy(text: str) -> str:
     """Text as it should print: NFC (accents typed as combining marks join their letter),
     no control or invisible format characters (a pasted name can carry a bidi override or
