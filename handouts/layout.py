@@ -266,7 +266,7 @@ def plan_page(h: Handout) -> Plan:
     if len(name_lines) > NAME_MAX_LINES:
         raise DoesNotFit(f"the patient name is too long for the page ({len(h.patient)} characters); shorten it")
     column_w = (width - LEGEND_GAP) / 2
-    legend_size = BODY_PT  # measured as drawn: label column, then the words
+    legend_size: float = BODY_PT  # measured as drawn: label column, then the words
     while legend_size > SMALL_PT and any(legend_label_w(legend_size) + fonts.width(words, REGULAR, legend_size) > column_w
                                          for _, words in clinic.rpe_legend):
         legend_size -= 0.5
