@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from handouts import fonts, qr
-from handouts.compose import compose
+from handouts.compose import build
 from handouts.errors import DataError, HandoutError
-from handouts.library import load_clinic, load_library
+from handouts.history import History, Issue
 from handouts.models import Handout
 from handouts.output import file_name, write_atomic
 from handouts.pdf import render
+from handouts.pipeline import Sources, note_email, produce, record
+from handouts.request import HandoutRequest, choices_from
 from handouts.roster import Failure, RosterRow, read_roster
 
 STALE_PART_S = 60
@@ -40,10 +42,12 @@ class BatchReport:
     already_emailed: int = 0
     passwords: list[tuple[str, str]] = field(default_factory=list)   # (recipient, PDF password)
     mailing: bool = False
+    record_ids: dict[Path, int] = field(default_factory=dict)        # history row of each handout written
+    history_problem: str = ""
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.failed else 0
+        return 1 if self.failed or self.history_problem else 0
 
     def summary(self) -> str:
         parts = [f"{len(self.written)} written"]
@@ -71,13 +75,13 @@ def plan_batch(roster: Path, out_dir: Path, library_dir: Path | None = None,
     Names come from patient, program and start date; a second patient with the
     same name gets "-2" in roster order, so a rerun finds the same names again.
     """
-    library, clinic = load_library(library_dir), load_clinic(clinic_file)
+    sources = Sources.load(library_dir, clinic_file)
     rows, failures = read_roster(roster)
     report = BatchReport(failed=list(failures))
     taken: dict[str, int] = {}
     for row in rows:
         try:
-            handout = compose(library, clinic, row.name, row.exercises, row.program, row.start, row.paper)
+            handout = build(sources.library, sources.clinic, row_request(row))
         except HandoutError as e:
             report.failed.append(Failure(row.line, str(e)))
             continue
@@ -90,9 +94,18 @@ def plan_batch(roster: Path, out_dir: Path, library_dir: Path | None = None,
     return report
 
 
+def row_request(row: RosterRow) -> HandoutRequest:
+    return HandoutRequest(patient=row.name, patient_id=row.patient_id, choices=choices_from(row.exercises),
+                          program_id=row.program, note=row.note, start=row.start, paper=row.paper)
+
+
 def run_batch(report: BatchReport, jobs: int, force: bool = False, combined: Path | None = None,
-              progress: Callable[[int], None] | None = None) -> BatchReport:
-    """Write every planned handout not already there, then the combined file."""
+              progress: Callable[[int], None] | None = None, history: History | None = None) -> BatchReport:
+    """Write every planned handout not already there, then the combined file; record what was written.
+
+    Recording happens here in the parent, in one transaction per chunk of results, so
+    the workers never contend for the history file.
+    """
     out_dirs = {path.parent for _, _, path in report.rows}
     for directory in out_dirs:
         try:
@@ -114,26 +127,38 @@ def run_batch(report: BatchReport, jobs: int, force: bool = False, combined: Pat
     with _executor(jobs, len(todo)) as pool:
         # the combined file renders in one worker while the others make single files
         pending = pool.submit(_write_combined, pages, combined) if want_combined and combined else None
-        for line, path, error in pool.map(_make_one, todo, chunksize=CHUNK):
+        unrecorded: list[Issue] = []
+        for (line, path, error, sha256), job in zip(pool.map(_make_one, todo, chunksize=CHUNK), todo, strict=True):
             if error:
                 report.failed.append(Failure(line, error))
             else:
                 report.written.append(path)
+                unrecorded.append(Issue(job.handout, path, sha256))
+                if len(unrecorded) >= 4 * CHUNK:
+                    _record(report, history, unrecorded)
             if progress:
                 progress(1)
+        _record(report, history, unrecorded)
         if pending is not None:
             report.combined = pending.result()
     report.failed.sort(key=lambda f: f.line)
     return report
 
 
-def _make_one(job: Job) -> tuple[int, Path, str]:
+def _record(report: BatchReport, history: History | None, issues: list[Issue]) -> None:
+    if history is not None and issues and not report.history_problem:
+        ids, problem = record(history, issues)
+        report.history_problem = problem
+        report.record_ids.update({issue.path: i for issue, i in zip(issues, ids, strict=False)})
+    issues.clear()
+
+
+def _make_one(job: Job) -> tuple[int, Path, str, str]:
     try:
-        data = render([job.handout])
-        write_atomic(job.path, data, force=True)  # the plan already chose this name for this row
+        path, sha256 = produce(job.handout, job.path, force=True)  # the plan already chose this name
     except HandoutError as e:
-        return job.line, job.path, str(e)
-    return job.line, job.path, ""
+        return job.line, job.path, str(e), ""
+    return job.line, path, "", sha256
 
 
 def _write_combined(pages: list[Handout], path: Path) -> Path | None:
@@ -159,8 +184,8 @@ class _Inline:
         future.set_result(fn(*args))
         return future
 
-    def map(self, fn: Callable[[Job], tuple[int, Path, str]], items: list[Job],
-            chunksize: int = 1) -> Iterator[tuple[int, Path, str]]:
+    def map(self, fn: Callable[[Job], tuple[int, Path, str, str]], items: list[Job],
+            chunksize: int = 1) -> Iterator[tuple[int, Path, str, str]]:
         return map(fn, items)
 
 
@@ -199,7 +224,7 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def email_rows(report: BatchReport) -> BatchReport:
+def email_rows(report: BatchReport, history: History | None = None) -> BatchReport:
     """Send each good row's handout to its `email` cell; a failing row does not stop the rest.
 
     The sent log in the output directory lets a rerun skip patients already emailed.
@@ -216,11 +241,14 @@ def email_rows(report: BatchReport) -> BatchReport:
         if (row.email, path.name) in sent:
             report.already_emailed += 1
             continue
+        record_id = report.record_ids.get(path)
         try:
             password = deliver(handout.clinic, path, row.email).password
         except HandoutError as e:
+            note_email(history, record_id, row.email, f"failed: {e}")
             report.failed.append(Failure(row.line, f"email to {row.email} failed: {e}"))
             continue
+        report.history_problem = report.history_problem or note_email(history, record_id, row.email, "sent")
         report.emailed.append(row.email)
         if password:
             report.passwords.append((row.email, password))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -33,6 +34,7 @@ def reported(func: F) -> F:
 
 if TYPE_CHECKING:
     from handouts.batch import BatchReport  # imported for real only inside `batch`: start-up time
+    from handouts.pipeline import Issued
 
     # click's ParamType is generic only in recent releases
     _DateParam = click.ParamType[dt.date]
@@ -69,52 +71,187 @@ def main() -> None:
     """Print a branded one-page home-exercise handout for a patient."""
 
 
+history_options = [
+    click.option("--history", "history_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                 help="History file (default: $HANDOUTS_HISTORY, else your data directory)."),
+    click.option("--no-history", is_flag=True, help="Do not record this in the history."),
+]
+plan_options = [
+    click.option("--note", default=None, help="Your words to the patient, printed in the notes area."),
+    click.option("--load", "loads", multiple=True, metavar="ID=TEXT",
+                 help="Replace an exercise's load advice (repeatable)."),
+    click.option("--start", type=IsoDate(), default=None,
+                 help="First day of the two-week log, YYYY-MM-DD (default: today)."),
+    click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+                 help="Directory or .pdf path to write (default: ./out/)."),
+    click.option("--force", is_flag=True, help="Overwrite an existing file instead of picking a fresh name."),
+    click.option("--email", "email_to", metavar="ADDRESS", help="Also email the handout to the patient."),
+    click.option("--eml", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                 help="With --email: write the message to this .eml file instead of sending it."),
+    click.option("--pdf-password", is_flag=True,
+                 help="Protect the PDF (AES-256) with a new password, printed here for you to give by phone."),
+]
+
+
+def options(opts: list[Callable[[F], F]]) -> Callable[[F], F]:
+    def apply(func: F) -> F:
+        for opt in reversed(opts):
+            func = opt(func)
+        return func
+    return apply
+
+
 @main.command()
 @click.argument("name")
-@click.argument("exercise_ids", nargs=-1, metavar="[EXERCISE_ID]...")
-@click.option("--program", "program_id", help="Program id (default: the library's default program).")
-@click.option("--start", type=IsoDate(), default=None,
-              help="First day of the two-week log, YYYY-MM-DD (default: today).")
+@click.argument("exercise_ids", nargs=-1, metavar="[EXERCISE_ID[:DOSE]]...")
+@click.option("--program", "program_id", help="Program id; with EXERCISE_IDs, its exercises come first.")
+@click.option("--patient-id", default="", help="Your own id for the patient (chart number), kept in the history.")
+@options(plan_options)
 @click.option("--paper", type=click.Choice(["letter", "a4"], case_sensitive=False), default="letter",
               show_default=True, help="Paper size.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="Directory or .pdf path to write (default: ./out/).")
 @clinic_option
 @library_option
-@click.option("--force", is_flag=True, help="Overwrite an existing file instead of picking a fresh name.")
 @click.option("--grayscale", is_flag=True, help="Print pictures and colours in grey, for a black-and-white printer.")
-@click.option("--email", "email_to", metavar="ADDRESS", help="Also email the handout to the patient.")
-@click.option("--eml", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="With --email: write the message to this .eml file instead of sending it.")
-@click.option("--pdf-password", is_flag=True,
-              help="Protect the PDF (AES-256) with a new password, printed here for you to give by phone.")
+@options(history_options)
 @reported
-def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, start: dt.date | None,
-         paper: str, output: Path | None, clinic: Path | None, library: Path | None, force: bool,
-         grayscale: bool, email_to: str | None, eml: Path | None, pdf_password: bool) -> None:
+def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, patient_id: str, note: str | None,
+         loads: tuple[str, ...], start: dt.date | None, output: Path | None, force: bool, email_to: str | None,
+         eml: Path | None, pdf_password: bool, paper: str, clinic: Path | None, library: Path | None,
+         grayscale: bool, history_file: Path | None, no_history: bool) -> None:
     """Make one patient's handout and print the path written.
 
-    With no EXERCISE_ID the library's default program is used.
+    With no EXERCISE_ID the library's default program is used. A dose typed after
+    an id changes it for this patient only: ID:SETSxREPS or ID:SETSxSECONDSs, then
+    optionally @RPE and /daily or /Nw (N days a week).
 
     \b
     Example:
       handouts make "Zoë O'Brien" hinge-heel-raised wall-calf-raise
+      handouts make "Ana Lima" wall-calf-raise:3x12@8/2w hinge-plate:2x45-60s@7+ --note "Left side only"
       handouts make "Ana Lima" --program ankle-loading --start 2026-12-01 --paper a4
       handouts make "Ana Lima" --email ana@example.com --pdf-password
     """
-    from handouts.make import make_handout
+    from handouts.make import history_path, make_handout
+    from handouts.request import HandoutRequest, choices_from, loads_from
 
     if eml is not None and email_to is None:
         raise click.UsageError("--eml needs --email ADDRESS (the message's recipient)")
-    written, done = make_handout(
-        name, exercise_ids, program_id=program_id, start=start,
-        paper=paper.lower(), output=output, clinic_file=clinic, library_dir=library, force=force,
-        grayscale=grayscale, email_to=email_to, eml=eml, protect=pdf_password)
-    click.echo(str(written))
-    if done and done.password:
-        click.echo(f"PDF password: {done.password}")
-    if email_to is not None and done:
-        click.echo(f"draft for {email_to} written to {done.eml}" if done.eml else f"emailed to {email_to}", err=True)
+    request = HandoutRequest(
+        patient=name, patient_id=patient_id, choices=choices_from(exercise_ids), program_id=program_id,
+        loads=loads_from(loads), note=note or "", start=start, paper=paper.lower(), grayscale=grayscale,
+        output=output, force=force, email_to=email_to, eml=eml, protect=pdf_password)
+    _report_issued(make_handout(request, library, clinic, history_path(history_file, no_history)), email_to)
+
+
+def _report_issued(done: Issued, email_to: str | None) -> None:
+    """The path on stdout (and a password, when one was made); everything else on stderr."""
+    click.echo(str(done.path))
+    delivery = done.delivery
+    if delivery and delivery.password:
+        click.echo(f"PDF password: {delivery.password}")
+    if email_to is not None and delivery:
+        click.echo(f"draft for {email_to} written to {delivery.eml}" if delivery.eml else f"emailed to {email_to}",
+                   err=True)
+    if done.history_problem:
+        click.echo(f"Warning: {done.history_problem}", err=True)
+        sys.exit(1)
+
+
+class _TakesOffIds(click.Command):
+    """Lets `-hinge-plate` mean "take this exercise off" rather than a cluster of short options."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        head, sep, tail = (args[: args.index("--")], ["--"], args[args.index("--") + 1:]) if "--" in args else (args, [], [])
+        off = [a for a in head if _OFF.match(a)]
+        kept = [a for a in head if not _OFF.match(a)]
+        return super().parse_args(ctx, kept + (["--"] if off or sep else []) + off + tail)
+
+
+_OFF = re.compile(r"^-[a-z][a-z0-9]*-[a-z0-9-]+$|^-[a-z]{3,}[a-z0-9]*$")
+
+
+@main.command(cls=_TakesOffIds)
+@click.argument("name")
+@click.argument("changes", nargs=-1, metavar="[ID[:DOSE] | -ID]...")
+@options(plan_options)
+@clinic_option
+@library_option
+@options(history_options[:1])
+@reported
+def again(name: str, changes: tuple[str, ...], note: str | None, loads: tuple[str, ...], start: dt.date | None,
+          output: Path | None, force: bool, email_to: str | None, eml: Path | None, pdf_password: bool,
+          clinic: Path | None, library: Path | None, history_file: Path | None) -> None:
+    """Reissue a patient's latest handout with a new two-week log.
+
+    The plan comes from the history, with the doses as printed. ID:DOSE changes one
+    exercise's dose (or adds it), -ID takes one off; the note carries over unless
+    --note is given. NAME is the name as printed or the patient id.
+
+    \b
+    Example:
+      handouts again "Ana Lima" wall-calf-raise:3x8-12@8 -hinge-plate --start 2026-12-09
+    """
+    from handouts.history import History
+    from handouts.make import history_path, make_handout
+    from handouts.reissue import again_request
+    from handouts.request import loads_from
+
+    if eml is not None and email_to is None:
+        raise click.UsageError("--eml needs --email ADDRESS (the message's recipient)")
+    path = history_path(history_file, off=False)
+    assert path is not None
+    with History(path) as history:
+        latest = history.patient(name)[0]
+    request = again_request(latest, changes, start=start, note=note, loads=loads_from(loads), output=output,
+                            force=force, email_to=email_to, eml=eml, protect=pdf_password)
+    _report_issued(make_handout(request, library, clinic, path), email_to)
+
+
+@main.command(short_help="What each patient was given.")
+@click.argument("name", required=False)
+@click.option("--text", "as_text", is_flag=True, help="A paste-ready summary of NAME's latest handout.")
+@click.option("--forget", is_flag=True, help="Delete every record of NAME (asks first).")
+@click.option("--yes", is_flag=True, help="With --forget: do not ask.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+              help="How many of the latest handouts to list.")
+@options(history_options[:1])
+@reported
+def history(name: str | None, as_text: bool, forget: bool, yes: bool, limit: int, history_file: Path | None) -> None:
+    """List the latest handouts, one patient's handouts with their doses, or a summary.
+
+    \b
+    Example:
+      handouts history
+      handouts history "Ana Lima"
+      handouts history "Ana Lima" --text | pbcopy
+      handouts history --forget "Ana Lima"
+    """
+    from handouts.history import History, summary_text
+    from handouts.make import history_path
+
+    path = history_path(history_file, off=False)
+    assert path is not None
+    if (as_text or forget) and not name:
+        raise click.UsageError(f"{'--text' if as_text else '--forget'} needs the patient's NAME")
+    with History(path) as hist:
+        if name is None:
+            for r in hist.latest(limit):
+                who = r.patient + (f" [{r.patient_id}]" if r.patient_id else "")
+                click.echo(f"{r.issued_at[:10]}  {who}  {r.program_title} ({len(r.doses)} exercises)  {r.path}")
+            return
+        records = hist.patient(name)
+        if forget:
+            if not yes:
+                click.confirm(f"Delete {len(records)} handout record(s) of {records[0].patient} from {path}?",
+                              abort=True, err=True)
+            click.echo(f"forgot {hist.forget(records)} handout record(s) of {records[0].patient}", err=True)
+            return
+        if as_text:
+            click.echo(summary_text(records[0]))
+            return
+        for r in records:
+            click.echo(summary_text(r))
+            click.echo()
 
 
 @main.command(short_help="Copy the library and clinic file to edit.")
@@ -210,15 +347,16 @@ def check(library: Path | None, clinic: Path | None) -> None:
 @click.option("--force", is_flag=True, help="Remake handouts that already exist.")
 @click.option("--email", "send_email", is_flag=True,
               help="Email each handout to the roster's email column (skips patients already emailed).")
+@options(history_options)
 @reported
 def batch(roster: Path, out_dir: Path, combined: Path | None, jobs: int | None, clinic: Path | None,
-          library: Path | None, force: bool, send_email: bool) -> None:
+          library: Path | None, force: bool, send_email: bool, history_file: Path | None, no_history: bool) -> None:
     """Make a handout for every row of a workshop roster (CSV).
 
-    Columns: name (required), exercises (ids separated by spaces or semicolons) or
-    program, and optional start (YYYY-MM-DD), paper (letter or a4), email. Bad rows
-    are reported as ROSTER:LINE and the rest still go out; a rerun skips handouts
-    already written.
+    Columns: name (required), exercises (ids, each optionally with a dose, separated
+    by spaces or semicolons) or program, and optional start (YYYY-MM-DD), paper
+    (letter or a4), email, note, patient_id. Bad rows are reported as ROSTER:LINE and
+    the rest still go out; a rerun skips handouts already written.
 
     \b
     Example:
@@ -226,6 +364,8 @@ def batch(roster: Path, out_dir: Path, combined: Path | None, jobs: int | None, 
       handouts batch examples/roster.csv -o out/workshop --email
     """
     from handouts.batch import default_jobs, email_rows, plan_batch, run_batch
+    from handouts.history import History
+    from handouts.make import history_path
 
     if combined is not None and combined.suffix.lower() != ".pdf":
         raise click.UsageError(f'--combined "{combined}" must end in .pdf')
@@ -235,18 +375,23 @@ def batch(roster: Path, out_dir: Path, combined: Path | None, jobs: int | None, 
 
         ready(load_clinic(clinic))
     report = plan_batch(roster, out_dir, library, clinic)
+    place = history_path(history_file, no_history)
+    history = History(place) if place is not None else None
     try:
         if sys.stderr.isatty() and report.rows:
             with click.progressbar(length=len(report.rows), label="handouts", file=sys.stderr) as bar:
-                run_batch(report, jobs or default_jobs(), force, combined, bar.update)
+                run_batch(report, jobs or default_jobs(), force, combined, bar.update, history)
         else:
-            run_batch(report, jobs or default_jobs(), force, combined)
+            run_batch(report, jobs or default_jobs(), force, combined, history=history)
         if send_email:
-            email_rows(report)
+            email_rows(report, history)
     except KeyboardInterrupt:
         _show_batch(report, roster)
         click.echo("interrupted: every file written is whole; run the same command again to finish", err=True)
         sys.exit(130)
+    finally:
+        if history is not None:
+            history.__exit__(None, None, None)
     _show_batch(report, roster)
     sys.exit(report.exit_code)
 
@@ -262,6 +407,8 @@ def _show_batch(report: BatchReport, roster: Path) -> None:
         click.echo(f"{roster}:{failure.line}: {one_line}", err=True)
     if report.combined:
         click.echo(f"combined print file: {report.combined}", err=True)
+    if report.history_problem:
+        click.echo(f"Warning: {report.history_problem}", err=True)
     click.echo(report.summary(), err=True)
 
 

@@ -1,16 +1,91 @@
-"""From what the clinician typed (a name, ids or a program) to a Handout value."""
+"""From a HandoutRequest (a name, exercises with this patient's doses, a program) to a Handout."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
+from handouts.doses import Choice, DoseChange
 from handouts.errors import DataError, UsageError
 from handouts.library import MAX_EXERCISES, suggest
 from handouts.models import Clinic, Handout, Library, tidy, today
+from handouts.request import HandoutRequest, choices_from
 
 PAPERS = ("letter", "a4")
 MAX_NAME = 120
+MAX_NOTE = 600
+MAX_PATIENT_ID = 40
+CUSTOM = "custom"
+CUSTOM_TITLE = "Your home exercises"
+
+
+def build(library: Library, clinic: Clinic, req: HandoutRequest) -> Handout:
+    """Resolve the request against the library; every mistake names the bad value and the way out."""
+    patient = tidy(req.patient)
+    if not patient:
+        raise UsageError("the patient name is empty (expected the name as it should be printed)")
+    if len(patient) > MAX_NAME:
+        raise UsageError(f"the patient name is {len(patient)} characters; at most {MAX_NAME} fit on the page")
+    patient_id = tidy(req.patient_id)
+    if len(patient_id) > MAX_PATIENT_ID:
+        raise UsageError(f'the patient id "{patient_id[:20]}…" is {len(patient_id)} characters; at most {MAX_PATIENT_ID}')
+    if req.paper not in PAPERS:
+        raise UsageError(f'unknown paper "{req.paper}" (expected letter or a4)')
+    note = tidy(req.note)
+    if len(note) > MAX_NOTE:
+        raise UsageError(f"the note is {len(note)} characters; at most {MAX_NOTE} fit on a page")
+    if req.program_id is not None and req.program_id not in library.programs:
+        raise UsageError(f'unknown program "{req.program_id}"{suggest(req.program_id, library.programs)}; '
+                         "run `handouts programs` to list them")
+    program = library.programs[req.program_id or library.default_program]
+    plan = _plan(req, program.exercise_ids)
+    unknown = [c.exercise_id for c in plan if c.exercise_id not in library.exercises]
+    if unknown:
+        bad = unknown[0]
+        raise UsageError(f'unknown exercise "{bad}"{suggest(bad, library.exercises)}; '
+                         "run `handouts exercises` to list them")
+    if len(plan) > MAX_EXERCISES:
+        raise DataError(f"{len(plan)} exercises do not fit on one page; choose at most {MAX_EXERCISES}")
+    loads = dict(req.loads)
+    for ex_id in loads:
+        if ex_id not in {c.exercise_id for c in plan}:
+            raise UsageError(f'--load names "{ex_id}", which is not on this plan '
+                             f"(expected one of: {', '.join(c.exercise_id for c in plan)})")
+    exercises = []
+    for choice in plan:
+        ex = library.exercises[choice.exercise_id]
+        change = dataclasses.replace(choice.change, load=loads.get(ex.id, choice.change.load))
+        if change != DoseChange():
+            ex = dataclasses.replace(ex, dose=change.applied_to(ex.dose))
+        exercises.append(ex)
+    from_program = req.program_id is not None or not req.choices
+    return Handout(
+        patient=patient,
+        program_title=req.title or (program.title if from_program else CUSTOM_TITLE),
+        program_id=req.file_tag or (program.id if from_program else CUSTOM),
+        exercises=tuple(exercises),
+        clinic=clinic,
+        start=req.start or today(),
+        issued=today(),
+        paper=req.paper,
+        grayscale=req.grayscale or clinic.grayscale,
+        note=note,
+        patient_id=patient_id,
+    )
+
+
+def _plan(req: HandoutRequest, program_ids: Sequence[str]) -> list[Choice]:
+    """The exercises in page order: a program's first (with any dose typed for them), then the extras."""
+    typed = [c.exercise_id for c in req.choices]
+    repeated = sorted({i for i in typed if typed.count(i) > 1})
+    if repeated:
+        raise UsageError(f'exercise "{repeated[0]}" is listed twice')
+    if req.choices and req.program_id is None:
+        return list(req.choices)
+    by_id = {c.exercise_id: c for c in req.choices}
+    plan = [by_id.pop(i, Choice(i)) for i in program_ids]
+    return plan + [c for c in req.choices if c.exercise_id in by_id]
 
 
 def compose(
@@ -23,39 +98,7 @@ def compose(
     paper: str = "letter",
     grayscale: bool = False,
 ) -> Handout:
-    """Resolve ids against the library; every mistake names the bad value and the way out."""
-    patient = tidy(patient)
-    if not patient:
-        raise UsageError("the patient name is empty (expected the name as it should be printed)")
-    if len(patient) > MAX_NAME:
-        raise UsageError(f"the patient name is {len(patient)} characters; at most {MAX_NAME} fit on the page")
-    if paper not in PAPERS:
-        raise UsageError(f'unknown paper "{paper}" (expected letter or a4)')
-    if program_id is not None and program_id not in library.programs:
-        raise UsageError(f'unknown program "{program_id}"{suggest(program_id, library.programs)}; '
-                         "run `handouts programs` to list them")
-    program = library.programs[program_id or library.default_program]
-    ids = list(exercise_ids) or list(program.exercise_ids)
-    unknown = [i for i in ids if i not in library.exercises]
-    if unknown:
-        bad = unknown[0]
-        raise UsageError(f'unknown exercise "{bad}"{suggest(bad, library.exercises)}; '
-                         "run `handouts exercises` to list them")
-    duplicated = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicated:
-        raise UsageError(f'exercise "{duplicated[0]}" is listed twice')
-    if len(ids) > MAX_EXERCISES:
-        raise DataError(f"{len(ids)} exercises do not fit on one page; choose at most {MAX_EXERCISES}")
-    title = program.title if not exercise_ids or program_id else "Your home exercises"
-    return Handout(
-        patient=patient,
-        program_title=title,
-        program_id=program.id if (program_id or not exercise_ids) else "custom",
-        exercises=tuple(library.exercises[i] for i in ids),
-        clinic=clinic,
-        start=start or today(),
-        issued=today(),
-        paper=paper,
-        grayscale=grayscale or clinic.grayscale,
-    )
-
+    """A handout from plain arguments: the short form tests and benchmarks use."""
+    return build(library, clinic, HandoutRequest(
+        patient=patient, choices=choices_from(exercise_ids), program_id=program_id,
+        start=start, paper=paper, grayscale=grayscale))

@@ -29,6 +29,7 @@ from handouts.layout import (
     LOGO_MAX,
     MARGIN,
     MUTED,
+    NOTE_PAD,
     NOTES_LINE,
     PAPER,
     PROGRAM_PT,
@@ -180,9 +181,16 @@ def _cards(c: Canvas, plan: Plan, brand: Color, x: float, top: float, boxes: lis
 def _notes(c: Canvas, plan: Plan, brand: Color, x: float, top: float) -> None:
     c.setFillColor(brand)
     draw(c, x, top - 13, "Notes", BOLD, 13)
+    c.setFillColor(INK)
+    y = top - GRID_TITLE_H
+    for line in plan.note_lines or []:  # the clinician's own words, in the body size
+        y -= lead(BODY_PT)
+        draw(c, x, y + lead(BODY_PT) - BODY_PT - 1, line, REGULAR, BODY_PT)
+    if plan.note_lines:
+        y -= NOTE_PAD
     c.setStrokeColor(RULE)
     c.setLineWidth(0.5)
-    y = top - GRID_TITLE_H - NOTES_LINE
+    y -= NOTES_LINE
     while y >= top - plan.notes_h:
         c.line(x, y, x + plan.width, y)
         y -= NOTES_LINE
@@ -300,7 +308,6 @@ def _footer(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: floa
 
 
 def _legend_below(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> None:
-    clinic = h.clinic
     size = plan.legend_size
     y = top - size
     c.setFillColor(brand)
@@ -310,7 +317,7 @@ def _legend_below(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top
          "RPE: your rating of effort, from 1 (easy) to 10 (all out)", REGULAR, BODY_PT)
     column_w = (plan.width - LEGEND_GAP) / 2
     label_w = legend_label_w(size)
-    for i, (level, words) in enumerate(clinic.rpe_legend):
+    for i, (level, words) in enumerate(plan.legend):
         lx = x + (i % 2) * (column_w + LEGEND_GAP)
         ly = y - (1 + i // 2) * lead(size)
         c.setFillColor(INK)

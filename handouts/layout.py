@@ -77,6 +77,7 @@ DAY_GAP = 5                  # least space between two day numbers in the log he
 NOTES_MIN_H = 60
 NOTES_MAX_H = 200            # about eight lines; past that a page of empty lines looks unfinished
 NOTES_LINE = 22
+NOTE_PAD = 4                 # below the clinician's typed note, before the first ruled line
 # Footer: RPE legend in two columns, then the safety line
 LEGEND_GAP = 12
 LEGEND_LABEL_GAP = 5         # after "RPE 10", before its words
@@ -160,7 +161,8 @@ def plan_card(ex: Exercise, number: int, width: float, thumb: float = THUMB) -> 
             cues.append(Placed(dx + BULLET_INDENT, y + BODY_PT, line, bullet=i == 0))
             y += lead(BODY_PT)
     d = ex.dose
-    dose = [(BOLD, line) for line in wrap(f"{d.amount} \u00b7 {d.effort} \u00b7 {d.often}", BOLD, BODY_PT, inner - 2 * DOSE_PAD)]
+    band = " \u00b7 ".join(part for part in (d.amount, d.effort, d.often) if part)
+    dose = [(BOLD, line) for line in wrap(band, BOLD, BODY_PT, inner - 2 * DOSE_PAD)]
     if d.load:
         dose += [(REGULAR, line) for line in wrap(d.load, REGULAR, BODY_PT, inner - 2 * DOSE_PAD)]
     return Card(ex, number, width, thumb, title, cues, dose, max(y, thumb))
@@ -188,10 +190,14 @@ class Plan:
     safety_lines: list[str]
     grid: Grid
     grayscale: bool = False
+    note_lines: list[str] | None = None
+    room_left: float = 0.0        # unused height before the log rows grew into it
+
+    legend: tuple[tuple[str, str], ...] = ()
 
     @property
     def footer_h(self) -> float:
-        return _footer_h(self.grid, self.legend_size, self.safety_lines)
+        return _footer_h(self.grid, self.legend_size, self.safety_lines, len(self.legend))
 
 
 @dataclass(frozen=True)
@@ -204,8 +210,8 @@ class Grid:
     side_legend: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
-def _footer_h(grid: Grid, legend_size: float, safety_lines: list[str]) -> float:
-    legend = 0.0 if grid.side_legend else 3 * lead(legend_size) + SECTION_GAP / 2
+def _footer_h(grid: Grid, legend_size: float, safety_lines: list[str], levels: int) -> float:
+    legend = 0.0 if grid.side_legend else (1 + math.ceil(levels / 2)) * lead(legend_size) + SECTION_GAP / 2
     return legend + safety_h(safety_lines)
 
 
@@ -218,11 +224,27 @@ def legend_label_w(size: float) -> float:
     return fonts.width("RPE 10", BOLD, size) + LEGEND_LABEL_GAP
 
 
-def _grids(h: Handout, width: float) -> list[Grid]:
+def legend_for(h: Handout) -> tuple[tuple[str, str], ...]:
+    """The effort levels this page needs explained: from the lowest printed (7 at most) to 10.
+
+    A dose typed for one patient may ask for less effort than the library does; its
+    level must be explained too, in the clinic's own words, or the sheet is refused.
+    """
+    printed = [low for ex in h.exercises if (low := ex.dose.lowest_rpe) is not None]
+    lowest = min([7, *printed])
+    words = dict(h.clinic.rpe_legend)
+    missing = sorted({level for level in printed if level < 7 and str(level) not in words})
+    if missing:
+        raise DoesNotFit(f"{h.clinic.source or 'the clinic file'}: [rpe_legend] has no words for RPE {missing[0]}, "
+                         f'which this page prints; add a line like {missing[0]} = "..." to it')
+    return tuple((level, text) for level, text in h.clinic.rpe_legend if int(level) >= lowest)
+
+
+def _grids(h: Handout, width: float, legend: tuple[tuple[str, str], ...]) -> list[Grid]:
     """The usual log across the page, then the narrower one with the legend beside it."""
     label_w = legend_label_w(SIDE_LEGEND_PT)
     side = tuple((level, tuple(wrap(words, REGULAR, SIDE_LEGEND_PT, SIDE_LEGEND_W - label_w)))
-                 for level, words in h.clinic.rpe_legend)
+                 for level, words in legend)
     return [Grid(width, GRID_LABEL_W, GRID_GOAL_W),
             Grid(width - SIDE_LEGEND_W - LEGEND_GAP, SIDE_LABEL_W, SIDE_GOAL_W, side)]
 
@@ -266,42 +288,80 @@ def plan_page(h: Handout) -> Plan:
     if len(name_lines) > NAME_MAX_LINES:
         raise DoesNotFit(f"the patient name is too long for the page ({len(h.patient)} characters); shorten it")
     column_w = (width - LEGEND_GAP) / 2
+    legend = legend_for(h)
     legend_size: float = BODY_PT  # measured as drawn: label column, then the words
     while legend_size > SMALL_PT and any(legend_label_w(legend_size) + fonts.width(words, REGULAR, legend_size) > column_w
-                                         for _, words in clinic.rpe_legend):
+                                         for _, words in legend):
         legend_size -= 0.5
     safety_lines = wrap(clinic.safety, BOLD, BODY_PT, width - 2 * SAFETY_PAD - SAFETY_BAR)
+    note_lines = wrap(h.note, REGULAR, BODY_PT, width) if h.note else []
+    note_h = note_height(note_lines) + SECTION_GAP if note_lines else 0.0
     n = len(h.exercises)
     patient_h = _patient_height(name_lines, name_size, program_lines)
     tallest: Card | None = None
     has_pictures = any(ex.picture for ex in h.exercises)
-    layouts = [(grid, columns, thumb) for grid in _grids(h, width) for columns in ((1, 2) if n <= 3 else (2,))
+    layouts = [(grid, columns, thumb) for grid in _grids(h, width, legend) for columns in ((1, 2) if n <= 3 else (2,))
                for thumb in (THUMB_SIZES if has_pictures else THUMB_SIZES[:1])]
     for grid, columns, thumb in layouts:
         log_h: float = GRID_TITLE_H + GRID_HEAD_H + n * GRID_ROW_H
         if grid.side_legend:
             log_h = max(log_h, _side_legend_h(grid))
-        fixed = (QR_SIZE + RULE_W + SECTION_GAP + patient_h + SECTION_GAP
-                 + SECTION_GAP + log_h + SECTION_GAP + _footer_h(grid, legend_size, safety_lines))
+        fixed = (QR_SIZE + RULE_W + SECTION_GAP + patient_h + SECTION_GAP + note_h
+                 + SECTION_GAP + log_h + SECTION_GAP + _footer_h(grid, legend_size, safety_lines, len(legend)))
         room = usable - fixed
         card_w = (width - (columns - 1) * CARD_GAP) / columns
         cards = [plan_card(ex, i + 1, card_w, thumb) for i, ex in enumerate(h.exercises)]
         rows = [max(c.height for c in cards[r:r + columns]) for r in range(0, len(cards), columns)]
         spare = room - sum(rows) - CARD_GAP * (len(rows) - 1)
         if spare >= 0:
+            room_left = spare
             row_h = min(GRID_ROW_MAX, GRID_ROW_H + spare / n)
             spare -= (row_h - GRID_ROW_H) * n
-            notes_h = min(NOTES_MAX_H, spare - SECTION_GAP) if spare - SECTION_GAP >= NOTES_MIN_H else 0.0
+            if note_lines:  # the typed note, then ruled lines in whatever room is left
+                notes_h = note_h - SECTION_GAP + min(max(0.0, spare), max(0.0, NOTES_MAX_H - note_h))
+            else:
+                notes_h = min(NOTES_MAX_H, spare - SECTION_GAP) if spare - SECTION_GAP >= NOTES_MIN_H else 0.0
             return Plan(width, clinic_name, signed, caption, phone_size, logo_w, label_w, name_size, name_lines, program_lines,
                         columns, cards, rows, row_h,
-                        log_h + (row_h - GRID_ROW_H) * n, notes_h, legend_size, safety_lines, grid, h.grayscale)
+                        log_h + (row_h - GRID_ROW_H) * n, notes_h, legend_size, safety_lines, grid, h.grayscale,
+                        note_lines, room_left, legend)
         tallest = max(cards, key=lambda c: c.height)
     assert tallest is not None
+    if note_lines:
+        _refuse_note(h, width)
     per_row = (room - CARD_GAP * (math.ceil(len(h.exercises) / 2) - 1)) / math.ceil(len(h.exercises) / 2)
     raise DoesNotFit(
         f'{len(h.exercises)} exercises do not fit on one {h.paper} page: "{tallest.exercise.id}" needs '
         f"{tallest.height:.0f} pt and a card here has {per_row:.0f} pt. Shorten its cues or choose fewer exercises."
     )
+
+
+def note_height(lines: list[str]) -> float:
+    return GRID_TITLE_H + len(lines) * lead(BODY_PT) + NOTE_PAD
+
+
+def _refuse_note(h: Handout, width: float) -> None:
+    """The exercises fit without the note: say how much of a note does fit, in characters."""
+    import dataclasses
+
+    try:
+        bare = plan_page(dataclasses.replace(h, note=""))
+    except DoesNotFit:
+        return  # the exercises alone do not fit; that is the message to give
+    lines = int((bare.room_left - SECTION_GAP - GRID_TITLE_H - NOTE_PAD) // lead(BODY_PT))
+    fits = 0
+    if lines > 0:
+        low, high = 0, len(h.note)
+        while low < high:  # the longest start of the note that wraps into the lines there are
+            mid = (low + high + 1) // 2
+            if len(wrap(h.note[:mid], REGULAR, BODY_PT, width)) <= lines:
+                low = mid
+            else:
+                high = mid - 1
+        fits = low
+    raise DoesNotFit(f"the note is {len(h.note)} characters and about {fits} fit on this page with "
+                     f"{len(h.exercises)} exercise{'s' if len(h.exercises) != 1 else ''}; "
+                     "shorten the note or choose fewer exercises")
 
 
 def given_text(h: Handout) -> str:

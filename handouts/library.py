@@ -30,7 +30,8 @@ CLINIC_KEYS = {
     "name", "clinician", "credentials", "phone", "booking_url", "logo", "brand_color",
     "qr_caption", "safety", "rpe_legend", "email", "grayscale",
 }
-RPE_LEVELS = ("7", "8", "9", "10")
+RPE_LEVELS = ("7", "8", "9", "10")                      # every clinic explains these...
+RPE_OPTIONAL = ("1", "2", "3", "4", "5", "6")           # ...and these when a dose asks for them
 EMAIL_KEYS = {"host", "port", "security", "username", "sender", "reply_to", "subject", "body", "cafile", "encrypt"}
 SECURITY = {"starttls": 587, "ssl": 465, "none": 25}  # and the port each usually listens on
 
@@ -280,10 +281,11 @@ def read_clinic(path: Path) -> tuple[Clinic | None, list[str]]:
     if not isinstance(legend_table, dict):
         src.problem(("rpe_legend",), 'missing [rpe_legend] table (expected plain words for RPE 7, 8, 9 and 10)')
     else:
-        _unknown_keys(src, ("rpe_legend",), legend_table, set(RPE_LEVELS))
-        for level in RPE_LEVELS:
-            words = _text(src, ("rpe_legend",), legend_table, level, limit=40)
-            legend.append((level, words))
+        _unknown_keys(src, ("rpe_legend",), legend_table, {*RPE_OPTIONAL, *RPE_LEVELS})
+        for level in (*RPE_OPTIONAL, *RPE_LEVELS):
+            if level in RPE_LEVELS or level in legend_table:
+                words = _text(src, ("rpe_legend",), legend_table, level, limit=40)
+                legend.append((level, words))
     grayscale = data.get("grayscale", False)
     if not isinstance(grayscale, bool):
         src.problem(("grayscale",), f'"grayscale" must be true or false, got {grayscale!r}')

@@ -47,11 +47,17 @@ class Dose:
 
     @property
     def effort(self) -> str:
-        return f"RPE {self.rpe}"
+        """'RPE 8', or nothing where effort is not the point (a stretch, a balance hold)."""
+        return f"RPE {self.rpe}" if self.rpe else ""
+
+    @property
+    def lowest_rpe(self) -> int | None:
+        digits = "".join(c if c.isdigit() else " " for c in self.rpe).split()
+        return int(digits[0]) if digits else None
 
     def summary(self) -> str:
-        """One line for listings: amount, effort and frequency."""
-        return f"{self.amount}, {self.effort}, {self.often}"
+        """One line for listings and clinical notes: amount, effort and frequency."""
+        return ", ".join(part for part in (self.amount, self.effort, self.often) if part)
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,8 @@ class Handout:
     issued: dt.date
     paper: str = "letter"
     grayscale: bool = False
+    note: str = ""
+    patient_id: str = ""
 
     @property
     def log_days(self) -> list[dt.date]:

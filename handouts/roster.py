@@ -13,7 +13,7 @@ from handouts.compose import PAPERS
 from handouts.errors import DataError
 from handouts.library import suggest
 
-COLUMNS = ("name", "exercises", "program", "start", "paper", "email")
+COLUMNS = ("name", "exercises", "program", "start", "paper", "email", "note", "patient_id")
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ class RosterRow:
     start: dt.date | None
     paper: str
     email: str
+    note: str = ""
+    patient_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,4 +106,5 @@ def _row(line: int, v: dict[str, str]) -> RosterRow:
     if paper not in PAPERS:
         raise ValueError(f'paper "{v["paper"]}" is not a paper size (expected letter or a4)')
     exercises = tuple(e for e in re.split(r"[\s;,]+", v.get("exercises", "")) if e)
-    return RosterRow(line, name, exercises, v.get("program") or None, start, paper, v.get("email", ""))
+    return RosterRow(line, name, exercises, v.get("program") or None, start, paper, v.get("email", ""),
+                     v.get("note", ""), v.get("patient_id", ""))

@@ -11,6 +11,14 @@ from click.testing import CliRunner
 from handouts.library import DEFAULT_LIBRARY
 
 
+@pytest.fixture(autouse=True)
+def history_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test records into its own history, never the developer's own."""
+    path = tmp_path / "history" / "history.sqlite3"
+    monkeypatch.setenv("HANDOUTS_HISTORY", str(path))
+    return path
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

@@ -1,0 +1,346 @@
+"""What each patient was given: a local SQLite file of handouts, doses, emails and scans.
+
+Patient records are health data, so the file is created readable by its owner only,
+nothing here prints, and `forget` overwrites what it deletes. Many processes may write
+at once (two batches and a few makes at the front desk): WAL and a busy timeout let
+them queue instead of failing. A file this version cannot read is reported, never
+repaired or replaced, because it may be the clinic's only record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import os
+import sqlite3
+import unicodedata
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from handouts.errors import DataError, UsageError
+from handouts.models import Dose, Handout
+
+SCHEMA_VERSION = 1
+BUSY_MS = 10_000
+FILE_NAME = "history.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE handouts (
+    id INTEGER PRIMARY KEY,
+    issued_at TEXT NOT NULL,           -- UTC, ISO 8601
+    patient TEXT NOT NULL,             -- as printed
+    patient_key TEXT NOT NULL,         -- for finding: case and accents folded
+    patient_id TEXT NOT NULL DEFAULT '',
+    program_id TEXT NOT NULL,
+    program_title TEXT NOT NULL,
+    start TEXT NOT NULL,
+    paper TEXT NOT NULL,
+    lang TEXT NOT NULL DEFAULT 'en',
+    note TEXT NOT NULL DEFAULT '',
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL
+);
+CREATE INDEX handouts_by_patient ON handouts (patient_key, id);
+CREATE INDEX handouts_by_patient_id ON handouts (patient_id, id);
+CREATE TABLE doses (
+    handout_id INTEGER NOT NULL REFERENCES handouts (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    exercise_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    sets_low INTEGER NOT NULL, sets_high INTEGER NOT NULL,
+    reps_low INTEGER, reps_high INTEGER,
+    seconds_low INTEGER, seconds_high INTEGER,
+    rpe TEXT NOT NULL,
+    per_week INTEGER NOT NULL,
+    load TEXT NOT NULL,
+    PRIMARY KEY (handout_id, position)
+);
+CREATE TABLE emails (
+    id INTEGER PRIMARY KEY,
+    handout_id INTEGER NOT NULL REFERENCES handouts (id) ON DELETE CASCADE,
+    at TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    result TEXT NOT NULL
+);
+CREATE TABLE scans (
+    id INTEGER PRIMARY KEY,
+    handout_id INTEGER NOT NULL REFERENCES handouts (id) ON DELETE CASCADE,
+    at TEXT NOT NULL,
+    photo_sha256 TEXT NOT NULL,
+    done INTEGER NOT NULL,
+    planned INTEGER NOT NULL,
+    ticks TEXT NOT NULL,               -- JSON: per row, the dates ticked and unsure
+    UNIQUE (handout_id, photo_sha256)
+);
+"""
+
+
+class HistoryError(DataError):
+    """The history cannot be read or written; the handout itself is not affected."""
+
+
+def default_path() -> Path:
+    """Under the user's data directory (~/.local/share/handouts on Linux)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("handouts", appauthor=False)) / FILE_NAME
+
+
+def patient_key(name: str) -> str:
+    """'Zoë O'Brien', 'zoe o'brien' and 'ZOE  O’BRIEN' find the same patient."""
+    folded = unicodedata.normalize("NFKD", name.replace("\u2019", "'")).casefold()
+    return " ".join("".join(c for c in folded if not unicodedata.combining(c)).split())
+
+
+@dataclass(frozen=True)
+class PrintedDose:
+    """One exercise as it was printed for this patient: enough to print it again."""
+
+    exercise_id: str
+    title: str
+    dose: Dose
+
+
+@dataclass(frozen=True)
+class Record:
+    id: int
+    issued_at: str
+    patient: str
+    patient_id: str
+    program_id: str
+    program_title: str
+    start: dt.date
+    paper: str
+    lang: str
+    note: str
+    path: str
+    sha256: str
+    doses: tuple[PrintedDose, ...]
+    emails: tuple[tuple[str, str, str], ...] = ()       # (at, recipient, result)
+    adherence: tuple[tuple[str, int, int], ...] = ()    # (at, done, planned)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """What a front end hands the history once a handout's PDF is in place."""
+
+    handout: Handout
+    path: Path
+    sha256: str
+    lang: str = "en"
+
+
+class History:
+    """One history file; open it per command, it closes with the `with` block."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+
+    def __enter__(self) -> History:
+        return self  # opened on first use, so a damaged file never stops the PDF before it
+
+    def __exit__(self, *exc: object) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            self._db = self._open()
+        return self._db
+
+    def _open(self) -> sqlite3.Connection:
+        path = self.path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # created owner-only before SQLite touches it; its -wal and -shm files follow this mode
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        except OSError as e:
+            raise HistoryError(f"{path}: cannot open the history file ({e.strerror or e}); "
+                               "use --history FILE for another place or --no-history") from None
+        try:
+            db = sqlite3.connect(path, timeout=BUSY_MS / 1000, isolation_level=None)
+        except sqlite3.Error as e:
+            raise self._error(e) from None
+        try:
+            db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise HistoryError(f"{path}: this history was written by a newer version of handouts "
+                                   f"(format {version}; this one reads {SCHEMA_VERSION}); upgrade handouts")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute("PRAGMA secure_delete = ON")
+            if version == 0:
+                with _transaction(db):
+                    if db.execute("PRAGMA user_version").fetchone()[0] == 0:  # another process may have won
+                        for statement in _SCHEMA.split(";"):  # executescript would commit half-way
+                            if statement.strip():
+                                db.execute(statement)
+                        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.Error as e:
+            db.close()
+            raise self._error(e) from None
+        except HistoryError:
+            db.close()
+            raise
+        return db
+
+    def _error(self, e: sqlite3.Error) -> HistoryError:
+        text = str(e)
+        if "locked" in text or "busy" in text:
+            return HistoryError(f"{self.path}: the history file is busy (another program kept it locked "
+                                f"for {BUSY_MS // 1000} s); try again, or close the other program")
+        if "not a database" in text or "malformed" in text or "corrupt" in text:
+            return HistoryError(f"{self.path}: the history file is damaged and cannot be read; it was left "
+                                "untouched. Keep it for your records, move it aside to start a new history, "
+                                "or use --no-history")
+        if "readonly" in text or "read-only" in text or "unable to open" in text or "disk" in text:
+            return HistoryError(f"{self.path}: the history file cannot be written ({text}); "
+                                "check the disk and the file's permissions")
+        return HistoryError(f"{self.path}: the history file could not be used ({text})")
+
+    # -- writing ---------------------------------------------------------------
+
+    def record(self, issues: Iterable[Issue]) -> list[int]:
+        """Record handouts whose PDFs are in place, in one transaction; returns their ids."""
+        now = _now()
+        ids: list[int] = []
+        try:
+            with _transaction(self.db):
+                for issue in issues:
+                    h = issue.handout
+                    cur = self.db.execute(
+                        "INSERT INTO handouts (issued_at, patient, patient_key, patient_id, program_id, "
+                        "program_title, start, paper, lang, note, path, sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                        (now, h.patient, patient_key(h.patient), h.patient_id, h.program_id, h.program_title,
+                         h.start.isoformat(), h.paper, issue.lang, h.note, str(issue.path.resolve()), issue.sha256))
+                    handout_id = int(cur.lastrowid or 0)
+                    self.db.executemany(
+                        "INSERT INTO doses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        [(handout_id, n, ex.id, ex.title, *ex.dose.sets, *(ex.dose.reps or (None, None)),
+                          *(ex.dose.seconds or (None, None)), ex.dose.rpe, ex.dose.per_week, ex.dose.load)
+                         for n, ex in enumerate(h.exercises)])
+                    ids.append(handout_id)
+        except sqlite3.Error as e:
+            raise self._error(e) from None
+        return ids
+
+    def record_email(self, handout_id: int, recipient: str, result: str) -> None:
+        try:
+            with _transaction(self.db):
+                self.db.execute("INSERT INTO emails (handout_id, at, recipient, result) VALUES (?,?,?,?)",
+                                (handout_id, _now(), recipient, result))
+        except sqlite3.Error as e:
+            raise self._error(e) from None
+
+    def forget(self, records: list[Record]) -> int:
+        """Delete a patient's records; secure_delete and a checkpoint leave no copy in the file."""
+        try:
+            with _transaction(self.db):
+                self.db.executemany("DELETE FROM handouts WHERE id = ?", [(r.id,) for r in records])
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as e:
+            raise self._error(e) from None
+        return len(records)
+
+    # -- reading ---------------------------------------------------------------
+
+    def latest(self, limit: int = 20, search: str = "") -> list[Record]:
+        """The latest handouts, newest first; `search` matches part of a name or a patient id."""
+        like = f"%{patient_key(search)}%"
+        return self._records("WHERE patient_key LIKE ? OR patient_id LIKE ? ORDER BY id DESC LIMIT ?",
+                             (like, f"%{search}%", limit))
+
+    def patient(self, who: str) -> list[Record]:
+        """Every handout of one patient (by name or patient id), newest first.
+
+        An unknown patient is a usage mistake: it names the closest patients recorded.
+        """
+        records = self._records("WHERE patient_key = ? OR (patient_id != '' AND patient_id = ?) ORDER BY id DESC",
+                                (patient_key(who), who.strip()))
+        if records:
+            return records
+        names = [str(row[0]) for row in self._query("SELECT DISTINCT patient FROM handouts", ())]
+        keys = {patient_key(n): n for n in names}
+        wanted = patient_key(who)
+        close = [keys[k] for k in difflib.get_close_matches(wanted, list(keys), n=3, cutoff=0.6)]
+        close += [n for k, n in sorted(keys.items()) if wanted and wanted in k and n not in close][:5 - len(close)]
+        hint = (" (did you mean " + " or ".join(f'"{c}"' for c in close) + "?)") if close else ""
+        raise UsageError(f'no handouts recorded for "{who}"{hint}; `handouts history` lists the latest')
+
+    def by_sha256(self, sha256: str) -> Record | None:
+        found = self._records("WHERE sha256 = ? ORDER BY id DESC LIMIT 1", (sha256,))
+        return found[0] if found else None
+
+    def _query(self, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:
+        try:
+            return self.db.execute(sql, args).fetchall()
+        except sqlite3.Error as e:
+            raise self._error(e) from None
+
+    def _records(self, where: str, args: tuple[object, ...]) -> list[Record]:
+        rows = self._query(
+            "SELECT id, issued_at, patient, patient_id, program_id, program_title, start, paper, lang, note, "
+            f"path, sha256 FROM handouts {where}", args)
+        return [self._record(row) for row in rows]
+
+    def _record(self, row: tuple[object, ...]) -> Record:
+        handout_id = int(str(row[0]))
+        doses = tuple(
+            PrintedDose(str(d[0]), str(d[1]), Dose(
+                sets=(int(str(d[2])), int(str(d[3]))),
+                reps=(int(str(d[4])), int(str(d[5]))) if d[4] is not None else None,
+                seconds=(int(str(d[6])), int(str(d[7]))) if d[6] is not None else None,
+                rpe=str(d[8]), per_week=int(str(d[9])), load=str(d[10])))
+            for d in self._query(
+                "SELECT exercise_id, title, sets_low, sets_high, reps_low, reps_high, seconds_low, seconds_high, "
+                "rpe, per_week, load FROM doses WHERE handout_id = ? ORDER BY position", (handout_id,)))
+        emails = tuple((str(a), str(b), str(c)) for a, b, c in self._query(
+            "SELECT at, recipient, result FROM emails WHERE handout_id = ? ORDER BY id", (handout_id,)))
+        scans = tuple((str(a), int(str(b)), int(str(c))) for a, b, c in self._query(
+            "SELECT at, done, planned FROM scans WHERE handout_id = ? ORDER BY id", (handout_id,)))
+        return Record(handout_id, str(row[1]), str(row[2]), str(row[3]), str(row[4]), str(row[5]),
+                      dt.date.fromisoformat(str(row[6])), str(row[7]), str(row[8]), str(row[9]), str(row[10]),
+                      str(row[11]), doses, emails, scans)
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE: take the write lock up front, so two writers queue rather than deadlock."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def summary_text(record: Record) -> str:
+    """The paste-ready summary of one handout, for the clinical note."""
+    issued = record.issued_at[:10]
+    who = record.patient + (f" (ID {record.patient_id})" if record.patient_id else "")
+    end = record.start + dt.timedelta(days=13)
+    lines = [f"Home exercise program given {issued} to {who}: {record.program_title}.",
+             f"Two-week log from {record.start.isoformat()} to {end.isoformat()}."]
+    for n, d in enumerate(record.doses, 1):
+        load = f" Load: {d.dose.load}." if d.dose.load else ""
+        lines.append(f"{n}. {d.title}: {d.dose.summary()}.{load}")
+    if record.note:
+        lines.append(f"Note to patient: {record.note}")
+    for at, recipient, result in record.emails:
+        lines.append(f"Emailed to {recipient} on {at[:10]}: {result}.")
+    for at, done, planned in record.adherence:
+        lines.append(f"Log brought back {at[:10]}: {done} of {planned} planned sessions ticked.")
+    lines.append(f"File: {record.path}")
+    return "\n".join(lines)
+
