@@ -36,9 +36,9 @@ def timed(command: list[str], **kwargs: object) -> float:
     return time.perf_counter() - start
 
 
-def cold_make(tmp: Path) -> tuple[float, int]:
+def cold_make(tmp: Path, *extra: str) -> tuple[float, int]:
     out = tmp / "cold.pdf"
-    command = handouts_cmd() + ["make", "Zoë O'Brien", "-o", str(out), "--force"]
+    command = handouts_cmd() + ["make", "Zoë O'Brien", "-o", str(out), "--force", *extra]
     timed(command)  # warm the file cache and byte-code, as a clinic machine would be
     times = [timed(command) for _ in range(COLD_RUNS)]
     return statistics.median(times), out.stat().st_size
@@ -69,7 +69,7 @@ def cold_make_with_pictures(tmp: Path) -> tuple[float, int]:
     return statistics.median(timed(command) for _ in range(COLD_RUNS)), out.stat().st_size
 
 
-def batch(tmp: Path) -> tuple[float, int, int]:
+def batch(tmp: Path, *extra: str) -> tuple[float, int, int]:
     roster = tmp / "roster.csv"
     rng = random.Random(1)
     with roster.open("w", newline="", encoding="utf-8") as f:
@@ -79,9 +79,10 @@ def batch(tmp: Path) -> tuple[float, int, int]:
             w.writerow([f"Runner {i:04d} Ní Bhriain", " ".join(rng.sample(SEEDS, rng.randint(1, 4))),
                         "2026-12-01", rng.choice(["letter", "a4"])])
     out = tmp / "batch"
+    shutil.rmtree(out, ignore_errors=True)
     combined = tmp / "all.pdf"
     seconds = timed(handouts_cmd() + ["batch", str(roster), "-o", str(out), "--combined", str(combined),
-                                      "--jobs", "2"], stderr=subprocess.DEVNULL)
+                                      "--jobs", "2", "--force", *extra], stderr=subprocess.DEVNULL)
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return seconds, peak_kb, combined.stat().st_size
 
@@ -126,9 +127,19 @@ def warm_cpu_ms(count: int = 300) -> float:
 
 
 def main() -> None:
+    import compileall
+
+    import handouts
+
+    # a clinic's install has its byte-code; a shell with PYTHONDONTWRITEBYTECODE would time compiling instead
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    compileall.compile_dir(Path(handouts.__file__).parent, quiet=1)
     tmp = Path(tempfile.mkdtemp(prefix="handouts-bench-"))
+    os.environ["HANDOUTS_HISTORY"] = str(tmp / "history.sqlite3")  # never the developer's own history
     try:
         cold, size = cold_make(tmp)
+        cold_bare, _ = cold_make(tmp, "--no-history")
+        batch_bare, _, _ = batch(tmp, "--no-history")
         batch_s, peak_kb, combined_size = batch(tmp)  # before any photo import, whose decoding would own the peak
         pictured, pictured_size = cold_make_with_pictures(tmp)
         weasy = weasyprint_cold(tmp)
@@ -137,10 +148,12 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     print(f"(a) one cold `handouts make`:      {cold * 1000:7.1f} ms  -> {1 / cold:7.1f} handouts/s  ({size / 1024:.1f} KB PDF)")
+    print(f"    ... with --no-history:        {cold_bare * 1000:7.1f} ms  (recording costs {(cold - cold_bare) * 1000:+.1f} ms)")
     print(f"    ... with four photos:         {pictured * 1000:7.1f} ms  ({pictured_size / 1024:.1f} KB PDF)")
     print(f"    warm, in-process CPU per handout: {warm:5.1f} ms")
     print(f"(b) {BATCH_ROWS}-row batch, --jobs 2:     {batch_s:7.2f} s   -> {BATCH_ROWS / batch_s:7.1f} handouts/s  "
           f"(peak RSS {peak_kb / 1024:.0f} MB, combined file {combined_size / 1024 / 1024:.1f} MB)")
+    print(f"    ... with --no-history:        {batch_bare:7.2f} s   (recording costs {batch_s - batch_bare:+.2f} s)")
     if weasy:
         w, wsize = weasy
         print(f"(c) WeasyPrint, same page, cold:  {w * 1000:7.1f} ms  -> {1 / w:7.1f} handouts/s  ({wsize / 1024:.1f} KB PDF)")

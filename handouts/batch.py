@@ -17,8 +17,8 @@ from pathlib import Path
 from handouts import fonts, qr
 from handouts.compose import build
 from handouts.errors import DataError, HandoutError
-from handouts.history import History, Issue
-from handouts.models import Handout
+from handouts.history import History
+from handouts.models import Handout, Issue
 from handouts.output import file_name, write_atomic
 from handouts.pdf import render
 from handouts.pipeline import Sources, note_email, produce, record

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from handouts.history import History, default_path
 from handouts.pipeline import Issued, Sources, issue
 from handouts.request import HandoutRequest
 
@@ -19,7 +18,11 @@ def history_path(option: Path | None, off: bool) -> Path | None:
     if option is not None:
         return option
     env = os.environ.get(HISTORY_ENV, "").strip()
-    return Path(env).expanduser() if env else default_path()
+    if env:
+        return Path(env).expanduser()
+    from handouts.history import default_path
+
+    return default_path()
 
 
 def make_handout(request: HandoutRequest, library_dir: Path | None, clinic_file: Path | None,
@@ -27,5 +30,7 @@ def make_handout(request: HandoutRequest, library_dir: Path | None, clinic_file:
     sources = Sources.load(library_dir, clinic_file)
     if history_file is None:
         return issue(request, sources, None)
+    from handouts.history import History
+
     with History(history_file) as history:
         return issue(request, sources, history)

@@ -161,6 +161,16 @@ class Handout:
         return [self.start + dt.timedelta(days=i) for i in range(14)]
 
 
+@dataclass(frozen=True)
+class Issue:
+    """A handout whose PDF is in place, as the history records it."""
+
+    handout: Handout
+    path: Path
+    sha256: str
+    lang: str = "en"
+
+
 def today() -> dt.date:
     """Today, or the day SOURCE_DATE_EPOCH names, so reproducible builds stay reproducible."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()

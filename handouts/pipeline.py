@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 
 from handouts.compose import build
 from handouts.errors import HandoutError
-from handouts.history import History, HistoryError, Issue
 from handouts.library import load_clinic, load_library
-from handouts.models import Clinic, Handout, Library
+from handouts.models import Clinic, Handout, Issue, Library
 from handouts.output import target_path, write_atomic
 from handouts.pdf import render
 from handouts.request import HandoutRequest
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the history (and sqlite3) load only when a history is in use: start-up time
+    from handouts.history import History
     from handouts.mail import Delivery
 
 
@@ -95,6 +95,8 @@ def record(history: History | None, issues: list[Issue]) -> tuple[list[int], str
     """Record written handouts: their ids, or a problem to show (never an exception)."""
     if history is None or not issues:
         return [], ""
+    from handouts.history import HistoryError
+
     try:
         return history.record(issues), ""
     except HistoryError as e:
@@ -118,6 +120,8 @@ def _deliver(clinic: Clinic, written: Path, email_to: str, request: HandoutReque
 def note_email(history: History | None, record_id: int | None, recipient: str, result: str) -> str:
     if history is None or record_id is None:
         return ""
+    from handouts.history import HistoryError
+
     try:
         history.record_email(record_id, recipient, result)
     except HistoryError as e:
