@@ -274,21 +274,35 @@ def init(directory: Path) -> None:
         click.echo(str(path))
 
 
-@main.command()
+@main.command(short_help="List or search the exercises in the library.")
+@click.argument("words", nargs=-1)
+@click.option("--region", help="Only this body region (ankle-foot, knee, hip, low-back-core, neck-upper-back, "
+                               "shoulder, elbow-wrist-hand, balance, mobility).")
+@click.option("--equipment", help="Only exercises that use this (none, chair, wall, step, band, weight, ball, towel, "
+                                  "counter, plate, pillow, door, table).")
 @library_option
 @reported
-def exercises(library: Path | None) -> None:
-    """List the exercises in the library: id, title and dose.
+def exercises(words: tuple[str, ...], region: str | None, equipment: str | None, library: Path | None) -> None:
+    """List the exercises in the library (id, title and dose), or those matching WORDS.
+
+    WORDS are looked for in each exercise's id, title, short name and cues,
+    ignoring case and accents; every word must match.
 
     \b
     Example:
+      handouts exercises calf
+      handouts exercises --region knee --equipment chair
       handouts exercises --library my-library/
     """
     from handouts.library import load_library
+    from handouts.search import find
 
     lib = load_library(library)
-    width = max(len(i) for i in lib.exercises)
-    for ex in lib.exercises.values():
+    found = find(lib, words, region, equipment)
+    if not found:
+        raise click.ClickException("no exercise matches; try fewer words, or `handouts exercises` for the whole list")
+    width = max(len(ex.id) for ex in found)
+    for ex in found:
         photo = "  [photo]" if ex.picture else ""
         click.echo(f"{ex.id:<{width}}  {ex.title}  ({ex.dose.summary()}){photo}")
 
@@ -302,14 +316,16 @@ def programs(library: Path | None) -> None:
     \b
     Example:
       handouts programs
+      handouts make "Ana Lima" --program knee-osteoarthritis
     """
     from handouts.library import load_library
 
     lib = load_library(library)
-    width = max(len(i) for i in lib.programs)
     for prog in lib.programs.values():
-        mark = " (default)" if prog.id == lib.default_program else ""
-        click.echo(f"{prog.id:<{width}}  {prog.title}{mark}: {', '.join(prog.exercise_ids)}")
+        mark = "  (default)" if prog.id == lib.default_program else ""
+        click.echo(f"{prog.id}: {prog.title}{mark}")
+        for ex_id in prog.exercise_ids:
+            click.echo(f"    {ex_id:<28}{lib.exercises[ex_id].title}")
 
 
 @main.command(short_help="Report every problem in the data files.")

@@ -24,7 +24,14 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _RPE = re.compile(r"^(\d{1,2})(\+|-(\d{1,2}))?$")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
-EXERCISE_KEYS = {"title", "short", "cues", "sets", "reps", "seconds", "load", "rpe", "per_week", "picture"}
+EXERCISE_KEYS = {"title", "short", "cues", "sets", "reps", "seconds", "load", "rpe", "per_week", "picture",
+                 "region", "equipment", "position"}
+# Fixed lists, so a search by region or equipment finds every exercise that should match
+REGIONS = ("ankle-foot", "knee", "hip", "low-back-core", "neck-upper-back", "shoulder", "elbow-wrist-hand",
+           "balance", "mobility")
+EQUIPMENT = ("none", "chair", "wall", "step", "band", "weight", "ball", "towel", "counter", "plate", "pillow",
+             "door", "table")
+POSITIONS = ("standing", "sitting", "lying", "side-lying", "face-down", "hands-and-knees")
 PROGRAM_KEYS = {"title", "exercises"}
 CLINIC_KEYS = {
     "name", "clinician", "credentials", "phone", "booking_url", "logo", "brand_color",
@@ -71,7 +78,9 @@ def copy_library(target: Path) -> list[Path]:
 
 def suggest(word: str, choices: Iterable[str]) -> str:
     """' (did you mean "x"?)' or nothing: the cheapest help for a typo."""
-    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
+    options = list(choices)
+    started = [c for c in options if word and c.startswith(word)]  # "wall-calf" was "wall-calf-raise"
+    close = (started + [c for c in difflib.get_close_matches(word, options, n=3, cutoff=0.6) if c not in started])[:3]
     if not close:
         return ""
     return " (did you mean " + " or ".join(f'"{c}"' for c in close) + "?)"
@@ -149,7 +158,7 @@ def _exercise(src: TomlSource, ex_id: str, table: Any) -> Exercise | None:
     rpe_text = str(rpe) if isinstance(rpe, (str, int)) and not isinstance(rpe, bool) else ""
     match = _RPE.match(rpe_text)
     if rpe is None:
-        src.problem(where, 'missing "rpe" (expected "7", "7+" or "8-9")')
+        pass  # effort is not the point of every exercise (a stretch, a balance hold)
     elif not match or not all(1 <= int(g) <= 10 for g in (match.group(1), match.group(3)) if g):
         src.problem(where + ("rpe",), f'"rpe" = {rpe!r} is not an effort level (expected "7", "7+" or "8-9", from 1 to 10)')
     per_week = table.get("per_week")
@@ -165,12 +174,35 @@ def _exercise(src: TomlSource, ex_id: str, table: Any) -> Exercise | None:
             picture_path = (src.path.parent / picture).resolve()
             if not picture_path.is_file():
                 src.problem(where + ("picture",), f'picture "{picture}" not found (looked for {picture_path})')
+    region = _choices(src, where, table, "region", REGIONS)
+    equipment = _choices(src, where, table, "equipment", EQUIPMENT)
+    position = _choices(src, where, table, "position", POSITIONS, single=True)
     if len(src.problems) > before or sets is None or (reps is None and seconds is None):
         return None
     dose = Dose(sets=sets, reps=reps, seconds=seconds, rpe=rpe_text.replace("-", "\u2013"),
                 per_week=per_week if isinstance(per_week, int) else 7, load=load)
     return Exercise(id=ex_id, title=title, short=short, dose=dose,
-                    cues=tuple(tidy(c) for c in cues), picture=picture_path, line=src.line(ex_id) or 0)
+                    cues=tuple(tidy(c) for c in cues), picture=picture_path, line=src.line(ex_id) or 0,
+                    region=region, equipment=equipment, position=position[0] if position else "")
+
+
+def _choices(src: TomlSource, where: tuple[str, ...], table: dict[str, Any], key: str, allowed: tuple[str, ...],
+             single: bool = False) -> tuple[str, ...]:
+    """An optional word (or list of words) from a fixed list, each checked with a "did you mean"."""
+    value = table.get(key)
+    if value is None:
+        return ()
+    values = [value] if isinstance(value, str) else value
+    expected = f'one of {", ".join(allowed)}' if single else f'a list of words from: {", ".join(allowed)}'
+    if (not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values)
+            or (single and not isinstance(value, str))):
+        src.problem(where + (key,), f'"{key}" must be {expected}; got {value!r}')
+        return ()
+    for v in values:
+        if v not in allowed:
+            src.problem(where + (key,), f'"{key}" has "{v}"{suggest(v, allowed)}; expected {expected}')
+            return ()
+    return tuple(values)
 
 
 def _program(src: TomlSource, prog_id: str, table: Any, exercises: dict[str, Exercise],
@@ -348,9 +380,16 @@ def _luminance(color: str) -> float:
 
 
 def load_library(directory: Path | None = None) -> Library:
-    library, problems = read_library(directory or DEFAULT_LIBRARY)
+    from handouts import librarycache
+
+    directory = directory or DEFAULT_LIBRARY
+    library = librarycache.cached(directory)
+    if library is not None:
+        return library
+    library, problems = read_library(directory)
     if library is None:
         raise DataError("\n".join(problems))
+    librarycache.store(directory, library)
     return library
 
 

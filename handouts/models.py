@@ -69,6 +69,9 @@ class Exercise:
     short: str = ""
     picture: Path | None = None
     line: int = field(default=0, compare=False)   # where it is defined, for messages
+    region: tuple[str, ...] = ()
+    equipment: tuple[str, ...] = ()
+    position: str = ""
 
     @property
     def log_label(self) -> str:
@@ -188,6 +191,8 @@ def tidy(text: str) -> str:
     """Text as it should print: NFC (accents typed as combining marks join their letter),
     no control or invisible format characters (a pasted name can carry a bidi override or
     a zero-width space), and single spaces."""
+    if text.isascii() and text.isprintable() and "  " not in text and text == text.strip():
+        return text  # the common case, checked cheaply: a large library has thousands of these
     text = unicodedata.normalize("NFC", text)
     kept = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c.isspace() else c
                    for c in text if unicodedata.category(c) != "Cf")

@@ -154,7 +154,7 @@ def test_seven_exercises_are_refused(runner, tmp_path, library):
 def test_unknown_exercise_names_it_and_suggests(runner, tmp_path):
     result = runner.invoke(main, ["make", "Ana Lima", "wall-calf-raises", "-o", str(tmp_path)])
     assert result.exit_code == 2
-    assert 'unknown exercise "wall-calf-raises" (did you mean "wall-calf-raise"?)' in result.stderr
+    assert 'unknown exercise "wall-calf-raises" (did you mean "wall-calf-raise"' in result.stderr
     assert "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == []
 

@@ -21,8 +21,8 @@ from .photos import encoded, scene
 from .test_names_and_files import assert_text_inside_boxes
 
 EXTRA = '''
-[single-leg-balance]
-title = "Single-leg balance"
+[single-leg-balance-eyes]
+title = "Single-leg balance, eyes closed"
 cues = ["Stand on one leg near a counter.", "Keep the knee soft.", "Touch down only if you wobble."]
 sets = 3
 seconds = [30, 45]
