@@ -42,7 +42,7 @@ def cached(directory: Path) -> Library | None:
         library, pictures = pickle.loads(path.read_bytes())
         if not isinstance(library, Library) or any(_stamp(Path(p[0])) != p for p in pictures):
             return None  # a picture was replaced or removed since: check again
-    except Exception:  # noqa: BLE001 - any unreadable cache entry just means "parse the TOML"
+    except Exception:
         return None
     return library
 
