@@ -96,7 +96,8 @@ def plan_batch(roster: Path, out_dir: Path, library_dir: Path | None = None,
 
 def row_request(row: RosterRow) -> HandoutRequest:
     return HandoutRequest(patient=row.name, patient_id=row.patient_id, choices=choices_from(row.exercises),
-                          program_id=row.program, note=row.note, start=row.start, paper=row.paper)
+                          program_id=row.program, note=row.note, start=row.start, paper=row.paper,
+                          lang=row.lang or None)
 
 
 def run_batch(report: BatchReport, jobs: int, force: bool = False, combined: Path | None = None,
@@ -164,7 +165,10 @@ def _make_one(job: Job) -> tuple[int, Path, str, str]:
 def _write_combined(pages: list[Handout], path: Path) -> Path | None:
     """All good pages in one document, so each font subset is embedded once for the printer."""
     try:
-        data = render(pages, skip_bad=True, title=f"Home exercise plans ({len(pages)} patients)")
+        from handouts.wording import load
+
+        words = load(pages[0].lang if pages else "en")
+        data = render(pages, skip_bad=True, title=words("combined_title", count=len(pages)))
     except HandoutError:
         return None  # every row failed; each is already reported on its own line
     return write_atomic(path, data, force=True)
@@ -243,7 +247,7 @@ def email_rows(report: BatchReport, history: History | None = None) -> BatchRepo
             continue
         record_id = report.record_ids.get(path)
         try:
-            password = deliver(handout.clinic, path, row.email).password
+            password = deliver(handout.clinic, path, row.email, lang=handout.lang).password
         except HandoutError as e:
             note_email(history, record_id, row.email, f"failed: {e}")
             report.failed.append(Failure(row.line, f"email to {row.email} failed: {e}"))

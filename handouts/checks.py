@@ -10,17 +10,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from handouts.errors import HandoutError, located
-from handouts.library import DEFAULT_CLINIC, DEFAULT_LIBRARY, read_clinic, read_library
+from handouts.library import DEFAULT_CLINIC, DEFAULT_LIBRARY, missing_translations, read_clinic, read_library
 from handouts.models import Clinic, Library
 
 
-def check_files(library_dir: Path | None, clinic_file: Path | None) -> tuple[list[str], Library | None]:
+def check_files(library_dir: Path | None, clinic_file: Path | None) -> tuple[list[str], Library | None, list[str]]:
+    """Problems (each stops a sheet), the library, and notes: text missing in another language,
+    which stops only a sheet in that language."""
     library, problems = read_library(library_dir or DEFAULT_LIBRARY)
     clinic, clinic_problems = read_clinic(clinic_file or DEFAULT_CLINIC)
     problems += clinic_problems
+    notes: list[str] = []
     if library is not None and clinic is not None:
         problems += _try_on_a_page(library, clinic)
-    return problems, library
+        try:
+            notes = missing_translations(library)
+        except HandoutError as e:
+            problems.append(str(e))
+    return problems, library, notes
 
 
 def _try_on_a_page(library: Library, clinic: Clinic) -> list[str]:

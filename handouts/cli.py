@@ -77,6 +77,8 @@ history_options = [
     click.option("--no-history", is_flag=True, help="Do not record this in the history."),
 ]
 plan_options = [
+    click.option("--lang", default=None, metavar="LANG",
+                 help="Language of the sheet: en or es (default: the clinic file's lang, else en)."),
     click.option("--note", default=None, help="Your words to the patient, printed in the notes area."),
     click.option("--load", "loads", multiple=True, metavar="ID=TEXT",
                  help="Replace an exercise's load advice (repeatable)."),
@@ -114,7 +116,8 @@ def options(opts: list[Callable[[F], F]]) -> Callable[[F], F]:
 @click.option("--grayscale", is_flag=True, help="Print pictures and colours in grey, for a black-and-white printer.")
 @options(history_options)
 @reported
-def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, patient_id: str, note: str | None,
+def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, patient_id: str, lang: str | None,
+         note: str | None,
          loads: tuple[str, ...], start: dt.date | None, output: Path | None, force: bool, email_to: str | None,
          eml: Path | None, pdf_password: bool, paper: str, clinic: Path | None, library: Path | None,
          grayscale: bool, history_file: Path | None, no_history: bool) -> None:
@@ -138,7 +141,7 @@ def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, patie
         raise click.UsageError("--eml needs --email ADDRESS (the message's recipient)")
     request = HandoutRequest(
         patient=name, patient_id=patient_id, choices=choices_from(exercise_ids), program_id=program_id,
-        loads=loads_from(loads), note=note or "", start=start, paper=paper.lower(), grayscale=grayscale,
+        loads=loads_from(loads), note=note or "", start=start, paper=paper.lower(), grayscale=grayscale, lang=lang,
         output=output, force=force, email_to=email_to, eml=eml, protect=pdf_password)
     _report_issued(make_handout(request, library, clinic, history_path(history_file, no_history)), email_to)
 
@@ -178,7 +181,7 @@ _OFF = re.compile(r"^-[a-z][a-z0-9]*-[a-z0-9-]+$|^-[a-z]{3,}[a-z0-9]*$")
 @library_option
 @options(history_options[:1])
 @reported
-def again(name: str, changes: tuple[str, ...], note: str | None, loads: tuple[str, ...], start: dt.date | None,
+def again(name: str, changes: tuple[str, ...], lang: str | None, note: str | None, loads: tuple[str, ...], start: dt.date | None,
           output: Path | None, force: bool, email_to: str | None, eml: Path | None, pdf_password: bool,
           clinic: Path | None, library: Path | None, history_file: Path | None) -> None:
     """Reissue a patient's latest handout with a new two-week log.
@@ -202,7 +205,7 @@ def again(name: str, changes: tuple[str, ...], note: str | None, loads: tuple[st
     assert path is not None
     with History(path) as history:
         latest = history.patient(name)[0]
-    request = again_request(latest, changes, start=start, note=note, loads=loads_from(loads), output=output,
+    request = again_request(latest, changes, start=start, note=note, loads=loads_from(loads), lang=lang, output=output,
                             force=force, email_to=email_to, eml=eml, protect=pdf_password)
     _report_issued(make_handout(request, library, clinic, path), email_to)
 
@@ -340,14 +343,17 @@ def check(library: Path | None, clinic: Path | None) -> None:
     """
     from handouts.checks import check_files
 
-    problems, lib = check_files(library, clinic)
+    problems, lib, notes = check_files(library, clinic)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
     for problem in problems:
         click.echo(problem, err=True)
     if problems:
         click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found", err=True)
         sys.exit(1)
     assert lib is not None
-    click.echo(f"ok: {len(lib.exercises)} exercises, {len(lib.programs)} programs, clinic file valid")
+    untranslated = f" ({len(notes)} texts missing in other languages: see the notes above)" if notes else ""
+    click.echo(f"ok: {len(lib.exercises)} exercises, {len(lib.programs)} programs, clinic file valid{untranslated}")
 
 
 @main.command()
@@ -484,9 +490,10 @@ def picture_remove(exercise_id: str, library: Path | None) -> None:
               help="Write the message to this .eml file (for your own mail program) instead of sending it.")
 @click.option("--pdf-password", is_flag=True,
               help="Protect the attachment (AES-256) with a new password, printed here for you to give by phone.")
+@click.option("--lang", default="en", show_default=True, metavar="LANG", help="Language of the message: en or es.")
 @clinic_option
 @reported
-def email(pdf: Path, to: str, eml: Path | None, pdf_password: bool, clinic: Path | None) -> None:
+def email(pdf: Path, to: str, eml: Path | None, pdf_password: bool, lang: str, clinic: Path | None) -> None:
     """Email a handout to the patient through the clinic's mail server.
 
     The server is set in the clinic file's [email] table; the password is read
@@ -500,7 +507,7 @@ def email(pdf: Path, to: str, eml: Path | None, pdf_password: bool, clinic: Path
     from handouts.library import load_clinic
     from handouts.mail import deliver
 
-    done = deliver(load_clinic(clinic), pdf, to, eml, pdf_password)
+    done = deliver(load_clinic(clinic), pdf, to, eml, pdf_password, lang)
     if done.password:
         click.echo(f"PDF password: {done.password}")
     click.echo(f"draft for {to} written to {done.eml}" if done.eml else f"emailed {pdf.name} to {to}", err=True)

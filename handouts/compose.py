@@ -9,15 +9,16 @@ from collections.abc import Sequence
 from handouts.doses import Choice, DoseChange
 from handouts.errors import DataError, UsageError
 from handouts.library import MAX_EXERCISES, suggest
-from handouts.models import Clinic, Handout, Library, tidy, today
+from handouts.models import Clinic, Exercise, Handout, Library, tidy, today
 from handouts.request import HandoutRequest, choices_from
+from handouts.wording import DEFAULT as DEFAULT_LANG
+from handouts.wording import load as load_wording
 
 PAPERS = ("letter", "a4")
 MAX_NAME = 120
 MAX_NOTE = 600
 MAX_PATIENT_ID = 40
 CUSTOM = "custom"
-CUSTOM_TITLE = "Your home exercises"
 
 
 def build(library: Library, clinic: Clinic, req: HandoutRequest) -> Handout:
@@ -52,17 +53,25 @@ def build(library: Library, clinic: Clinic, req: HandoutRequest) -> Handout:
         if ex_id not in {c.exercise_id for c in plan}:
             raise UsageError(f'--load names "{ex_id}", which is not on this plan '
                              f"(expected one of: {', '.join(c.exercise_id for c in plan)})")
+    lang = req.lang or clinic.lang
+    words = load_wording(lang)
     exercises = []
     for choice in plan:
-        ex = library.exercises[choice.exercise_id]
+        ex = _in_language(library, library.exercises[choice.exercise_id], lang, words.table["language"])
         change = dataclasses.replace(choice.change, load=loads.get(ex.id, choice.change.load))
         if change != DoseChange():
             ex = dataclasses.replace(ex, dose=change.applied_to(ex.dose))
         exercises.append(ex)
     from_program = req.program_id is not None or not req.choices
+    program_title = program.title
+    if lang != DEFAULT_LANG and from_program and not req.title:
+        program_title = library.program_titles.get(lang, {}).get(program.id, "")
+        if not program_title:
+            raise DataError(f'program "{program.id}" has no {words.table["language"]} title; add it under [programs] '
+                            f"in exercises.{lang}.toml")
     return Handout(
         patient=patient,
-        program_title=req.title or (program.title if from_program else CUSTOM_TITLE),
+        program_title=req.title or (program_title if from_program else words("custom_title")),
         program_id=req.file_tag or (program.id if from_program else CUSTOM),
         exercises=tuple(exercises),
         clinic=clinic,
@@ -72,7 +81,21 @@ def build(library: Library, clinic: Clinic, req: HandoutRequest) -> Handout:
         grayscale=req.grayscale or clinic.grayscale,
         note=note,
         patient_id=patient_id,
+        lang=lang,
     )
+
+
+def _in_language(library: Library, ex: Exercise, lang: str, language: str) -> Exercise:
+    """The exercise in the sheet's language; one without that text is refused, never mixed in."""
+    if lang == DEFAULT_LANG:
+        return ex
+    text = library.translations.get(lang, {}).get(ex.id)
+    if text is None or (ex.dose.load and not text.load):
+        what = "text" if text is None else "load advice"
+        raise DataError(f'exercise "{ex.id}" has no {language} {what}; add it to exercises.{lang}.toml '
+                        f"in {library.source} or print this sheet in another language")
+    return dataclasses.replace(ex, title=text.title, short=text.short, cues=text.cues,
+                               dose=dataclasses.replace(ex.dose, load=text.load))
 
 
 def _plan(req: HandoutRequest, program_ids: Sequence[str]) -> list[Choice]:
@@ -97,8 +120,9 @@ def compose(
     start: dt.date | None = None,
     paper: str = "letter",
     grayscale: bool = False,
+    lang: str | None = None,
 ) -> Handout:
     """A handout from plain arguments: the short form tests and benchmarks use."""
     return build(library, clinic, HandoutRequest(
         patient=patient, choices=choices_from(exercise_ids), program_id=program_id,
-        start=start, paper=paper, grayscale=grayscale))
+        start=start, paper=paper, grayscale=grayscale, lang=lang))

@@ -21,7 +21,6 @@ from handouts.layout import (
     CARD_RADIUS,
     DAY_GAP,
     DOSE_PAD,
-    FOR_LABEL,
     GRID_HEAD_H,
     GRID_TITLE_H,
     INK,
@@ -42,13 +41,13 @@ from handouts.layout import (
     SAFETY_PAD,
     SECTION_GAP,
     SIDE_LEGEND_PT,
+    SIDE_LEGEND_W,
     SMALL_PT,
     TICK_BOX,
     TITLE_PT,
     WHITE,
     Box,
     Card,
-    Grid,
     Plan,
     band_h,
     given_text,
@@ -59,6 +58,7 @@ from handouts.layout import (
 )
 from handouts.models import Handout, luminance
 from handouts.text import draw, fit_one_line, wrap
+from handouts.wording import Wording
 
 
 def draw_page(c: Canvas, h: Handout, plan: Plan) -> list[Box]:
@@ -92,21 +92,23 @@ def draw_page(c: Canvas, h: Handout, plan: Plan) -> list[Box]:
     boxes.append(Box("log", x, footer_top + SECTION_GAP, x + plan.grid.width, log_top))
     if plan.grid.side_legend:
         legend_x = x + plan.grid.width + LEGEND_GAP
-        _side_legend(c, plan.grid, brand, legend_x, log_top)
+        _side_legend(c, plan, brand, legend_x, log_top)
         boxes.append(Box("rpe legend", legend_x, footer_top + SECTION_GAP, right, log_top))
     return boxes
 
 
-def _side_legend(c: Canvas, grid: Grid, brand: Color, x: float, top: float) -> None:
+def _side_legend(c: Canvas, plan: Plan, brand: Color, x: float, top: float) -> None:
+    words = _words(plan)
     c.setFillColor(brand)
     y = top - BODY_PT
-    draw(c, x, y, "How hard? (RPE)", BOLD, BODY_PT)
+    title = words("side_legend_title")
+    draw(c, x, y, title, BOLD, fit_one_line(title, BOLD, SIDE_LEGEND_W, BODY_PT, SMALL_PT))
     y -= lead(BODY_PT) - lead(SIDE_LEGEND_PT)
-    label_w = legend_label_w(SIDE_LEGEND_PT)
+    label_w = legend_label_w(SIDE_LEGEND_PT, words)
     c.setFillColor(INK)
-    for level, lines in grid.side_legend:
+    for level, lines in plan.grid.side_legend:
         y -= lead(SIDE_LEGEND_PT)
-        draw(c, x, y, f"RPE {level}", BOLD, SIDE_LEGEND_PT)
+        draw(c, x, y, words("rpe", level=level), BOLD, SIDE_LEGEND_PT)
         for i, line in enumerate(lines):
             draw(c, x + label_w, y - i * lead(SIDE_LEGEND_PT), line, REGULAR, SIDE_LEGEND_PT)
         y -= (len(lines) - 1) * lead(SIDE_LEGEND_PT)
@@ -141,7 +143,8 @@ def _header(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: floa
         ty -= lead(plan.caption.size)
         draw(c, text_right, ty, line, BOLD, plan.caption.size, align="right")
     c.setFillColor(brand)
-    draw(c, text_right, ty - 3 - lead(plan.phone_size), f"or call {clinic.phone}", BOLD, plan.phone_size, align="right")
+    draw(c, text_right, ty - 3 - lead(plan.phone_size), _words(plan)("or_call", phone=clinic.phone), BOLD,
+         plan.phone_size, align="right")
     y = top - QR_SIZE - RULE_W / 2
     c.setStrokeColor(brand)
     c.setLineWidth(RULE_W)
@@ -155,7 +158,7 @@ def _patient(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: flo
         y -= lead(plan.name_size)
         if i == 0:
             c.setFillColor(MUTED)
-            draw(c, x, y, FOR_LABEL, REGULAR, BODY_PT)
+            draw(c, x, y, _words(plan)("for"), REGULAR, BODY_PT)
         c.setFillColor(INK)
         draw(c, x + plan.label_w, y, line, BOLD, plan.name_size)
     c.setFillColor(MUTED)
@@ -180,7 +183,7 @@ def _cards(c: Canvas, plan: Plan, brand: Color, x: float, top: float, boxes: lis
 
 def _notes(c: Canvas, plan: Plan, brand: Color, x: float, top: float) -> None:
     c.setFillColor(brand)
-    draw(c, x, top - 13, "Notes", BOLD, 13)
+    draw(c, x, top - 13, _words(plan)("notes"), BOLD, 13)
     c.setFillColor(INK)
     y = top - GRID_TITLE_H
     for line in plan.note_lines or []:  # the clinician's own words, in the body size
@@ -240,24 +243,28 @@ def _card(c: Canvas, card: Card, brand: Color, x: float, top: float, height: flo
 def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> None:
     days = h.log_days
     cell_w = (plan.grid.width - plan.grid.label_w - plan.grid.goal_w) / len(days)
+    words = _words(plan)
     c.setFillColor(brand)
-    draw(c, x, top - 13, "Two-week log", BOLD, 13)
+    title = words("log_title")
+    draw(c, x, top - 13, title, BOLD, 13)
     c.setFillColor(MUTED)
-    draw(c, x + fonts.width("Two-week log", BOLD, 13) + 8, top - 13,
-         "tick a box each time you do the exercise", REGULAR, BODY_PT)
+    hint_x = x + fonts.width(title, BOLD, 13) + 8
+    hint = words("log_hint")  # fitted: another language may run a quarter longer
+    draw(c, hint_x, top - 13, hint, REGULAR, fit_one_line(hint, REGULAR, x + plan.grid.width - hint_x, BODY_PT, SMALL_PT))
     head_top = top - GRID_TITLE_H
     days_x = x + plan.grid.label_w + plan.grid.goal_w
     # two-digit days keep a visible gap even in the narrow grid beside the legend
     day_size = fit_one_line("28", BOLD, cell_w - DAY_GAP, BODY_PT, SMALL_PT)
     c.setFillColor(MUTED)
-    draw(c, x + plan.grid.label_w + plan.grid.goal_w / 2, head_top - GRID_HEAD_H + 7, "goal", REGULAR, SMALL_PT, align="center")
+    draw(c, x + plan.grid.label_w + plan.grid.goal_w / 2, head_top - GRID_HEAD_H + 7, words("goal"), REGULAR, SMALL_PT,
+         align="center")
     for i, day in enumerate(days):
         cx = days_x + (i + 0.5) * cell_w
         if i == 0 or day.day == 1:
             c.setFillColor(brand)
-            draw(c, days_x + i * cell_w + 2, head_top - SMALL_PT, f"{day:%b}", BOLD, SMALL_PT)
+            draw(c, days_x + i * cell_w + 2, head_top - SMALL_PT, words.month_short(day), BOLD, SMALL_PT)
         c.setFillColor(MUTED)
-        draw(c, cx, head_top - SMALL_PT - 10, "MTWTFSS"[day.weekday()], REGULAR, SMALL_PT, align="center")
+        draw(c, cx, head_top - SMALL_PT - 10, words.weekday(day), REGULAR, SMALL_PT, align="center")
         c.setFillColor(INK)
         draw(c, cx, head_top - GRID_HEAD_H + 3, str(day.day), BOLD, day_size, align="center")
     y = head_top - GRID_HEAD_H
@@ -274,7 +281,9 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
             label = wrap(label, REGULAR, size, plan.grid.label_w - 10)[0] + "\u2026"
         draw(c, x, base, label, REGULAR, size)
         c.setFillColor(MUTED)
-        draw(c, x + plan.grid.label_w + plan.grid.goal_w / 2, base, ex.dose.weekly_target, REGULAR, 10, align="center")
+        goal = words.weekly_target(ex.dose)
+        draw(c, x + plan.grid.label_w + plan.grid.goal_w / 2, base, goal, REGULAR,
+             fit_one_line(goal, REGULAR, plan.grid.goal_w - 4, 10, SMALL_PT), align="center")
         c.setStrokeColor(MUTED)
         c.setLineWidth(0.8)
         for i in range(len(days)):
@@ -288,6 +297,11 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
     c.setStrokeColor(RULE)
     c.setLineWidth(0.75)
     c.line(days_x + 7 * cell_w, head_top - GRID_HEAD_H, days_x + 7 * cell_w, y)
+
+
+def _words(plan: Plan) -> Wording:
+    assert plan.words is not None  # plan_page always sets it
+    return plan.words
 
 
 def _footer(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> None:
@@ -309,20 +323,23 @@ def _footer(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: floa
 
 def _legend_below(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> None:
     size = plan.legend_size
+    words = _words(plan)
     y = top - size
     c.setFillColor(brand)
-    draw(c, x, y, "How hard should it feel?", BOLD, BODY_PT)
+    title = words("legend_title")
+    draw(c, x, y, title, BOLD, BODY_PT)
     c.setFillColor(MUTED)
-    draw(c, x + fonts.width("How hard should it feel?", BOLD, BODY_PT) + 6, y,
-         "RPE: your rating of effort, from 1 (easy) to 10 (all out)", REGULAR, BODY_PT)
+    hint_x = x + fonts.width(title, BOLD, BODY_PT) + 6
+    hint = words("legend_hint")
+    draw(c, hint_x, y, hint, REGULAR, fit_one_line(hint, REGULAR, x + plan.width - hint_x, BODY_PT, SMALL_PT))
     column_w = (plan.width - LEGEND_GAP) / 2
-    label_w = legend_label_w(size)
-    for i, (level, words) in enumerate(plan.legend):
+    label_w = legend_label_w(size, words)
+    for i, (level, text) in enumerate(plan.legend):
         lx = x + (i % 2) * (column_w + LEGEND_GAP)
         ly = y - (1 + i // 2) * lead(size)
         c.setFillColor(INK)
-        draw(c, lx, ly, f"RPE {level}", BOLD, size)
-        draw(c, lx + label_w, ly, words, REGULAR, size)
+        draw(c, lx, ly, words("rpe", level=level), BOLD, size)
+        draw(c, lx + label_w, ly, text, REGULAR, size)
 
 
 def _qr(c: Canvas, target: str, x: float, y: float, size: float) -> None:

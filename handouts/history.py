@@ -209,7 +209,7 @@ class History:
                         "INSERT INTO handouts (issued_at, patient, patient_key, patient_id, program_id, "
                         "program_title, start, paper, lang, note, path, sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                         (now, h.patient, patient_key(h.patient), h.patient_id, h.program_id, h.program_title,
-                         h.start.isoformat(), h.paper, issue.lang, h.note, str(issue.path.resolve()), issue.sha256))
+                         h.start.isoformat(), h.paper, h.lang, h.note, str(issue.path.resolve()), issue.sha256))
                     handout_id = int(cur.lastrowid or 0)
                     self.db.executemany(
                         "INSERT INTO doses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",

@@ -20,6 +20,8 @@ from handouts.errors import DoesNotFit
 from handouts.fonts import BOLD, REGULAR
 from handouts.models import Exercise, Handout
 from handouts.text import fit, fit_one_line, wrap
+from handouts.wording import SheetText, Wording, clinic_text
+from handouts.wording import load as load_wording
 
 PAPER = {"letter": LETTER, "a4": A4}
 
@@ -42,7 +44,6 @@ RULE_W = 2
 # Patient block
 NAME_PT, NAME_MIN_PT, NAME_MAX_LINES = 20, 12, 3
 PROGRAM_PT = 13
-FOR_LABEL = "For"
 DESCENT_ROOM = 5             # below the last baseline, for g, p and y
 # Exercise cards
 CARD_GAP = 6
@@ -52,7 +53,7 @@ BADGE_D = 17
 TITLE_PT = 13
 BULLET_INDENT = 10
 TITLE_GAP = 3                # title to first cue
-BAND_GAP = 4                 # last cue to the dose band
+BAND_GAP = 3                 # last cue to the dose band
 CUE_GAP = 2                  # extra space between two cues
 THUMB = 72                   # picture thumbnail, square, 1 in...
 THUMB_SIZES = (THUMB, 60, 50, 44)  # ...smaller only when a full page needs the room (0.6 in at least)
@@ -138,7 +139,7 @@ def band_h(dose: list[tuple[str, str]]) -> float:
     return len(dose) * lead(BODY_PT) + 2 * DOSE_PAD
 
 
-def plan_card(ex: Exercise, number: int, width: float, thumb: float = THUMB) -> Card:
+def plan_card(ex: Exercise, number: int, width: float, thumb: float = THUMB, words: Wording | None = None) -> Card:
     """Title and cues sit to the right of the picture; cues that start below it use the full width."""
     inner = width - 2 * CARD_PAD
     thumb = thumb if ex.picture else 0.0
@@ -161,7 +162,7 @@ def plan_card(ex: Exercise, number: int, width: float, thumb: float = THUMB) -> 
             cues.append(Placed(dx + BULLET_INDENT, y + BODY_PT, line, bullet=i == 0))
             y += lead(BODY_PT)
     d = ex.dose
-    band = " \u00b7 ".join(part for part in (d.amount, d.effort, d.often) if part)
+    band = (words or load_wording()).band(d)
     dose = [(BOLD, line) for line in wrap(band, BOLD, BODY_PT, inner - 2 * DOSE_PAD)]
     if d.load:
         dose += [(REGULAR, line) for line in wrap(d.load, REGULAR, BODY_PT, inner - 2 * DOSE_PAD)]
@@ -192,8 +193,9 @@ class Plan:
     grayscale: bool = False
     note_lines: list[str] | None = None
     room_left: float = 0.0        # unused height before the log rows grew into it
-
     legend: tuple[tuple[str, str], ...] = ()
+    words: Wording | None = None
+    sheet: SheetText | None = None
 
     @property
     def footer_h(self) -> float:
@@ -219,32 +221,27 @@ def _side_legend_h(grid: Grid) -> float:
     return lead(BODY_PT) + sum(len(lines) for _, lines in grid.side_legend) * lead(SIDE_LEGEND_PT)
 
 
-def legend_label_w(size: float) -> float:
+def legend_label_w(size: float, words: Wording | None = None) -> float:
     """Room for the widest label, "RPE 10", so every level's words start in one column."""
-    return fonts.width("RPE 10", BOLD, size) + LEGEND_LABEL_GAP
+    return fonts.width((words or load_wording())("rpe", level=10), BOLD, size) + LEGEND_LABEL_GAP
 
 
-def legend_for(h: Handout) -> tuple[tuple[str, str], ...]:
+def legend_for(h: Handout, sheet: SheetText) -> tuple[tuple[str, str], ...]:
     """The effort levels this page needs explained: from the lowest printed (7 at most) to 10.
 
     A dose typed for one patient may ask for less effort than the library does; its
-    level must be explained too, in the clinic's own words, or the sheet is refused.
+    level is explained too, in the clinic's words or the wording table's.
     """
     printed = [low for ex in h.exercises if (low := ex.dose.lowest_rpe) is not None]
     lowest = min([7, *printed])
-    words = dict(h.clinic.rpe_legend)
-    missing = sorted({level for level in printed if level < 7 and str(level) not in words})
-    if missing:
-        raise DoesNotFit(f"{h.clinic.source or 'the clinic file'}: [rpe_legend] has no words for RPE {missing[0]}, "
-                         f'which this page prints; add a line like {missing[0]} = "..." to it')
-    return tuple((level, text) for level, text in h.clinic.rpe_legend if int(level) >= lowest)
+    return tuple((level, text) for level, text in sheet.rpe_legend if int(level) >= lowest)
 
 
 def _grids(h: Handout, width: float, legend: tuple[tuple[str, str], ...]) -> list[Grid]:
     """The usual log across the page, then the narrower one with the legend beside it."""
-    label_w = legend_label_w(SIDE_LEGEND_PT)
-    side = tuple((level, tuple(wrap(words, REGULAR, SIDE_LEGEND_PT, SIDE_LEGEND_W - label_w)))
-                 for level, words in legend)
+    label_w = legend_label_w(SIDE_LEGEND_PT, load_wording(h.lang))
+    side = tuple((level, tuple(wrap(text, REGULAR, SIDE_LEGEND_PT, SIDE_LEGEND_W - label_w)))
+                 for level, text in legend)
     return [Grid(width, GRID_LABEL_W, GRID_GOAL_W),
             Grid(width - SIDE_LEGEND_W - LEGEND_GAP, SIDE_LABEL_W, SIDE_GOAL_W, side)]
 
@@ -274,26 +271,28 @@ def plan_page(h: Handout) -> Plan:
     width = page_w - 2 * MARGIN
     usable = page_h - 2 * MARGIN
     clinic = h.clinic
+    words = load_wording(h.lang)
+    sheet = clinic_text(clinic, words)
     logo_w = logo_width(clinic.logo) if clinic.logo else 0.0
     left_w = width - QR_SIZE - QR_TEXT_W - 2 * QR_GAP - (logo_w + QR_GAP if logo_w else 0)
     clinic_name = Fitted(*fit(clinic.name, BOLD, left_w, CLINIC_PT, CLINIC_MIN_PT, 2, one_line_down_to=14))
     signed = Fitted(*fit(clinic.signed, REGULAR, left_w, BODY_PT, SMALL_PT, 2, one_line_down_to=10))
-    caption = Fitted(*fit(clinic.qr_caption, BOLD, QR_TEXT_W, BODY_PT, SMALL_PT, 2, one_line_down_to=10))
-    phone_size = fit_one_line(f"or call {clinic.phone}", BOLD, QR_TEXT_W, PHONE_PT, SMALL_PT)
+    caption = Fitted(*fit(sheet.qr_caption, BOLD, QR_TEXT_W, BODY_PT, SMALL_PT, 2, one_line_down_to=10))
+    phone_size = fit_one_line(words("or_call", phone=clinic.phone), BOLD, QR_TEXT_W, PHONE_PT, SMALL_PT)
     if clinic_name.height + signed.height + 3 > QR_SIZE or len(caption.lines) > 2:
         raise DoesNotFit(f"{clinic.source}: the clinic name, clinician or QR caption is too long for the header")
-    label_w = fonts.width(FOR_LABEL, REGULAR, BODY_PT) + 4
+    label_w = fonts.width(words("for"), REGULAR, BODY_PT) + 4
     name_size, name_lines = fit(h.patient, BOLD, width - label_w, NAME_PT, NAME_MIN_PT, NAME_MAX_LINES)
     program_lines = wrap(h.program_title, BOLD, PROGRAM_PT, width - fonts.width(given_text(h), REGULAR, BODY_PT) - 12)
     if len(name_lines) > NAME_MAX_LINES:
         raise DoesNotFit(f"the patient name is too long for the page ({len(h.patient)} characters); shorten it")
     column_w = (width - LEGEND_GAP) / 2
-    legend = legend_for(h)
+    legend = legend_for(h, sheet)
     legend_size: float = BODY_PT  # measured as drawn: label column, then the words
-    while legend_size > SMALL_PT and any(legend_label_w(legend_size) + fonts.width(words, REGULAR, legend_size) > column_w
-                                         for _, words in legend):
+    while legend_size > SMALL_PT and any(legend_label_w(legend_size, words) + fonts.width(text, REGULAR, legend_size)
+                                         > column_w for _, text in legend):
         legend_size -= 0.5
-    safety_lines = wrap(clinic.safety, BOLD, BODY_PT, width - 2 * SAFETY_PAD - SAFETY_BAR)
+    safety_lines = wrap(sheet.safety, BOLD, BODY_PT, width - 2 * SAFETY_PAD - SAFETY_BAR)
     note_lines = wrap(h.note, REGULAR, BODY_PT, width) if h.note else []
     note_h = note_height(note_lines) + SECTION_GAP if note_lines else 0.0
     n = len(h.exercises)
@@ -310,7 +309,7 @@ def plan_page(h: Handout) -> Plan:
                  + SECTION_GAP + log_h + SECTION_GAP + _footer_h(grid, legend_size, safety_lines, len(legend)))
         room = usable - fixed
         card_w = (width - (columns - 1) * CARD_GAP) / columns
-        cards = [plan_card(ex, i + 1, card_w, thumb) for i, ex in enumerate(h.exercises)]
+        cards = [plan_card(ex, i + 1, card_w, thumb, words) for i, ex in enumerate(h.exercises)]
         rows = [max(c.height for c in cards[r:r + columns]) for r in range(0, len(cards), columns)]
         spare = room - sum(rows) - CARD_GAP * (len(rows) - 1)
         if spare >= 0:
@@ -324,7 +323,7 @@ def plan_page(h: Handout) -> Plan:
             return Plan(width, clinic_name, signed, caption, phone_size, logo_w, label_w, name_size, name_lines, program_lines,
                         columns, cards, rows, row_h,
                         log_h + (row_h - GRID_ROW_H) * n, notes_h, legend_size, safety_lines, grid, h.grayscale,
-                        note_lines, room_left, legend)
+                        note_lines, room_left, legend, words, sheet)
         tallest = max(cards, key=lambda c: c.height)
     assert tallest is not None
     if note_lines:
@@ -359,13 +358,17 @@ def _refuse_note(h: Handout, width: float) -> None:
             else:
                 high = mid - 1
         fits = low
-    raise DoesNotFit(f"the note is {len(h.note)} characters and about {fits} fit on this page with "
-                     f"{len(h.exercises)} exercise{'s' if len(h.exercises) != 1 else ''}; "
+    count = f"{len(h.exercises)} exercise{'s' if len(h.exercises) != 1 else ''}"
+    if not fits:
+        raise DoesNotFit(f"there is no room for a note on a {h.paper} page with {count}; "
+                         "choose fewer exercises or leave the note out")
+    raise DoesNotFit(f"the note is {len(h.note)} characters and about {fits} fit on this {h.paper} page with {count}; "
                      "shorten the note or choose fewer exercises")
 
 
 def given_text(h: Handout) -> str:
-    return f"Given {h.issued.day} {h.issued:%B %Y}"
+    words = load_wording(h.lang)
+    return words("given", date=words.date(h.issued))
 
 
 @dataclass(frozen=True)

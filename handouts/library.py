@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from handouts.errors import DataError, UsageError
-from handouts.models import Clinic, Dose, EmailSettings, Exercise, Library, Program, Range, luminance, tidy
+from handouts.errors import DataError, UsageError, located
+from handouts.models import Clinic, ClinicText, Dose, EmailSettings, Exercise, ExerciseText, Library, Program, Range, luminance, tidy
 from handouts.tomlsource import TomlSource, read_toml
 
 MAX_EXERCISES = 6
@@ -35,8 +35,9 @@ POSITIONS = ("standing", "sitting", "lying", "side-lying", "face-down", "hands-a
 PROGRAM_KEYS = {"title", "exercises"}
 CLINIC_KEYS = {
     "name", "clinician", "credentials", "phone", "booking_url", "logo", "brand_color",
-    "qr_caption", "safety", "rpe_legend", "email", "grayscale",
+    "qr_caption", "safety", "rpe_legend", "email", "grayscale", "lang",
 }
+CLINIC_TEXT_KEYS = {"safety", "qr_caption", "rpe_legend", "email_subject", "email_body"}
 RPE_LEVELS = ("7", "8", "9", "10")                      # every clinic explains these...
 RPE_OPTIONAL = ("1", "2", "3", "4", "5", "6")           # ...and these when a dose asks for them
 EMAIL_KEYS = {"host", "port", "security", "username", "sender", "reply_to", "subject", "body", "cafile", "encrypt"}
@@ -52,7 +53,7 @@ def package_dir(name: str) -> Path:
 
 DEFAULT_LIBRARY = package_dir("templates")
 DEFAULT_CLINIC = DEFAULT_LIBRARY / "clinic.toml"
-LIBRARY_FILES = ("exercises.toml", "programs.toml", "clinic.toml")
+LIBRARY_FILES = ("exercises.toml", "exercises.es.toml", "programs.toml", "clinic.toml")
 
 
 def is_installed_copy(directory: Path) -> bool:
@@ -259,9 +260,89 @@ def read_library(directory: Path) -> tuple[Library | None, list[str]]:
     elif default not in pr_src.data:
         pr_src.problem(("default",), f'default program "{default}" is not defined{suggest(default, programs)}')
     problems += ex_src.problems + pr_src.problems
+    leftovers: list[str] = []
+    translations, titles = _translations(directory, set(ex_src.data), set(pr_src.data), problems, leftovers)
     if problems:
         return None, problems
-    return Library(exercises, programs, default, directory), problems
+    return Library(exercises, programs, default, directory, translations, titles, tuple(leftovers)), problems
+
+
+TEXT_KEYS = {"title", "short", "cues", "load"}
+
+
+def _translations(directory: Path, exercises: set[str], programs: set[str],
+                  problems: list[str], leftovers: list[str]) -> tuple[dict[str, dict[str, ExerciseText]], dict[str, dict[str, str]]]:
+    """exercises.LANG.toml: each exercise's words in another language, and the programs' titles."""
+    from handouts.wording import DEFAULT, languages
+
+    texts: dict[str, dict[str, ExerciseText]] = {}
+    titles: dict[str, dict[str, str]] = {}
+    for lang in languages():
+        path = directory / f"exercises.{lang}.toml"
+        if lang == DEFAULT or not path.is_file():
+            continue
+        src = _read(path, problems)
+        if src is None:
+            continue
+        texts[lang], titles[lang] = {}, {}
+        program_table = src.data.get("programs", {})
+        if not isinstance(program_table, dict):
+            src.problem(("programs",), "[programs] must be a table of program id = title")
+            program_table = {}
+        for prog_id in program_table:
+            if prog_id not in programs:  # removed or renamed since: harmless, but worth a note
+                leftovers.append(located(path, src.line("programs", prog_id), f'title for unknown program "{prog_id}"'
+                                                                              f"{suggest(prog_id, programs)}"))
+            else:
+                titles[lang][prog_id] = _text(src, ("programs",), program_table, prog_id, limit=90)
+        for ex_id, table in src.data.items():
+            if ex_id == "programs":
+                continue
+            if ex_id not in exercises:
+                leftovers.append(located(path, src.line(ex_id), f'text for unknown exercise "{ex_id}"'
+                                                                f"{suggest(ex_id, exercises)}"))
+                continue
+            if not isinstance(table, dict):
+                src.problem((ex_id,), f'"{ex_id}" must be a table like [{ex_id}]')
+                continue
+            where = (ex_id,)
+            _unknown_keys(src, where, table, TEXT_KEYS)
+            cues = table.get("cues")
+            if not isinstance(cues, list) or not all(isinstance(c, str) and c.strip() for c in cues) or not cues:
+                src.problem(where + ("cues",), f'"cues" must be a list of 1 to {MAX_CUES} non-empty texts')
+                cues = []
+            elif len(cues) > MAX_CUES:
+                src.problem(where + ("cues",), f'"cues" has {len(cues)} entries; a patient reads at most {MAX_CUES}')
+            texts[lang][ex_id] = ExerciseText(
+                title=_text(src, where, table, "title", limit=90), cues=tuple(tidy(c) for c in cues),
+                short=_text(src, where, table, "short", required=False, limit=40),
+                load=_text(src, where, table, "load", required=False, limit=120), line=src.line(ex_id) or 0)
+        problems += src.problems
+    return texts, titles
+
+
+def missing_translations(library: Library) -> list[str]:
+    """For `handouts check`: every exercise and program without words in each other language."""
+    from handouts.wording import DEFAULT, languages, load
+
+    notes: list[str] = list(library.leftovers)
+    for lang in languages():
+        if lang == DEFAULT:
+            continue
+        language = load(lang).table["language"]
+        path = library.source / f"exercises.{lang}.toml"
+        texts = library.translations.get(lang, {})
+        for ex in library.exercises.values():
+            text = texts.get(ex.id)
+            if text is None:
+                notes.append(located(library.source / "exercises.toml", ex.line,
+                                     f'"{ex.id}" has no {language} text (add [{ex.id}] to {path.name})'))
+            elif ex.dose.load and not text.load:
+                notes.append(located(path, text.line, f'"{ex.id}" has no {language} "load"'))
+        for prog in library.programs.values():
+            if prog.id not in library.program_titles.get(lang, {}):
+                notes.append(f'{path}: program "{prog.id}" has no {language} title (add it under [programs])')
+    return notes
 
 
 def _read(path: Path, problems: list[str]) -> TomlSource | None:
@@ -279,7 +360,10 @@ def read_clinic(path: Path) -> tuple[Clinic | None, list[str]]:
     except DataError as e:
         return None, [str(e)]
     data = src.data
-    _unknown_keys(src, (), data, CLINIC_KEYS)
+    from handouts.wording import DEFAULT, languages
+
+    others = [lang for lang in languages() if lang != DEFAULT]
+    _unknown_keys(src, (), data, CLINIC_KEYS | set(others))
     name = _text(src, (), data, "name", limit=80)
     clinician = _text(src, (), data, "clinician", limit=60)
     credentials = _text(src, (), data, "credentials", required=False, limit=60)
@@ -287,7 +371,7 @@ def read_clinic(path: Path) -> tuple[Clinic | None, list[str]]:
     if phone and sum(c.isdigit() for c in phone) < 7:
         src.problem(("phone",), f'"phone" = "{phone}" has too few digits for a phone number')
     safety = _text(src, (), data, "safety", limit=220)
-    caption = _text(src, (), data, "qr_caption", required=False, limit=60) or "Scan to book your next visit"
+    caption = _text(src, (), data, "qr_caption", required=False, limit=60)
     booking_url = _text(src, (), data, "booking_url", required=False, limit=300)
     if booking_url and not booking_url.startswith(("https://", "http://")):
         src.problem(("booking_url",), f'"booking_url" = "{booking_url}" must start with https://')
@@ -308,16 +392,16 @@ def read_clinic(path: Path) -> tuple[Clinic | None, list[str]]:
             problem = inspect_image(logo)
             if problem:
                 src.problem(("logo",), f'logo "{logo_name}": {problem}')
-    legend_table = data.get("rpe_legend")
-    legend: list[tuple[str, str]] = []
-    if not isinstance(legend_table, dict):
-        src.problem(("rpe_legend",), 'missing [rpe_legend] table (expected plain words for RPE 7, 8, 9 and 10)')
-    else:
-        _unknown_keys(src, ("rpe_legend",), legend_table, {*RPE_OPTIONAL, *RPE_LEVELS})
-        for level in (*RPE_OPTIONAL, *RPE_LEVELS):
-            if level in RPE_LEVELS or level in legend_table:
-                words = _text(src, ("rpe_legend",), legend_table, level, limit=40)
-                legend.append((level, words))
+    legend = _legend(src, (), data.get("rpe_legend"))
+    lang = _text(src, (), data, "lang", required=False) or DEFAULT
+    if lang not in languages():
+        src.problem(("lang",), f'"lang" = "{lang}" has no wording (expected one of: {", ".join(languages())})')
+    texts: list[tuple[str, ClinicText]] = []
+    for other in others:
+        if other in data:
+            local = _clinic_text(src, other, data[other])
+            if local is not None:
+                texts.append((other, local))
     grayscale = data.get("grayscale", False)
     if not isinstance(grayscale, bool):
         src.problem(("grayscale",), f'"grayscale" must be true or false, got {grayscale!r}')
@@ -325,9 +409,36 @@ def read_clinic(path: Path) -> tuple[Clinic | None, list[str]]:
     if src.problems:
         return None, src.problems
     return Clinic(name=name, clinician=clinician, credentials=credentials, phone=phone,
-                  safety=safety, rpe_legend=tuple(legend), qr_caption=caption,
+                  safety=safety, rpe_legend=legend, qr_caption=caption,
                   booking_url=booking_url, logo=logo, brand_color=color.lower(),
-                  source=path, grayscale=grayscale is True, email=email), []
+                  source=path, grayscale=grayscale is True, email=email, lang=lang, texts=tuple(texts)), []
+
+
+def _legend(src: TomlSource, where: tuple[str, ...], table: Any) -> tuple[tuple[str, str], ...]:
+    """The clinic's words for any effort level it wants to word itself."""
+    if table is None:
+        return ()
+    key = where + ("rpe_legend",)
+    if not isinstance(table, dict):
+        src.problem(key, "[rpe_legend] must be a table of levels, like 7 = \"Hard. About 3 more.\"")
+        return ()
+    _unknown_keys(src, key, table, {*RPE_OPTIONAL, *RPE_LEVELS})
+    return tuple((level, _text(src, key, table, level, limit=40))
+                 for level in (*RPE_OPTIONAL, *RPE_LEVELS) if level in table)
+
+
+def _clinic_text(src: TomlSource, lang: str, table: Any) -> ClinicText | None:
+    where = (lang,)
+    if not isinstance(table, dict):
+        src.problem(where, f"[{lang}] must be a table (the clinic's own words in that language)")
+        return None
+    _unknown_keys(src, where, table, CLINIC_TEXT_KEYS)
+    return ClinicText(
+        safety=_text(src, where, table, "safety", limit=220),
+        qr_caption=_text(src, where, table, "qr_caption", required=False, limit=60),
+        rpe_legend=_legend(src, where, table.get("rpe_legend")),
+        email_subject=_text(src, where, table, "email_subject", required=False, limit=120),
+        email_body=_multiline(src, where, table, "email_body"))
 
 
 def _email(src: TomlSource, table: Any) -> EmailSettings | None:

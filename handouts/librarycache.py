@@ -16,7 +16,7 @@ from pathlib import Path
 
 from handouts.models import Library
 
-FORMAT = 3  # bump when the models change shape
+FORMAT = 5  # bump when the models change shape
 
 
 def _stamp(path: Path) -> tuple[str, int, int]:
@@ -27,6 +27,7 @@ def _stamp(path: Path) -> tuple[str, int, int]:
 def _cache_file(directory: Path) -> Path | None:
     try:
         stamps = [_stamp(directory / name) for name in ("exercises.toml", "programs.toml")]
+        stamps += [_stamp(p) for p in sorted(directory.glob("exercises.*.toml"))]  # translations
     except OSError:
         return None  # a missing file: let the reader say so
     key = hashlib.sha256(repr((FORMAT, str(directory.resolve()), stamps)).encode()).hexdigest()[:32]
@@ -42,7 +43,7 @@ def cached(directory: Path) -> Library | None:
         library, pictures = pickle.loads(path.read_bytes())
         if not isinstance(library, Library) or any(_stamp(Path(p[0])) != p for p in pictures):
             return None  # a picture was replaced or removed since: check again
-    except Exception:
+    except Exception:  # any unreadable cache entry just means "parse the TOML again"
         return None
     return library
 

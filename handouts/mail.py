@@ -30,16 +30,6 @@ SENT_LOG = "sent-log.csv"
 TIMEOUT_S = 20
 # No 0/O or 1/I/L: the password is read out over the phone.
 PASSWORD_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-DEFAULT_SUBJECT = "Your home exercise plan from {clinic}"
-DEFAULT_BODY = """Hello,
-
-Attached is the home exercise plan we went through at your visit. Print it or keep it on
-your phone, and tick a box in the log each time you do an exercise.
-
-Questions, or time to book your next visit? Call or text us at {phone}.
-
-{clinic}
-"""
 
 
 def check_address(address: str) -> str:
@@ -61,9 +51,22 @@ def settings_of(clinic: Clinic) -> EmailSettings:
     return clinic.email
 
 
-def build_message(clinic: Clinic, to: str, pdf: bytes, filename: str) -> EmailMessage:
-    """The clinic as sender, a subject that names no diagnosis, the PDF attached."""
+def build_message(clinic: Clinic, to: str, pdf: bytes, filename: str, lang: str = "en") -> EmailMessage:
+    """The clinic as sender, a subject that names no diagnosis, the PDF attached, in the sheet's language.
+
+    Subject and body: the clinic's own ([email] for English, [LANG] email_subject and
+    email_body for another language), else the wording table's.
+    """
+    from handouts.wording import DEFAULT
+    from handouts.wording import load as load_wording
+
+    words = load_wording(lang)
     settings = clinic.email
+    if lang == DEFAULT:
+        own_subject, own_body = (settings.subject, settings.body) if settings else ("", "")
+    else:
+        local = dict(clinic.texts).get(lang)
+        own_subject, own_body = (local.email_subject, local.email_body) if local else ("", "")
     sender = settings.sender if settings else ""
     values = {"clinic": clinic.name, "phone": clinic.phone, "clinician": clinic.signed}
     message = EmailMessage()
@@ -72,11 +75,10 @@ def build_message(clinic: Clinic, to: str, pdf: bytes, filename: str) -> EmailMe
     message["To"] = to
     if settings and settings.reply_to:
         message["Reply-To"] = settings.reply_to
-    message["Subject"] = ((settings.subject if settings and settings.subject else DEFAULT_SUBJECT)
-                          .format_map(_Blank(values)))
+    message["Subject"] = (own_subject or words.table["email_subject"]).format_map(_Blank(values))
     message["Date"] = _date_header()
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
-    body = (settings.body if settings and settings.body else DEFAULT_BODY).format_map(_Blank(values))
+    body = (own_body or words.table["email_body"]).format_map(_Blank(values))
     message.set_content(body.strip() + "\n")
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
     return message
@@ -212,7 +214,8 @@ class Delivery:
     eml: Path | None = None
 
 
-def deliver(clinic: Clinic, pdf_path: Path, to: str, eml: Path | None = None, protect: bool = False) -> Delivery:
+def deliver(clinic: Clinic, pdf_path: Path, to: str, eml: Path | None = None, protect: bool = False,
+            lang: str = "en") -> Delivery:
     """Email one handout, or write it as a draft.
 
     The sent log in the PDF's directory records the outcome of a sending either way.
@@ -228,7 +231,7 @@ def deliver(clinic: Clinic, pdf_path: Path, to: str, eml: Path | None = None, pr
     if protect or (clinic.email is not None and clinic.email.encrypt):
         password = new_password()
         pdf = encrypt_pdf(pdf, password)
-    message = build_message(clinic, to, pdf, pdf_path.name)
+    message = build_message(clinic, to, pdf, pdf_path.name, lang)
     if eml is not None:
         return Delivery(password, write_eml(message, eml))
     try:

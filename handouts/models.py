@@ -11,11 +11,6 @@ from pathlib import Path
 Range = tuple[int, int]
 
 
-def _span(r: Range) -> str:
-    low, high = r
-    return str(low) if low == high else f"{low}\u2013{high}"
-
-
 @dataclass(frozen=True)
 class Dose:
     """How much, how hard and how often, as the clinician prescribed it."""
@@ -28,36 +23,15 @@ class Dose:
     load: str = ""
 
     @property
-    def amount(self) -> str:
-        """'3 sets of 10–15 reps': the line a patient counts along with."""
-        sets = f"{_span(self.sets)} set{'s' if self.sets[1] > 1 else ''}"
-        if self.seconds:
-            return f"{sets} of {_span(self.seconds)} seconds"
-        assert self.reps is not None
-        return f"{sets} of {_span(self.reps)} reps"
-
-    @property
-    def often(self) -> str:
-        return "daily" if self.per_week >= 7 else f"{self.per_week}\u00d7 a week"
-
-    @property
-    def weekly_target(self) -> str:
-        """What the log row shows for exercises that are not daily."""
-        return "daily" if self.per_week >= 7 else f"{self.per_week}\u00d7 / week"
-
-    @property
-    def effort(self) -> str:
-        """'RPE 8', or nothing where effort is not the point (a stretch, a balance hold)."""
-        return f"RPE {self.rpe}" if self.rpe else ""
-
-    @property
     def lowest_rpe(self) -> int | None:
         digits = "".join(c if c.isdigit() else " " for c in self.rpe).split()
         return int(digits[0]) if digits else None
 
     def summary(self) -> str:
-        """One line for listings and clinical notes: amount, effort and frequency."""
-        return ", ".join(part for part in (self.amount, self.effort, self.often) if part)
+        """One line for listings and clinical notes, in English: amount, effort and frequency."""
+        from handouts.wording import load
+
+        return load().summary(self)
 
 
 @dataclass(frozen=True)
@@ -86,6 +60,17 @@ class Program:
 
 
 @dataclass(frozen=True)
+class ExerciseText:
+    """An exercise's words in another language (from exercises.LANG.toml)."""
+
+    title: str
+    cues: tuple[str, ...]
+    short: str = ""
+    load: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Library:
     """Everything read from a library directory, already validated."""
 
@@ -93,6 +78,9 @@ class Library:
     programs: dict[str, Program]
     default_program: str
     source: Path
+    translations: dict[str, dict[str, ExerciseText]] = field(default_factory=dict)   # lang -> id -> text
+    program_titles: dict[str, dict[str, str]] = field(default_factory=dict)          # lang -> id -> title
+    leftovers: tuple[str, ...] = ()   # translations of exercises or programs no longer there, for `check`
 
 
 @dataclass(frozen=True)
@@ -112,20 +100,33 @@ class EmailSettings:
 
 
 @dataclass(frozen=True)
+class ClinicText:
+    """The clinic's own words on a sheet in one more language (the [es] table of clinic.toml)."""
+
+    safety: str
+    qr_caption: str = ""
+    rpe_legend: tuple[tuple[str, str], ...] = ()
+    email_subject: str = ""
+    email_body: str = ""
+
+
+@dataclass(frozen=True)
 class Clinic:
     name: str
     clinician: str
     credentials: str
     phone: str
     safety: str
-    rpe_legend: tuple[tuple[str, str], ...]
-    qr_caption: str = "Scan to book your next visit"
+    rpe_legend: tuple[tuple[str, str], ...] = ()   # the clinic's words for any level; the rest from the wording
+    qr_caption: str = ""                          # empty: the wording's default caption
     booking_url: str = ""
     logo: Path | None = None
     brand_color: str = "#1d4e6e"
     source: Path | None = None
     grayscale: bool = False
     email: EmailSettings | None = None
+    lang: str = "en"                                # the sheet's language when none is asked for
+    texts: tuple[tuple[str, ClinicText], ...] = ()  # the clinic's words in other languages
 
     @property
     def signed(self) -> str:
@@ -158,6 +159,7 @@ class Handout:
     grayscale: bool = False
     note: str = ""
     patient_id: str = ""
+    lang: str = "en"
 
     @property
     def log_days(self) -> list[dt.date]:
@@ -171,7 +173,6 @@ class Issue:
     handout: Handout
     path: Path
     sha256: str
-    lang: str = "en"
 
 
 def today() -> dt.date:

@@ -12,15 +12,16 @@ from reportlab.pdfgen.canvas import Canvas
 from handouts import draw, fonts, layout
 from handouts.errors import DataError, HandoutError
 from handouts.models import Clinic, Exercise, Handout
-
-LANG = "en-US"
+from handouts.wording import clinic_text
+from handouts.wording import load as load_wording
 
 
 def check_printable(h: Handout) -> None:
     """Refuse text the fonts cannot draw, before any page exists: never an empty box."""
     fonts.require_printable(h.patient, f'the patient name "{h.patient}"')
     fonts.require_printable(h.program_title, f'the program title "{h.program_title}"')
-    _check_clinic(h.clinic)
+    fonts.require_printable(h.note, "the note")
+    _check_clinic(h.clinic, h.lang)
     for ex in h.exercises:
         _check_exercise(ex)
 
@@ -32,9 +33,10 @@ def _check_exercise(ex: Exercise) -> None:
 
 
 @lru_cache(maxsize=8)
-def _check_clinic(clinic: Clinic) -> None:
-    texts = (clinic.name, clinic.signed, clinic.phone, clinic.safety, clinic.qr_caption,
-             *(words for _, words in clinic.rpe_legend))
+def _check_clinic(clinic: Clinic, lang: str) -> None:
+    sheet = clinic_text(clinic, load_wording(lang))
+    texts = (clinic.name, clinic.signed, clinic.phone, sheet.safety, sheet.qr_caption,
+             *(words for _, words in sheet.rpe_legend))
     for text in texts:
         fonts.require_printable(text, f"the clinic file {clinic.source or ''}".strip())
 
@@ -76,19 +78,20 @@ def _canvas(buffer: io.BytesIO, first: Handout, title: str | None) -> Canvas:
     # With SOURCE_DATE_EPOCH set, reportlab takes its dates from it and "invariant"
     # fixes the document id, so the same inputs give the same bytes.
     reproducible = bool(os.environ.get("SOURCE_DATE_EPOCH", "").strip())
+    words = load_wording(first.lang)
     c = Canvas(
         buffer,
         pagesize=layout.PAPER[first.paper],
         initialFontName=fonts.REGULAR,  # never the unembedded Helvetica default
         initialFontSize=layout.BODY_PT,
         invariant=reproducible,
-        lang=LANG,
+        lang=words.pdf_lang,
         pageCompression=1,
     )
     clinic = first.clinic
-    c.setTitle(title or f"Home exercise plan for {first.patient}")
+    c.setTitle(title or words("document_title", patient=first.patient))
     c.setAuthor(f"{clinic.signed}, {clinic.name}")
     c.setSubject(first.program_title)
     c.setCreator("handouts")
-    c.setKeywords("home exercise program")
+    c.setKeywords(words("keywords"))
     return c

@@ -87,7 +87,7 @@ def issue(request: HandoutRequest, sources: Sources, history: History | None) ->
 
         delivery = Delivery(password)
     if email_to is not None:
-        delivery, problem = _deliver(clinic, written, email_to, request, history, record_id, problem)
+        delivery, problem = _deliver(clinic, written, email_to, request, history, record_id, problem, handout.lang)
     return Issued(written, handout, sha256, record_id, delivery, problem)
 
 
@@ -105,11 +105,11 @@ def record(history: History | None, issues: list[Issue]) -> tuple[list[int], str
 
 
 def _deliver(clinic: Clinic, written: Path, email_to: str, request: HandoutRequest, history: History | None,
-             record_id: int | None, problem: str) -> tuple[Delivery, str]:
+             record_id: int | None, problem: str, lang: str) -> tuple[Delivery, str]:
     from handouts.mail import deliver
 
     try:
-        delivery = deliver(clinic, written, email_to, request.eml, request.protect)
+        delivery = deliver(clinic, written, email_to, request.eml, request.protect, lang)
     except HandoutError as e:
         note_email(history, record_id, email_to, f"failed: {e}")
         raise

@@ -27,6 +27,7 @@ class HandoutRequest:
     start: dt.date | None = None
     paper: str = "letter"
     grayscale: bool = False
+    lang: str | None = None                   # None: the clinic's language
     # where and how it leaves: not part of what is printed
     output: Path | None = None
     force: bool = False

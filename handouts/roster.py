@@ -13,7 +13,7 @@ from handouts.compose import PAPERS
 from handouts.errors import DataError
 from handouts.library import suggest
 
-COLUMNS = ("name", "exercises", "program", "start", "paper", "email", "note", "patient_id")
+COLUMNS = ("name", "exercises", "program", "start", "paper", "email", "note", "patient_id", "lang")
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class RosterRow:
     email: str
     note: str = ""
     patient_id: str = ""
+    lang: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,4 +108,4 @@ def _row(line: int, v: dict[str, str]) -> RosterRow:
         raise ValueError(f'paper "{v["paper"]}" is not a paper size (expected letter or a4)')
     exercises = tuple(e for e in re.split(r"[\s;,]+", v.get("exercises", "")) if e)
     return RosterRow(line, name, exercises, v.get("program") or None, start, paper, v.get("email", ""),
-                     v.get("note", ""), v.get("patient_id", ""))
+                     v.get("note", ""), v.get("patient_id", ""), v.get("lang", "").lower())

@@ -65,7 +65,7 @@ def test_log_has_fourteen_dated_columns_from_start(runner, tmp_path, fixed_date)
     days = "27 28 29 30 1 2 3 4 5 6 7 8 9 10"
     assert days in text
     assert "Nov" in text and "Dec" in text
-    assert "F S S M T W T F S S M T W T" in text
+    assert "Fr Sa Su Mo Tu We Th Fr Sa Su Mo Tu We Th" in text  # weekdays that cannot be confused
     assert tick_boxes(path) == 14 * 4
 
 

@@ -80,11 +80,11 @@ def test_without_a_lower_effort_the_legend_keeps_its_four_levels(runner, tmp_pat
     assert all(f"RPE {level}" in text for level in (7, 8, 9, 10))
 
 
-def test_a_dose_below_the_clinics_legend_is_refused(runner, tmp_path, fixed_date):
-    result = runner.invoke(main, ["make", "Ana Lima", "wall-calf-raise:@3", "-o", str(tmp_path)])
-    assert result.exit_code == 1
-    assert "no words for RPE 3" in result.output
-    assert not list(tmp_path.glob("*.pdf"))
+def test_an_effort_the_clinic_did_not_word_is_explained_in_the_default_words(runner, tmp_path, fixed_date):
+    text = page_texts(make(runner, "Ana Lima", "wall-calf-raise:@3", "-o", str(tmp_path)))[0]
+    for level in range(3, 11):
+        assert f"RPE {level}" in text
+    assert "Easy. Breathing a little harder." in text  # RPE 3, from the wording table
 
 
 @pytest.mark.parametrize("bad", ["wall-calf-raise:3x", "hinge-plate:2x45-60s@7+/9w", "hinge-plate:x"])
@@ -117,20 +117,26 @@ def test_a_long_note_wraps_in_the_body_size_and_keeps_ruled_lines(runner, tmp_pa
     assert below_note, "room left under the note keeps ruled lines for handwriting"
 
 
-def test_a_note_that_cannot_fit_says_how_many_characters_do(runner, tmp_path, library):
-    extra = "\n".join(
-        f'[extra-{i}]\ntitle = "Step-down {i}"\ncues = ["Stand on a low step.", "Lower the other heel slowly."]\n'
-        'sets = 3\nreps = 10\nrpe = "7"\nper_week = 3\n' for i in range(2))
-    (library / "exercises.toml").write_text((library / "exercises.toml").read_text() + extra)
-    ids = ["hinge-heel-raised", "hinge-plate", "wall-calf-raise", "extra-0", "extra-1"]
-    ids += ["--library", str(library)]
-    result = runner.invoke(main, ["make", "Ana Lima", *ids, "--note", "Walk tall. " * 54, "-o", str(tmp_path)])
+def test_a_note_that_cannot_fit_says_how_many_characters_do(runner, tmp_path):
+    ids = ["chin-tuck", "pelvic-tilt", "neck-rotation", "shoulder-rolls", "seated-march"]
+    note = "Walk tall. " * 54
+    result = runner.invoke(main, ["make", "Ana Lima", *ids, "--note", note, "-o", str(tmp_path)])
     assert result.exit_code == 1, result.output
     assert "the note is 593 characters and about" in result.output
     fits = int(result.output.split("and about ")[1].split(" ")[0])
     assert 0 < fits < 593
-    ok = runner.invoke(main, ["make", "Ana Lima", *ids, "--note", ("Walk tall. " * 54)[:fits], "-o", str(tmp_path)])
+    assert not list(tmp_path.glob("*.pdf"))
+    ok = runner.invoke(main, ["make", "Ana Lima", *ids, "--note", note[:fits], "-o", str(tmp_path)])
     assert ok.exit_code == 0, ok.output
+    a4 = runner.invoke(main, ["make", "Ana Lima", *ids, "--note", note, "--paper", "a4", "-o", str(tmp_path)])
+    assert a4.exit_code == 0, a4.output  # the taller paper has the room
+
+
+def test_a_full_page_has_no_room_for_a_note_and_says_so(runner, tmp_path):
+    ids = ["chin-tuck", "pelvic-tilt", "neck-rotation", "shoulder-rolls", "seated-march", "standing-march"]
+    result = runner.invoke(main, ["make", "Ana Lima", *ids, "--note", "Walk tall. " * 54, "-o", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "there is no room for a note on a letter page with 6 exercises" in result.output
 
 
 def test_a_program_with_extra_ids_prints_the_program_then_the_extras(runner, tmp_path, fixed_date):

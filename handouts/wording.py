@@ -1,0 +1,227 @@
+"""Every fixed word on the sheet and in the patient's email, per language.
+
+The words live in templates/wording/LANG.toml (one file a language); the names of
+months and weekdays, the date pattern's words and the plural rules come from CLDR
+through Babel. Babel and its locale data cost about 35 ms to load, a third of a cold
+`make`, so what a sheet needs from CLDR is kept in the user's cache directory after
+the first use of each language, as the booking QR is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from handouts.errors import DataError, UsageError
+from handouts.models import Clinic, Dose, Range
+
+DEFAULT = "en"
+PLURAL_RANGE = 1000          # plural categories kept for 0..999; larger counts take "other"
+CLDR_FORMAT = 2              # bump when the cached CLDR extract changes shape
+_PATTERN = re.compile(r"'[^']*'|d{1,2}|M{1,4}|y+|E{1,4}|[^'dMyE]+")
+
+
+def wording_dir() -> Path:
+    from handouts.library import DEFAULT_LIBRARY
+
+    return DEFAULT_LIBRARY / "wording"
+
+
+def languages() -> list[str]:
+    """The languages a sheet can be printed in: one wording file each."""
+    return sorted(p.stem for p in wording_dir().glob("*.toml"))
+
+
+@dataclass(frozen=True)
+class Wording:
+    lang: str
+    table: dict[str, Any]
+    months: tuple[str, ...]           # wide, January first
+    months_short: tuple[str, ...]
+    weekdays: tuple[str, ...]         # Monday first, at the width the table asks for
+    plurals: str                      # CLDR category initial for 0..PLURAL_RANGE-1: o(ne), t(wo), f(ew), m(any), x (other)
+    source: Path
+
+    def __call__(self, key: str, **values: object) -> str:
+        return str(self.table[key]).format(**values)
+
+    @property
+    def pdf_lang(self) -> str:
+        return str(self.table["locale"]).replace("_", "-")
+
+    def plural(self, n: int) -> str:
+        code = self.plurals[n] if 0 <= n < len(self.plurals) else "x"
+        return {"z": "zero", "o": "one", "t": "two", "f": "few", "m": "many"}.get(code, "other")
+
+    def counted(self, kind: str, r: Range) -> str:
+        """'3 sets', '1–2 sets', '1 serie': a range takes the plural form of its upper end."""
+        forms = self.table["dose"][kind]
+        form = forms.get(self.plural(r[1]), forms["other"])
+        return str(form).format(n=_span(r))
+
+    def date(self, d: dt.date) -> str:
+        return "".join(self._field(token, d) for token in _PATTERN.findall(str(self.table["date"])))
+
+    def _field(self, token: str, d: dt.date) -> str:
+        if token.startswith("'"):
+            return token[1:-1] or "'"
+        letter, width = token[0], len(token)
+        if letter == "d":
+            return f"{d.day:0{width}d}"
+        if letter == "y":
+            return str(d.year)
+        if letter == "M":
+            return self.months[d.month - 1] if width == 4 else self.months_short[d.month - 1] if width == 3 else str(d.month)
+        if letter == "E":
+            return self.weekdays[d.weekday()]
+        return token
+
+    def month_short(self, d: dt.date) -> str:
+        return self.months_short[d.month - 1]
+
+    def weekday(self, d: dt.date) -> str:
+        return self.weekdays[d.weekday()]
+
+    # the dose, as a patient reads it
+
+    def amount(self, dose: Dose) -> str:
+        amount = self.counted("seconds", dose.seconds) if dose.seconds else self.counted("reps", dose.reps or (1, 1))
+        return str(self.table["dose"]["amount"]).format(sets=self.counted("sets", dose.sets), amount=amount)
+
+    def often(self, dose: Dose) -> str:
+        return self._weekly(dose, "per_week")
+
+    def weekly_target(self, dose: Dose) -> str:
+        return self._weekly(dose, "weekly_target")
+
+    def _weekly(self, dose: Dose, key: str) -> str:
+        if dose.per_week >= 7:
+            return str(self.table["dose"]["daily"])
+        forms = self.table["dose"][key]
+        if isinstance(forms, str):
+            return forms.format(n=dose.per_week)
+        return str(forms.get(self.plural(dose.per_week), forms["other"])).format(n=dose.per_week)
+
+    def effort(self, dose: Dose) -> str:
+        return self("rpe", level=dose.rpe) if dose.rpe else ""
+
+    def band(self, dose: Dose) -> str:
+        """'3 sets of 10–15 reps · RPE 8–9 · 2× a week': the dose line on a card."""
+        parts = (self.amount(dose), self.effort(dose), self.often(dose))
+        return str(self.table["dose"]["separator"]).join(p for p in parts if p)
+
+    def summary(self, dose: Dose) -> str:
+        """The same, for listings and clinical notes."""
+        return ", ".join(p for p in (self.amount(dose), self.effort(dose), self.often(dose)) if p)
+
+
+def _span(r: Range) -> str:
+    return str(r[0]) if r[0] == r[1] else f"{r[0]}\u2013{r[1]}"
+
+
+@dataclass(frozen=True)
+class SheetText:
+    """The clinic's own words in one language, with the wording table's defaults filled in."""
+
+    safety: str
+    qr_caption: str
+    rpe_legend: tuple[tuple[str, str], ...]     # every level 1..10
+
+
+def clinic_text(clinic: Clinic, w: Wording) -> SheetText:
+    """The clinic's words in the sheet's language; a missing safety line is refused, never
+    printed in another language."""
+    own = dict(clinic.texts).get(w.lang)
+    if w.lang == DEFAULT:
+        safety, caption, legend = clinic.safety, clinic.qr_caption, dict(clinic.rpe_legend)
+    elif own is None or not own.safety:
+        raise DataError(f'{clinic.source or "the clinic file"}: no {w.table["language"]} safety line; add an '
+                        f'[{w.lang}] table with safety = "..." (and, if you like, qr_caption and [{w.lang}.rpe_legend])')
+    else:
+        safety, caption, legend = own.safety, own.qr_caption, dict(own.rpe_legend)
+    words = {str(k): str(v) for k, v in w.table["rpe_legend"].items()}
+    words.update(legend)
+    levels = tuple((str(n), words[str(n)]) for n in range(1, 11))
+    return SheetText(safety, caption or w("qr_caption"), levels)
+
+
+@lru_cache(maxsize=8)
+def load(lang: str = DEFAULT) -> Wording:
+    """The wording for `lang`; an unknown language is a usage mistake naming the ones there are."""
+    import tomllib
+
+    path = wording_dir() / f"{lang}.toml"
+    if not re.fullmatch(r"[a-z]{2,3}", lang) or not path.is_file():
+        raise UsageError(f'no wording for language "{lang}" (expected one of: {", ".join(languages())})')
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise DataError(f"{path}: cannot read the wording ({e})") from None
+    have = _keys(table)
+    missing = sorted(k for k in _reference_keys()  # a plural family counts when its "other" form is there
+                     if k not in have and f"{k}.other" not in have and k.removesuffix(".other") not in have)
+    if missing:
+        raise DataError(f'{path}: missing "{missing[0]}" (every key of en.toml must be translated)')
+    width = table.get("weekdays", "narrow")
+    if width not in ("abbreviated", "narrow", "short", "wide"):
+        raise DataError(f'{path}: "weekdays" = "{width}" (expected narrow, short, abbreviated or wide)')
+    cldr = _cldr(str(table["locale"]), width)
+    return Wording(lang, table, tuple(cldr["months"]), tuple(cldr["months_short"]), tuple(cldr["weekdays"]),
+                   str(cldr["plurals"]), path)
+
+
+@lru_cache(maxsize=1)
+def _reference_keys() -> frozenset[str]:
+    import tomllib
+
+    keys = _keys(tomllib.loads((wording_dir() / f"{DEFAULT}.toml").read_text(encoding="utf-8")))
+    return frozenset(k for k in keys if not k.startswith("dose.") or k.count(".") == 1 or k.endswith(".other"))
+
+
+def _keys(table: dict[str, Any], prefix: str = "") -> set[str]:
+    keys: set[str] = set()
+    for key, value in table.items():
+        if isinstance(value, dict):
+            keys |= _keys(value, f"{prefix}{key}.")
+        else:
+            keys.add(f"{prefix}{key}")
+    return keys
+
+
+def _cldr(locale: str, weekday_width: Literal["abbreviated", "narrow", "short", "wide"]) -> dict[str, Any]:
+    """Month and weekday names and plural categories from CLDR, cached per locale."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    cache = base / "handouts" / f"cldr-{CLDR_FORMAT}-{locale}-{weekday_width}.json"
+    try:
+        data: dict[str, Any] = json.loads(cache.read_text(encoding="utf-8"))
+        if len(data["months"]) == 12 and len(data["weekdays"]) == 7 and len(data["plurals"]) == PLURAL_RANGE:
+            return data
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    from babel import Locale
+    from babel.dates import get_day_names, get_month_names
+
+    loc = Locale.parse(locale)
+    data = {
+        "months": [get_month_names("wide", locale=loc)[m] for m in range(1, 13)],
+        "months_short": [get_month_names("abbreviated", locale=loc)[m].rstrip(".") for m in range(1, 13)],
+        "weekdays": [get_day_names(weekday_width, locale=loc)[d].capitalize() for d in range(7)],  # "LU" -> "Lu"
+        "plurals": "".join({"zero": "z", "one": "o", "two": "t", "few": "f", "many": "m"}.get(loc.plural_form(n), "x")
+                           for n in range(PLURAL_RANGE)),
+    }
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=".cldr-")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False)
+        os.replace(tmp, cache)
+    except OSError:
+        pass
+    return data
