@@ -8,15 +8,18 @@ can show them all at once.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handouts.errors import DataError, UsageError, located
 from handouts.models import Clinic, ClinicText, Dose, EmailSettings, Exercise, ExerciseText, Library, Program, Range, luminance, tidy
-from handouts.tomlsource import TomlSource, read_toml
+
+if TYPE_CHECKING:  # the TOML reader loads only when a file must really be read (see librarycache)
+    from handouts.tomlsource import TomlSource
 
 MAX_EXERCISES = 6
 MAX_CUES = 4
@@ -346,6 +349,8 @@ def missing_translations(library: Library) -> list[str]:
 
 
 def _read(path: Path, problems: list[str]) -> TomlSource | None:
+    from handouts.tomlsource import read_toml
+
     try:
         return read_toml(path)
     except DataError as e:
@@ -355,6 +360,8 @@ def _read(path: Path, problems: list[str]) -> TomlSource | None:
 
 def read_clinic(path: Path) -> tuple[Clinic | None, list[str]]:
     """The clinic printed on the sheet, and every problem with its file."""
+    from handouts.tomlsource import read_toml
+
     try:
         src = read_toml(path)
     except DataError as e:
@@ -496,7 +503,7 @@ def load_library(directory: Path | None = None) -> Library:
     directory = directory or DEFAULT_LIBRARY
     library = librarycache.cached(directory)
     if library is not None:
-        return library
+        return library if library.source == directory else dataclasses.replace(library, source=directory)
     library, problems = read_library(directory)
     if library is None:
         raise DataError("\n".join(problems))
@@ -505,7 +512,14 @@ def load_library(directory: Path | None = None) -> Library:
 
 
 def load_clinic(path: Path | None = None) -> Clinic:
-    clinic, problems = read_clinic(path or DEFAULT_CLINIC)
+    from handouts import librarycache
+
+    path = path or DEFAULT_CLINIC
+    found = librarycache.cached_clinic(path)
+    if found is not None:
+        return found if found.source == path else dataclasses.replace(found, source=path)  # as typed this time
+    clinic, problems = read_clinic(path)
     if clinic is None:
         raise DataError("\n".join(problems))
+    librarycache.store_clinic(path, clinic)
     return clinic

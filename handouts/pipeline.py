@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from handouts.compose import build
 from handouts.errors import HandoutError
@@ -37,8 +37,7 @@ class Sources:
         return cls(load_library(library_dir), load_clinic(clinic_file))
 
 
-@dataclass(frozen=True)
-class Issued:
+class Issued(NamedTuple):
     """What happened: the file written, its record, its delivery, and any history problem."""
 
     path: Path

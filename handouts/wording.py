@@ -10,14 +10,13 @@ the first use of each language, as the booking QR is.
 from __future__ import annotations
 
 import datetime as dt
-import json
+import marshal
 import os
 import re
 import tempfile
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from handouts.errors import DataError, UsageError
 from handouts.models import Clinic, Dose, Range
@@ -39,8 +38,7 @@ def languages() -> list[str]:
     return sorted(p.stem for p in wording_dir().glob("*.toml"))
 
 
-@dataclass(frozen=True)
-class Wording:
+class Wording(NamedTuple):  # NamedTuple, not a dataclass: start-up time
     lang: str
     table: dict[str, Any]
     months: tuple[str, ...]           # wide, January first
@@ -126,8 +124,7 @@ def _span(r: Range) -> str:
     return str(r[0]) if r[0] == r[1] else f"{r[0]}\u2013{r[1]}"
 
 
-@dataclass(frozen=True)
-class SheetText:
+class SheetText(NamedTuple):
     """The clinic's own words in one language, with the wording table's defaults filled in."""
 
     safety: str
@@ -155,11 +152,34 @@ def clinic_text(clinic: Clinic, w: Wording) -> SheetText:
 @lru_cache(maxsize=8)
 def load(lang: str = DEFAULT) -> Wording:
     """The wording for `lang`; an unknown language is a usage mistake naming the ones there are."""
-    import tomllib
-
     path = wording_dir() / f"{lang}.toml"
     if not re.fullmatch(r"[a-z]{2,3}", lang) or not path.is_file():
         raise UsageError(f'no wording for language "{lang}" (expected one of: {", ".join(languages())})')
+    cache = _cache_file(path)
+    try:
+        data: dict[str, Any] = marshal.loads(cache.read_bytes())  # built in: no json import at start-up
+        return _wording(lang, data["table"], data["cldr"], path)
+    except (OSError, ValueError, KeyError, TypeError, EOFError):
+        pass
+    table = _read_table(path)
+    width = table.get("weekdays", "narrow")
+    if width not in ("abbreviated", "narrow", "short", "wide"):
+        raise DataError(f'{path}: "weekdays" = "{width}" (expected narrow, short, abbreviated or wide)')
+    cldr = _cldr(str(table["locale"]), width)
+    _store(cache, {"table": table, "cldr": cldr})
+    return _wording(lang, table, cldr, path)
+
+
+def _wording(lang: str, table: dict[str, Any], cldr: dict[str, Any], path: Path) -> Wording:
+    if len(cldr["months"]) != 12 or len(cldr["weekdays"]) != 7 or len(cldr["plurals"]) != PLURAL_RANGE:
+        raise ValueError("incomplete CLDR extract")
+    return Wording(lang, table, tuple(cldr["months"]), tuple(cldr["months_short"]), tuple(cldr["weekdays"]),
+                   str(cldr["plurals"]), path)
+
+
+def _read_table(path: Path) -> dict[str, Any]:
+    import tomllib
+
     try:
         table = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
@@ -169,12 +189,29 @@ def load(lang: str = DEFAULT) -> Wording:
                      if k not in have and f"{k}.other" not in have and k.removesuffix(".other") not in have)
     if missing:
         raise DataError(f'{path}: missing "{missing[0]}" (every key of en.toml must be translated)')
-    width = table.get("weekdays", "narrow")
-    if width not in ("abbreviated", "narrow", "short", "wide"):
-        raise DataError(f'{path}: "weekdays" = "{width}" (expected narrow, short, abbreviated or wide)')
-    cldr = _cldr(str(table["locale"]), width)
-    return Wording(lang, table, tuple(cldr["months"]), tuple(cldr["months_short"]), tuple(cldr["weekdays"]),
-                   str(cldr["plurals"]), path)
+    return table
+
+
+def _cache_file(path: Path) -> Path:
+    """Keyed by the wording file's size and time, so an edit is read again at once."""
+    import hashlib
+
+    st = path.stat()
+    key = hashlib.sha256(repr((CLDR_FORMAT, str(path), st.st_mtime_ns, st.st_size)).encode()).hexdigest()[:24]
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "handouts" / f"wording-{path.stem}-{key}.marshal"
+
+
+def _store(cache: Path, data: dict[str, Any]) -> None:
+    """Best effort: a read-only home only costs the next run the parse."""
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=".wording-")
+        with os.fdopen(fd, "wb") as f:
+            f.write(marshal.dumps(data))
+        os.replace(tmp, cache)
+    except OSError:
+        pass
 
 
 @lru_cache(maxsize=1)
@@ -196,32 +233,15 @@ def _keys(table: dict[str, Any], prefix: str = "") -> set[str]:
 
 
 def _cldr(locale: str, weekday_width: Literal["abbreviated", "narrow", "short", "wide"]) -> dict[str, Any]:
-    """Month and weekday names and plural categories from CLDR, cached per locale."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    cache = base / "handouts" / f"cldr-{CLDR_FORMAT}-{locale}-{weekday_width}.json"
-    try:
-        data: dict[str, Any] = json.loads(cache.read_text(encoding="utf-8"))
-        if len(data["months"]) == 12 and len(data["weekdays"]) == 7 and len(data["plurals"]) == PLURAL_RANGE:
-            return data
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
+    """Month and weekday names and plural categories from CLDR (about 35 ms with Babel's import)."""
     from babel import Locale
     from babel.dates import get_day_names, get_month_names
 
     loc = Locale.parse(locale)
-    data = {
+    return {
         "months": [get_month_names("wide", locale=loc)[m] for m in range(1, 13)],
         "months_short": [get_month_names("abbreviated", locale=loc)[m].rstrip(".") for m in range(1, 13)],
         "weekdays": [get_day_names(weekday_width, locale=loc)[d].capitalize() for d in range(7)],  # "LU" -> "Lu"
         "plurals": "".join({"zero": "z", "one": "o", "two": "t", "few": "f", "many": "m"}.get(loc.plural_form(n), "x")
                            for n in range(PLURAL_RANGE)),
     }
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=".cldr-")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False)
-        os.replace(tmp, cache)
-    except OSError:
-        pass
-    return data
