@@ -434,6 +434,53 @@ def _show_batch(report: BatchReport, roster: Path) -> None:
     click.echo(report.summary(), err=True)
 
 
+@main.command(short_help="The clinic's web page for building handouts.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but this computer needs HANDOUTS_WEB_PASSWORD.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8040, show_default=True, help="Port to listen on.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), default=Path("out"),
+              show_default=True, help="Directory for the handouts made on the page.")
+@clinic_option
+@library_option
+@options(history_options)
+@reported
+def serve(host: str, port: int, output: Path, clinic: Path | None, library: Path | None, history_file: Path | None,
+          no_history: bool) -> None:
+    """Start the clinic's own web page: build, preview, print, email and reissue handouts.
+
+    It listens on this computer only unless --host says otherwise; then the
+    HANDOUTS_WEB_PASSWORD environment variable is required and the page asks for it.
+    Needs the web extra: pip install 'handouts[web]'.
+
+    \b
+    Example:
+      handouts serve
+      HANDOUTS_WEB_PASSWORD='long shared secret' handouts serve --host 0.0.0.0 --port 8040
+    """
+    import os
+
+    from handouts.make import history_path
+
+    try:
+        import uvicorn
+
+        from handouts.web.app import Settings, create_app
+        from handouts.web.security import PASSWORD_ENV, is_loopback
+    except ImportError:
+        raise click.ClickException("the web page needs the web extra: pip install 'handouts[web]'") from None
+    password = os.environ.get(PASSWORD_ENV, "")
+    if not is_loopback(host) and not password:
+        raise click.UsageError(f"listening on {host} lets other computers reach patient data; set {PASSWORD_ENV} "
+                               "to a password first (or leave --host at 127.0.0.1)")
+    settings = Settings(library_dir=library, clinic_file=clinic, history_file=history_path(history_file, no_history),
+                        output=output, password=password, secret=os.environ.get("HANDOUTS_WEB_SECRET", "") or
+                        Settings().secret)
+    app = create_app(settings)
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"handouts: the clinic's page is at http://{shown}:{port}/  (Ctrl-C to stop)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
 @main.group(short_help="Add or remove an exercise's photo.")
 def picture() -> None:
     """Add or remove an exercise's photo (shown beside its cues on the sheet).

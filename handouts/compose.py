@@ -25,34 +25,37 @@ def build(library: Library, clinic: Clinic, req: HandoutRequest) -> Handout:
     """Resolve the request against the library; every mistake names the bad value and the way out."""
     patient = tidy(req.patient)
     if not patient:
-        raise UsageError("the patient name is empty (expected the name as it should be printed)")
+        raise UsageError("the patient name is empty (expected the name as it should be printed)", field="patient")
     if len(patient) > MAX_NAME:
-        raise UsageError(f"the patient name is {len(patient)} characters; at most {MAX_NAME} fit on the page")
+        raise UsageError(f"the patient name is {len(patient)} characters; at most {MAX_NAME} fit on the page",
+                         field="patient")
     patient_id = tidy(req.patient_id)
     if len(patient_id) > MAX_PATIENT_ID:
-        raise UsageError(f'the patient id "{patient_id[:20]}…" is {len(patient_id)} characters; at most {MAX_PATIENT_ID}')
+        raise UsageError(f'the patient id "{patient_id[:20]}…" is {len(patient_id)} characters; at most {MAX_PATIENT_ID}',
+                         field="patient_id")
     if req.paper not in PAPERS:
-        raise UsageError(f'unknown paper "{req.paper}" (expected letter or a4)')
+        raise UsageError(f'unknown paper "{req.paper}" (expected letter or a4)', field="paper")
     note = tidy(req.note)
     if len(note) > MAX_NOTE:
-        raise UsageError(f"the note is {len(note)} characters; at most {MAX_NOTE} fit on a page")
+        raise UsageError(f"the note is {len(note)} characters; at most {MAX_NOTE} fit on a page", field="note")
     if req.program_id is not None and req.program_id not in library.programs:
         raise UsageError(f'unknown program "{req.program_id}"{suggest(req.program_id, library.programs)}; '
-                         "run `handouts programs` to list them")
+                         "run `handouts programs` to list them", field="program")
     program = library.programs[req.program_id or library.default_program]
     plan = _plan(req, program.exercise_ids)
     unknown = [c.exercise_id for c in plan if c.exercise_id not in library.exercises]
     if unknown:
         bad = unknown[0]
         raise UsageError(f'unknown exercise "{bad}"{suggest(bad, library.exercises)}; '
-                         "run `handouts exercises` to list them")
+                         "run `handouts exercises` to list them", field=f"exercise:{bad}")
     if len(plan) > MAX_EXERCISES:
-        raise DataError(f"{len(plan)} exercises do not fit on one page; choose at most {MAX_EXERCISES}")
+        raise DataError(f"{len(plan)} exercises do not fit on one page; choose at most {MAX_EXERCISES}",
+                        field="exercises")
     loads = dict(req.loads)
     for ex_id in loads:
         if ex_id not in {c.exercise_id for c in plan}:
             raise UsageError(f'--load names "{ex_id}", which is not on this plan '
-                             f"(expected one of: {', '.join(c.exercise_id for c in plan)})")
+                             f"(expected one of: {', '.join(c.exercise_id for c in plan)})", field=f"exercise:{ex_id}")
     lang = req.lang or clinic.lang
     words = load_wording(lang)
     exercises = []
@@ -68,7 +71,7 @@ def build(library: Library, clinic: Clinic, req: HandoutRequest) -> Handout:
         program_title = library.program_titles.get(lang, {}).get(program.id, "")
         if not program_title:
             raise DataError(f'program "{program.id}" has no {words.table["language"]} title; add it under [programs] '
-                            f"in exercises.{lang}.toml")
+                            f"in exercises.{lang}.toml", field="lang")
     return Handout(
         patient=patient,
         program_title=req.title or (program_title if from_program else words("custom_title")),
@@ -93,7 +96,7 @@ def _in_language(library: Library, ex: Exercise, lang: str, language: str) -> Ex
     if text is None or (ex.dose.load and not text.load):
         what = "text" if text is None else "load advice"
         raise DataError(f'exercise "{ex.id}" has no {language} {what}; add it to exercises.{lang}.toml '
-                        f"in {library.source} or print this sheet in another language")
+                        f"in {library.source} or print this sheet in another language", field=f"exercise:{ex.id}")
     return dataclasses.replace(ex, title=text.title, short=text.short, cues=text.cues,
                                dose=dataclasses.replace(ex.dose, load=text.load))
 
@@ -103,7 +106,7 @@ def _plan(req: HandoutRequest, program_ids: Sequence[str]) -> list[Choice]:
     typed = [c.exercise_id for c in req.choices]
     repeated = sorted({i for i in typed if typed.count(i) > 1})
     if repeated:
-        raise UsageError(f'exercise "{repeated[0]}" is listed twice')
+        raise UsageError(f'exercise "{repeated[0]}" is listed twice', field=f"exercise:{repeated[0]}")
     if req.choices and req.program_id is None:
         return list(req.choices)
     by_id = {c.exercise_id: c for c in req.choices}

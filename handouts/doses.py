@@ -86,7 +86,10 @@ def parse_choice(token: str) -> Choice:
         raise UsageError(f'"{token}" has no exercise id before the dose (expected {FORM})')
     if not sep:
         return Choice(ex_id)
-    return Choice(ex_id, parse_dose(dose, token))
+    try:
+        return Choice(ex_id, parse_dose(dose, token))
+    except UsageError as e:
+        raise UsageError(str(e), field=f"dose:{ex_id}") from None
 
 
 def parse_dose(text: str, token: str) -> DoseChange:

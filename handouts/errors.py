@@ -1,10 +1,18 @@
-"""The errors a person can act on; the CLI maps them to exit codes."""
+"""The errors a person can act on; the CLI and the web page map them to exit codes or fields."""
 
 
 class HandoutError(Exception):
-    """Root of everything the tool reports as a message instead of a traceback."""
+    """Root of everything the tool reports as a message instead of a traceback.
+
+    `field` names what the person typed that caused it ("patient", "note", "lang",
+    "exercises", "exercise:ID"), so the web page can show the message beside it.
+    """
 
     exit_code = 1
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class DataError(HandoutError):

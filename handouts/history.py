@@ -151,7 +151,8 @@ class History:
             raise HistoryError(f"{path}: cannot open the history file ({e.strerror or e}); "
                                "use --history FILE for another place or --no-history") from None
         try:
-            db = sqlite3.connect(path, timeout=BUSY_MS / 1000, isolation_level=None)
+            # one History is used by one thread at a time, but the web page may open it in a worker thread
+            db = sqlite3.connect(path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as e:
             raise self._error(e) from None
         try:
@@ -263,6 +264,10 @@ class History:
         close += [n for k, n in sorted(keys.items()) if wanted and wanted in k and n not in close][:5 - len(close)]
         hint = (" (did you mean " + " or ".join(f'"{c}"' for c in close) + "?)") if close else ""
         raise UsageError(f'no handouts recorded for "{who}"{hint}; `handouts history` lists the latest')
+
+    def get(self, record_id: int) -> Record | None:
+        found = self._records("WHERE id = ?", (record_id,))
+        return found[0] if found else None
 
     def by_sha256(self, sha256: str) -> Record | None:
         found = self._records("WHERE sha256 = ? ORDER BY id DESC LIMIT 1", (sha256,))

@@ -331,8 +331,8 @@ def plan_page(h: Handout) -> Plan:
     per_row = (room - CARD_GAP * (math.ceil(len(h.exercises) / 2) - 1)) / math.ceil(len(h.exercises) / 2)
     raise DoesNotFit(
         f'{len(h.exercises)} exercises do not fit on one {h.paper} page: "{tallest.exercise.id}" needs '
-        f"{tallest.height:.0f} pt and a card here has {per_row:.0f} pt. Shorten its cues or choose fewer exercises."
-    )
+        f"{tallest.height:.0f} pt and a card here has {per_row:.0f} pt. Shorten its cues or choose fewer exercises.",
+        field=f"exercise:{tallest.exercise.id}")
 
 
 def note_height(lines: list[str]) -> float:
@@ -361,9 +361,9 @@ def _refuse_note(h: Handout, width: float) -> None:
     count = f"{len(h.exercises)} exercise{'s' if len(h.exercises) != 1 else ''}"
     if not fits:
         raise DoesNotFit(f"there is no room for a note on a {h.paper} page with {count}; "
-                         "choose fewer exercises or leave the note out")
+                         "choose fewer exercises or leave the note out", field="note")
     raise DoesNotFit(f"the note is {len(h.note)} characters and about {fits} fit on this {h.paper} page with {count}; "
-                     "shorten the note or choose fewer exercises")
+                     "shorten the note or choose fewer exercises", field="note")
 
 
 def given_text(h: Handout) -> str:

@@ -59,6 +59,12 @@ def produce(handout: Handout, path: Path, force: bool, password: str | None = No
     return written, hashlib.sha256(data).hexdigest()
 
 
+def preview(request: HandoutRequest, sources: Sources) -> tuple[Handout, bytes]:
+    """The page as it would print, without writing or recording anything (the web page's preview)."""
+    handout = build(sources.library, sources.clinic, request)
+    return handout, render([handout])
+
+
 def issue(request: HandoutRequest, sources: Sources, history: History | None) -> Issued:
     """Issue one handout. A history that cannot record it never costs the PDF: the problem is
     returned in `history_problem` for the front end to show."""

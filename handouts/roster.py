@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,14 +39,67 @@ class Failure:
 
 def read_roster(path: Path) -> tuple[list[RosterRow], list[Failure]]:
     """Good rows and per-line failures; a file that cannot be read at all raises DataError."""
+    if path.suffix.lower() == ".xlsx":
+        return _read_rows(path, _xlsx_rows(path))
     text = _decode(path)
+    return _read_rows(path, _csv_rows(text))
+
+
+def _csv_rows(text: str) -> Iterator[tuple[int, list[str] | str]]:
+    """(line where the row starts, its cells), or (line, the reason it could not be read)."""
     reader = csv.reader(io.StringIO(text, newline=""))
+    line = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            yield line, f"unreadable CSV: {e}"
+            return
+        yield line, cells
+        line = reader.line_num + 1
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str] | str]]:
+    """The first sheet, row by row, every value as the text a spreadsheet shows (dates as YYYY-MM-DD)."""
+    from openpyxl import load_workbook  # only for spreadsheets: start-up time of everything else
+
     try:
-        header = next(reader)
-    except StopIteration:
-        raise DataError(f"{path}: the roster is empty (expected a header row with at least a \"name\" column)") from None
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # a damaged or disguised file: openpyxl raises many kinds
+        raise DataError(f"{path}: not a readable .xlsx spreadsheet ({type(e).__name__}); "
+                        "save it again from your spreadsheet, or export it as CSV") from None
+    try:
+        sheet = book.worksheets[0]
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, [_cell_text(v) for v in values]
+    finally:
+        book.close()
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_rows(path: Path, source: Iterator[tuple[int, list[str] | str]]) -> tuple[list[RosterRow], list[Failure]]:
+    try:
+        first = next(source, None)
     except csv.Error as e:
         raise DataError(f"{path}:1: {e}") from None
+    if first is None:
+        raise DataError(f"{path}: the roster is empty (expected a header row with at least a \"name\" column)")
+    if isinstance(first[1], str):
+        raise DataError(f"{path}:1: {first[1]}")
+    header = first[1]
     columns = [h.strip().lower() for h in header]
     unknown = [c for c in columns if c and c not in COLUMNS]
     if unknown:
@@ -55,16 +109,10 @@ def read_roster(path: Path) -> tuple[list[RosterRow], list[Failure]]:
         raise DataError(f'{path}:1: no "name" column (expected a header row like: name,exercises,start)')
     rows: list[RosterRow] = []
     failures: list[Failure] = []
-    line = reader.line_num + 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
+    for row_line, cells in source:
+        if isinstance(cells, str):
+            failures.append(Failure(row_line, cells))
             break
-        except csv.Error as e:
-            failures.append(Failure(line, f"unreadable CSV: {e}"))
-            break
-        row_line, line = line, reader.line_num + 1
         if not any(c.strip() for c in cells):
             continue
         if len(cells) > len(columns):

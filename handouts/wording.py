@@ -140,7 +140,8 @@ def clinic_text(clinic: Clinic, w: Wording) -> SheetText:
         safety, caption, legend = clinic.safety, clinic.qr_caption, dict(clinic.rpe_legend)
     elif own is None or not own.safety:
         raise DataError(f'{clinic.source or "the clinic file"}: no {w.table["language"]} safety line; add an '
-                        f'[{w.lang}] table with safety = "..." (and, if you like, qr_caption and [{w.lang}.rpe_legend])')
+                        f'[{w.lang}] table with safety = "..." (and, if you like, qr_caption and [{w.lang}.rpe_legend])',
+                        field="lang")
     else:
         safety, caption, legend = own.safety, own.qr_caption, dict(own.rpe_legend)
     words = {str(k): str(v) for k, v in w.table["rpe_legend"].items()}
@@ -154,7 +155,7 @@ def load(lang: str = DEFAULT) -> Wording:
     """The wording for `lang`; an unknown language is a usage mistake naming the ones there are."""
     path = wording_dir() / f"{lang}.toml"
     if not re.fullmatch(r"[a-z]{2,3}", lang) or not path.is_file():
-        raise UsageError(f'no wording for language "{lang}" (expected one of: {", ".join(languages())})')
+        raise UsageError(f'no wording for language "{lang}" (expected one of: {", ".join(languages())})', field="lang")
     cache = _cache_file(path)
     try:
         data: dict[str, Any] = marshal.loads(cache.read_bytes())  # built in: no json import at start-up

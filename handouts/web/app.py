@@ -1,0 +1,319 @@
+"""`handouts serve`: the clinic's own web page over the same request pipeline as the command line.
+
+The routes only turn form fields into a HandoutRequest and results into pages or JSON;
+composing, checking, drawing, writing, recording and sending stay in pipeline.py, so the
+page can never print what the command line would refuse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import io
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from handouts.doses import Choice, parse_choice
+from handouts.errors import HandoutError
+from handouts.history import History, HistoryError, Record, summary_text
+from handouts.library import EQUIPMENT, REGIONS
+from handouts.pipeline import Sources, issue, preview
+from handouts.request import HandoutRequest
+from handouts.search import find
+from handouts.web import security
+from handouts.web.workshop import Workshops
+from handouts.wording import languages
+
+HERE = Path(__file__).resolve().parent
+PREVIEW_DPI = 90
+MAX_PLAN_BYTES = 64 * 1024
+
+
+@dataclass
+class Settings:
+    """Where the page reads and writes: set once by `handouts serve`."""
+
+    library_dir: Path | None = None
+    clinic_file: Path | None = None
+    history_file: Path | None = None
+    output: Path = Path("out")
+    password: str = ""
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+
+
+def create_app(settings: Settings) -> Starlette:
+    sources = Sources.load(settings.library_dir, settings.clinic_file)  # a bad file stops the start, with its line
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
+    templates = Jinja2Templates(env=env)
+    guard = security.Guard(settings.password)
+    files: dict[str, Path] = {}       # random token -> PDF written: no patient name ever in a URL
+    workshops = Workshops(settings, sources)
+
+    def page(request: Request, name: str, **context: Any) -> Response:
+        context.update(csrf=security.csrf_token(request), password=bool(settings.password), clinic=sources.clinic.name)
+        return templates.TemplateResponse(request, name, context)
+
+    def history() -> History | None:
+        return History(settings.history_file) if settings.history_file else None
+
+    async def builder(request: Request) -> Response:
+        return page(request, "builder.html", regions=REGIONS, equipment=EQUIPMENT, languages=languages(),
+                    today=dt.date.today().isoformat(), has_email=sources.clinic.email is not None,
+                    default_lang=sources.clinic.lang)
+
+    async def exercises(request: Request) -> Response:
+        words = request.query_params.get("q", "").split()
+        region = request.query_params.get("region") or None
+        try:
+            found = find(sources.library, words, region)
+        except HandoutError as e:
+            return JSONResponse({"error": str(e)}, status_code=400)
+        return JSONResponse([_exercise_json(ex) for ex in found[:60]])
+
+    async def preview_image(request: Request) -> Response:
+        try:
+            req = await _plan(request)
+            _handout, pdf = await asyncio.to_thread(preview, req, sources)
+            png = await asyncio.to_thread(_png, pdf)
+        except HandoutError as e:
+            return _problem(e)
+        return Response(png, media_type="image/png")
+
+    async def make(request: Request) -> Response:
+        body = await _json(request)
+        try:
+            req = await _plan(request, body, output=settings.output)
+            email = str(body.get("email") or "").strip()
+            if body.get("action") == "email":
+                if not email:
+                    raise HandoutError("type the patient's email address", field="email")
+                req = _with(req, email_to=email)
+            hist = history()
+            try:
+                done = await asyncio.to_thread(issue, req, sources, hist)
+            finally:
+                if hist is not None:
+                    hist.__exit__(None, None, None)
+        except HandoutError as e:
+            return _problem(e)
+        token = secrets.token_urlsafe(16)
+        files[token] = done.path
+        return JSONResponse({"file": f"/files/{token}", "name": done.path.name, "warning": done.history_problem,
+                             "emailed": bool(req.email_to), "password": done.delivery.password if done.delivery else None})
+
+    async def pdf_file(request: Request) -> Response:
+        path = files.get(request.path_params["token"])
+        if path is None or not path.is_file():
+            return JSONResponse({"error": "that handout is no longer here; make it again"}, status_code=404)
+        disposition = "attachment" if request.query_params.get("download") else "inline"
+        return FileResponse(path, media_type="application/pdf", filename=path.name, content_disposition_type=disposition)
+
+    async def patients(request: Request) -> Response:
+        return page(request, "patients.html")
+
+    async def patient_search(request: Request) -> Response:
+        body = await _json(request)
+        hist = history()
+        if hist is None:
+            return JSONResponse({"error": "the history is switched off"}, status_code=400)
+        with hist:
+            try:
+                found = await asyncio.to_thread(hist.latest, 50, str(body.get("q", "")))
+            except HistoryError as e:
+                return JSONResponse({"error": str(e)}, status_code=500)
+        return JSONResponse([{"id": r.id, "patient": r.patient, "patient_id": r.patient_id, "issued": r.issued_at[:10],
+                              "program": r.program_title, "count": len(r.doses)} for r in found])
+
+    async def patient_page(request: Request) -> Response:
+        record = _record(history(), int(request.path_params["record_id"]))
+        if record is None:
+            return RedirectResponse("/patients", status_code=303)
+        hist = history()
+        assert hist is not None
+        with hist:
+            records = hist.patient(record.patient_id or record.patient)
+        return page(request, "patient.html", records=records, latest=records[0],
+                    summaries={r.id: summary_text(r) for r in records})
+
+    async def record_json(request: Request) -> Response:
+        record = _record(history(), int(request.path_params["record_id"]))
+        if record is None:
+            return JSONResponse({"error": "no such handout in the history"}, status_code=404)
+        return JSONResponse(_record_json(record))
+
+    async def workshop(request: Request) -> Response:
+        return page(request, "workshop.html")
+
+    async def workshop_upload(request: Request) -> Response:
+        return await workshops.upload(request)
+
+    async def workshop_status(request: Request) -> Response:
+        return workshops.status(request.path_params["job"])
+
+    async def workshop_file(request: Request) -> Response:
+        return workshops.file(request.path_params["job"], request.path_params["kind"])
+
+    async def login(request: Request) -> Response:
+        if request.method == "GET":
+            return page(request, "login.html", error="")
+        address = security.client_address(request)
+        form = await request.form()
+        if not security.csrf_ok(request, str(form.get("csrf", ""))):
+            return page(request, "login.html", error="The page was out of date; try again.")
+        if guard.too_many_tries(address):
+            response = page(request, "login.html", error="Too many tries. Wait five minutes, then try again.")
+            response.status_code = 429
+            return response
+        if not settings.password or not guard.check_password(address, str(form.get("password", ""))):
+            response = page(request, "login.html", error="That password is not right.")
+            response.status_code = 401
+            return response
+        request.session.clear()
+        request.session["signed_in"] = True
+        return RedirectResponse("/", status_code=303)
+
+    async def logout(request: Request) -> Response:
+        request.session.clear()
+        return RedirectResponse("/login" if settings.password else "/", status_code=303)
+
+    routes = [
+        Route("/", builder),
+        Route("/api/exercises", exercises),
+        Route("/api/preview", preview_image, methods=["POST"]),
+        Route("/api/handout", make, methods=["POST"]),
+        Route("/files/{token}", pdf_file),
+        Route("/patients", patients),
+        Route("/api/patients", patient_search, methods=["POST"]),
+        Route("/patients/{record_id:int}", patient_page),
+        Route("/api/record/{record_id:int}", record_json),
+        Route("/workshop", workshop),
+        Route("/api/workshop", workshop_upload, methods=["POST"]),
+        Route("/api/workshop/{job}", workshop_status),
+        Route("/workshop/{job}/{kind}", workshop_file),
+        Route("/login", login, methods=["GET", "POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    middleware = [
+        Middleware(security.SecurityHeaders),
+        Middleware(SessionMiddleware, **security.session_options(settings.secret)),
+        Middleware(BaseHTTPMiddleware, dispatch=guard),
+    ]
+    return Starlette(routes=routes, middleware=middleware)
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    if len(body) > MAX_PLAN_BYTES:
+        raise HandoutError("the plan is too large")
+    import json
+
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+async def _plan(request: Request, body: dict[str, Any] | None = None, output: Path | None = None) -> HandoutRequest:
+    """The form's plan as a HandoutRequest; each dose goes through the same shorthand parser as the CLI."""
+    body = body if body is not None else await _json(request)
+    choices: list[Choice] = []
+    loads: list[tuple[str, str]] = []
+    for item in body.get("exercises") or []:
+        if not isinstance(item, dict):
+            continue
+        ex_id = str(item.get("id", ""))
+        choices.append(parse_choice(f"{ex_id}:{_dose_token(item)}" if _dose_token(item) else ex_id))
+        if str(item.get("load", "")).strip():
+            loads.append((ex_id, " ".join(str(item["load"]).split())))
+    if not choices:
+        raise HandoutError("add at least one exercise", field="exercises")
+    start = None
+    if body.get("start"):
+        try:
+            start = dt.date.fromisoformat(str(body["start"]))
+        except ValueError:
+            raise HandoutError(f'"{body["start"]}" is not a date', field="start") from None
+    return HandoutRequest(
+        patient=str(body.get("patient", "")), patient_id=str(body.get("patient_id", "")), choices=tuple(choices),
+        loads=tuple(loads), note=str(body.get("note", "")), start=start, paper=str(body.get("paper", "letter")),
+        grayscale=bool(body.get("grayscale")), lang=str(body.get("lang") or "") or None, output=output)
+
+
+def _dose_token(item: dict[str, Any]) -> str:
+    """The form's dose fields as the shorthand `3x10-15@8/2w` (empty parts keep the library's value)."""
+    sets, amount = str(item.get("sets", "")).strip(), str(item.get("amount", "")).strip()
+    token = f"{sets}x{amount}{'s' if item.get('unit') == 'seconds' else ''}" if sets or amount else ""
+    rpe = str(item.get("rpe", "")).strip()
+    if rpe:
+        token += f"@{rpe}"
+    per_week = str(item.get("per_week", "")).strip()
+    if per_week:
+        token += "/daily" if per_week in ("7", "daily") else f"/{per_week}w"
+    return token
+
+
+def _with(req: HandoutRequest, **changes: Any) -> HandoutRequest:
+    import dataclasses
+
+    return dataclasses.replace(req, **changes)
+
+
+def _problem(e: HandoutError) -> JSONResponse:
+    return JSONResponse({"error": str(e), "field": e.field}, status_code=422)
+
+
+def _png(pdf: bytes) -> bytes:
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(pdf)
+    try:
+        image = doc[0].render(scale=PREVIEW_DPI / 72).to_pil()
+    finally:
+        doc.close()
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=False, compress_level=1)
+    return out.getvalue()
+
+
+def _exercise_json(ex: Any) -> dict[str, Any]:
+    d = ex.dose
+    amount = d.seconds or d.reps or (1, 1)
+    return {"id": ex.id, "title": ex.title, "region": list(ex.region), "equipment": list(ex.equipment),
+            "summary": d.summary(), "sets": _span(d.sets), "amount": _span(amount),
+            "unit": "seconds" if d.seconds else "reps", "rpe": d.rpe.replace("\u2013", "-"),
+            "per_week": str(d.per_week), "load": d.load}
+
+
+def _span(r: tuple[int, int]) -> str:
+    return str(r[0]) if r[0] == r[1] else f"{r[0]}-{r[1]}"
+
+
+def _record(hist: History | None, record_id: int) -> Record | None:
+    if hist is None:
+        return None
+    with hist:
+        return hist.get(record_id)
+
+
+def _record_json(record: Record) -> dict[str, Any]:
+    return {"patient": record.patient, "patient_id": record.patient_id, "note": record.note, "paper": record.paper,
+            "lang": record.lang,
+            "exercises": [{"id": d.exercise_id, "title": d.title, "sets": _span(d.dose.sets),
+                           "amount": _span(d.dose.seconds or d.dose.reps or (1, 1)),
+                           "unit": "seconds" if d.dose.seconds else "reps", "rpe": d.dose.rpe.replace("\u2013", "-"),
+                           "per_week": str(d.dose.per_week), "load": d.dose.load} for d in record.doses]}

@@ -1,0 +1,251 @@
+// The clinic's handout page: plain JavaScript, no build step. Every change to the plan asks
+// the server for a preview image of the real page; problems show beside the field that caused them.
+"use strict";
+
+const csrf = document.querySelector('meta[name="csrf"]').content;
+const $ = (selector, root = document) => root.querySelector(selector);
+
+async function post(url, body, isJson = true) {
+  const headers = { "X-CSRF-Token": csrf };
+  if (isJson) headers["Content-Type"] = "application/json";
+  return fetch(url, { method: "POST", headers, body: isJson ? JSON.stringify(body) : body, credentials: "same-origin" });
+}
+
+function debounce(fn, ms) {
+  let timer;
+  return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+}
+
+const logout = $("#logout");
+if (logout) logout.addEventListener("click", async () => { await post("/logout", {}); location.href = "/login"; });
+
+// ---- the builder ---------------------------------------------------------------------
+const builder = $("#builder");
+if (builder) {
+  const plan = [];           // [{id, title, sets, amount, unit, rpe, per_week, load, defaultLoad}]
+  const planList = $("#plan");
+  const results = $("#results");
+  const preview = $("#preview");
+  let version = 0;
+
+  function clearErrors() {
+    document.querySelectorAll(".error").forEach((el) => { if (!el.closest(".narrow-page")) el.textContent = ""; });
+    document.querySelectorAll(".invalid").forEach((el) => el.classList.remove("invalid"));
+  }
+
+  function showError(field, message) {
+    const match = /^(?:dose|exercise):(.+)$/.exec(field || "");
+    if (match) {
+      const item = planList.querySelector(`li[data-id="${CSS.escape(match[1])}"]`);
+      if (item) { $(".item-error", item).textContent = message; item.classList.add("invalid"); return; }
+    }
+    const slot = document.querySelector(`.error[data-for="${field}"]`) || document.querySelector('.error[data-for="exercises"]');
+    slot.textContent = message;
+    const input = document.getElementById(field === "patient_id" ? "patient-id" : field);
+    if (input) input.classList.add("invalid");
+  }
+
+  function body() {
+    return {
+      patient: $("#patient").value, patient_id: $("#patient-id").value,
+      exercises: plan.map((e) => ({ id: e.id, sets: e.sets, amount: e.amount, unit: e.unit, rpe: e.rpe,
+                                    per_week: e.per_week, load: e.load !== e.defaultLoad ? e.load : "" })),
+      note: $("#note").value, start: $("#start").value, paper: $("#paper").value,
+      grayscale: $("#grayscale").checked, lang: $("#lang").value,
+    };
+  }
+
+  const refresh = debounce(async () => {
+    clearErrors();
+    if (!$("#patient").value.trim() || plan.length === 0) { $("#preview-empty").hidden = false; return; }
+    const asked = ++version;
+    const response = await post("/api/preview", body());
+    if (asked !== version) return;  // a newer change is already on its way
+    if (response.ok) {
+      const blob = await response.blob();
+      if (preview.src) URL.revokeObjectURL(preview.src);
+      preview.src = URL.createObjectURL(blob);
+      preview.dataset.version = String(asked);
+      $("#preview-empty").hidden = true;
+    } else {
+      const problem = await response.json();
+      showError(problem.field, problem.error);
+    }
+  }, 200);
+
+  function renderPlan() {
+    planList.textContent = "";
+    plan.forEach((e, i) => {
+      const li = $("#plan-item").content.firstElementChild.cloneNode(true);
+      li.dataset.id = e.id;
+      $(".title", li).textContent = `${i + 1}. ${e.title}`;
+      for (const [cls, key] of [["sets", "sets"], ["amount", "amount"], ["rpe", "rpe"], ["per-week", "per_week"], ["load", "load"]]) {
+        const input = $("." + cls, li);
+        input.value = e[key];
+        input.addEventListener("input", () => { e[key] = input.value; refresh(); });
+      }
+      const unit = $(".unit", li);
+      unit.value = e.unit;
+      unit.addEventListener("change", () => { e.unit = unit.value; refresh(); });
+      $(".up", li).addEventListener("click", () => { if (i > 0) { plan.splice(i - 1, 0, plan.splice(i, 1)[0]); renderPlan(); refresh(); } });
+      $(".down", li).addEventListener("click", () => { if (i < plan.length - 1) { plan.splice(i + 1, 0, plan.splice(i, 1)[0]); renderPlan(); refresh(); } });
+      $(".remove", li).addEventListener("click", () => { plan.splice(i, 1); renderPlan(); refresh(); });
+      planList.appendChild(li);
+    });
+  }
+
+  function add(ex) {
+    if (plan.some((e) => e.id === ex.id)) return;
+    plan.push({ id: ex.id, title: ex.title, sets: ex.sets, amount: ex.amount, unit: ex.unit, rpe: ex.rpe,
+                per_week: ex.per_week, load: ex.load, defaultLoad: ex.load });
+    renderPlan();
+    refresh();
+  }
+
+  let found = [];
+  const search = debounce(async () => {
+    const query = new URLSearchParams({ q: $("#search").value, region: $("#region").value });
+    const response = await fetch("/api/exercises?" + query.toString());
+    found = response.ok ? await response.json() : [];
+    results.textContent = "";
+    for (const ex of found) {
+      const li = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "add";
+      button.dataset.id = ex.id;
+      button.textContent = "Add";
+      button.addEventListener("click", () => add(ex));
+      const text = document.createElement("span");
+      const title = document.createElement("strong");
+      title.textContent = ex.title;
+      text.append(title, document.createTextNode(` — ${ex.summary}`));
+      li.append(button, text);
+      results.appendChild(li);
+    }
+  }, 150);
+
+  $("#search").addEventListener("input", search);
+  $("#search").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && found.length) { event.preventDefault(); add(found[0]); }
+  });
+  $("#region").addEventListener("change", search);
+  for (const id of ["patient", "patient-id", "note", "start", "paper", "grayscale", "lang"]) {
+    $("#" + id).addEventListener(id === "grayscale" || id === "paper" || id === "lang" ? "change" : "input", refresh);
+  }
+
+  async function make(action, win) {
+    clearErrors();
+    $("#status").textContent = "Making the handout…";
+    const payload = body();
+    payload.action = action;
+    if (action === "email") payload.email = $("#email").value;
+    const response = await post("/api/handout", payload);
+    const result = await response.json();
+    if (!response.ok) {
+      if (win) win.close();
+      $("#status").textContent = "";
+      showError(result.field, result.error);
+      return;
+    }
+    $("#status").textContent = (action === "email" ? "Emailed. " : "Saved as ") + result.name +
+      (result.password ? ` — PDF password: ${result.password}` : "") + (result.warning ? ` (${result.warning})` : "");
+    if (action === "download") {
+      const link = document.createElement("a");
+      link.href = result.file + "?download=1";
+      link.download = result.name;
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+    } else if (action === "print" && win) {
+      win.location = result.file;
+    }
+  }
+
+  $("#download").addEventListener("click", () => make("download"));
+  $("#print").addEventListener("click", () => make("print", window.open("about:blank", "_blank")));
+  if ($("#send")) $("#send").addEventListener("click", () => make("email"));
+
+  const reissue = new URLSearchParams(location.search).get("reissue");
+  if (reissue) {
+    fetch(`/api/record/${encodeURIComponent(reissue)}`).then((r) => r.ok ? r.json() : null).then((record) => {
+      if (!record) return;
+      $("#patient").value = record.patient;
+      $("#patient-id").value = record.patient_id;
+      $("#note").value = record.note;
+      $("#paper").value = record.paper;
+      $("#lang").value = record.lang;
+      for (const e of record.exercises) add(e);
+      history.replaceState(null, "", "/");
+    });
+  }
+  search();
+}
+
+// ---- patients ------------------------------------------------------------------------
+const patientSearch = $("#patient-search");
+if (patientSearch) {
+  const load = debounce(async () => {
+    const response = await post("/api/patients", { q: patientSearch.value });  // names travel in the body, never the URL
+    const rows = response.ok ? await response.json() : [];
+    $("#patients-error").textContent = response.ok ? "" : (await response.json()).error;
+    const list = $("#patient-list");
+    list.textContent = "";
+    for (const r of rows) {
+      const tr = document.createElement("tr");
+      const link = document.createElement("a");
+      link.href = `/patients/${r.id}`;
+      link.textContent = r.patient + (r.patient_id ? ` (${r.patient_id})` : "");
+      const cells = [r.issued, link, `${r.program} (${r.count} exercises)`];
+      for (const c of cells) { const td = document.createElement("td"); td.append(c); tr.appendChild(td); }
+      list.appendChild(tr);
+    }
+  }, 150);
+  patientSearch.addEventListener("input", load);
+  load();
+}
+
+document.querySelectorAll("button.copy").forEach((button) => {
+  button.addEventListener("click", async () => {
+    const text = $(".summary", button.closest("article"));
+    try { await navigator.clipboard.writeText(text.value); } catch { text.select(); document.execCommand("copy"); }
+    button.nextElementSibling.textContent = "Copied";
+  });
+});
+
+// ---- workshop ------------------------------------------------------------------------
+const workshopForm = $("#workshop-form");
+if (workshopForm) {
+  workshopForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const slot = $('.error[data-for="roster"]');
+    slot.textContent = "";
+    const file = $("#roster").files[0];
+    if (!file) { slot.textContent = "Choose the roster file first (CSV or .xlsx)."; return; }
+    const data = new FormData();
+    data.append("roster", file);
+    const response = await post("/api/workshop", data, false);
+    const started = await response.json();
+    if (!response.ok) { slot.textContent = started.error; return; }
+    $("#workshop-progress").hidden = false;
+    const poll = async () => {
+      const state = await (await fetch(`/api/workshop/${started.job}`)).json();
+      $("#workshop-bar").max = Math.max(state.total, 1);
+      $("#workshop-bar").value = state.done;
+      $("#workshop-count").textContent = `${state.done} of ${state.total}`;
+      const failures = $("#workshop-failures");
+      failures.textContent = "";
+      for (const f of state.failures) {
+        const li = document.createElement("li");
+        li.textContent = `Row ${f.row}: ${f.message}`;
+        failures.appendChild(li);
+      }
+      if (state.error) { slot.textContent = state.error; return; }
+      if (!state.finished) { setTimeout(poll, 300); return; }
+      $("#workshop-summary").textContent = state.summary;
+      if (state.combined) { $("#workshop-combined").href = state.combined; $("#workshop-combined").hidden = false; }
+      if (state.zip) { $("#workshop-zip").href = state.zip; $("#workshop-zip").hidden = false; }
+    };
+    poll();
+  });
+}

@@ -1,0 +1,199 @@
+"""The clinic's web page, route by route, with Starlette's test client (a real app, a real history file)."""
+
+from __future__ import annotations
+
+import io
+import re
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from starlette.testclient import TestClient
+
+from handouts.cli import main
+from handouts.web.app import Settings, create_app
+
+from .pdfread import page_texts
+
+PLAN = {"patient": "Zoë O'Brien", "patient_id": "Z-7",
+        "exercises": [{"id": "wall-calf-raise", "sets": "4", "amount": "8-10", "unit": "reps", "rpe": "8",
+                       "per_week": "2"},
+                      {"id": "hinge-plate"}],
+        "note": "Left side only.", "paper": "letter", "lang": "en"}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(history_file=tmp_path / "history.sqlite3", output=tmp_path / "out")
+
+
+@pytest.fixture
+def client(settings: Settings) -> TestClient:
+    return TestClient(create_app(settings))
+
+
+def csrf(client: TestClient) -> dict[str, str]:
+    page = client.get("/").text
+    return {"X-CSRF-Token": re.search(r'<meta name="csrf" content="([^"]+)"', page).group(1)}
+
+
+def test_the_page_sends_the_security_headers_and_no_inline_script(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert re.findall(r"<script(?![^>]*\bsrc=)", response.text) == []
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_searching_the_library_by_words_and_region(client):
+    found = client.get("/api/exercises", params={"q": "calf", "region": "ankle-foot"}).json()
+    assert {"wall-calf-raise", "calf-stretch"} <= {e["id"] for e in found}
+    knee = client.get("/api/exercises", params={"region": "knee"}).json()
+    assert all("knee" in e["region"] for e in knee) and len(knee) >= 8
+    assert client.get("/api/exercises", params={"region": "knees"}).status_code == 400
+
+
+def test_every_post_needs_the_pages_csrf_token(client):
+    assert client.post("/api/preview", json=PLAN).status_code == 403
+    assert client.post("/api/preview", json=PLAN, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert client.post("/api/preview", json=PLAN, headers=csrf(client)).status_code == 200
+
+
+def test_the_preview_is_the_real_page_as_an_image(client, settings):
+    response = client.post("/api/preview", json=PLAN, headers=csrf(client))
+    assert response.headers["content-type"] == "image/png"
+    image = Image.open(io.BytesIO(response.content))
+    assert image.size[1] / image.size[0] == pytest.approx(11 / 8.5, rel=0.01)
+    assert not settings.output.exists()  # a preview writes nothing...
+    assert not settings.history_file.exists()  # ...and records nothing
+
+
+@pytest.mark.parametrize(("change", "field", "words"), [
+    ({"patient": ""}, "patient", "the patient name is empty"),
+    ({"exercises": [{"id": "wall-calf-raise", "sets": "3", "amount": ""}]}, "dose:wall-calf-raise", "is not a dose"),
+    ({"exercises": [{"id": e} for e in ("bridge", "clamshell", "quad-set", "heel-slide", "wall-sit", "step-up",
+                                          "pendulum")]}, "exercises", "7 exercises do not fit"),
+    ({"exercises": [{"id": "wall-calf-rise"}]}, "exercise:wall-calf-rise", "unknown exercise"),
+    ({"note": "x" * 700}, "note", "the note is 700 characters"),
+    ({"lang": "fr"}, "lang", 'no wording for language "fr"'),
+    ({"exercises": []}, "exercises", "add at least one exercise"),
+])
+def test_a_problem_names_the_field_that_caused_it(client, change, field, words):
+    response = client.post("/api/preview", json={**PLAN, **change}, headers=csrf(client))
+    assert response.status_code == 422
+    assert response.json()["field"] == field
+    assert words in response.json()["error"]
+
+
+def test_download_writes_records_and_serves_the_pdf_without_the_name_in_any_url(client, settings):
+    made = client.post("/api/handout", json={**PLAN, "action": "download"}, headers=csrf(client)).json()
+    assert made["warning"] == ""
+    assert "zoe" not in made["file"].lower() and "brien" not in made["file"].lower()
+    pdf = client.get(made["file"], params={"download": "1"})
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-disposition"].startswith("attachment")
+    text = page_texts(pdf.content)[0]
+    assert "4 sets of 8–10 reps · RPE 8 · 2× a week" in text and "Left side only." in text
+    assert (settings.output / made["name"]).is_file()
+    rows = sqlite3.connect(settings.history_file).execute("SELECT patient, patient_id FROM handouts").fetchall()
+    assert rows == [("Zoë O'Brien", "Z-7")]
+    assert client.get("/files/not-a-token").status_code == 404
+
+
+def test_patients_are_searched_by_post_and_reissued_from_their_page(client):
+    headers = csrf(client)
+    client.post("/api/handout", json={**PLAN, "action": "download"}, headers=headers)
+    found = client.post("/api/patients", json={"q": "zoe"}, headers=headers).json()
+    assert [r["patient"] for r in found] == ["Zoë O'Brien"]
+    page = client.get(f"/patients/{found[0]['id']}").text
+    assert "Home exercise program given" in page and "Copy" in page
+    assert f'href="/?reissue={found[0]["id"]}"' in page
+    record = client.get(f"/api/record/{found[0]['id']}").json()
+    assert record["exercises"][0] == {"id": "wall-calf-raise", "title": "Wall-lean calf raise", "sets": "4",
+                                      "amount": "8-10", "unit": "reps", "rpe": "8", "per_week": "2",
+                                      "load": "Add weight so the last reps are a real effort"}
+    for link in re.findall(r'(?:href|src)="([^"]+)"', page):
+        assert "zo" not in link.lower() and "brien" not in link.lower()
+
+
+def test_a_workshop_roster_is_made_with_every_problem_by_row(client):
+    roster = "name,exercises\nAna Lima,wall-calf-raise\nBad Row,wall-calf-raise:3x\nKenji Watanabe,\n"
+    started = client.post("/api/workshop", files={"roster": ("roster.csv", roster.encode(), "text/csv")},
+                          headers=csrf(client))
+    assert started.status_code == 200, started.text
+    state = _finished(client, started.json()["job"])
+    assert state["written"] == 2 and state["summary"].startswith("2 written")
+    assert state["failures"] == [{"row": 3, "message": state["failures"][0]["message"]}]
+    assert 'dose "wall-calf-raise:3x"' in state["failures"][0]["message"]
+    combined = client.get(state["combined"])
+    assert combined.headers["content-type"] == "application/pdf" and len(page_texts(combined.content)) == 2
+    with zipfile.ZipFile(io.BytesIO(client.get(state["zip"]).content)) as z:
+        assert len([n for n in z.namelist() if n.endswith(".pdf")]) == 2
+
+
+def test_a_workshop_from_an_xlsx_export(client, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["name", "exercises"])
+    book.active.append(["Ana Lima", "bridge clamshell"])
+    path = tmp_path / "roster.xlsx"
+    book.save(path)
+    started = client.post("/api/workshop", files={"roster": ("roster.xlsx", path.read_bytes(), "application/octet-stream")},
+                          headers=csrf(client))
+    state = _finished(client, started.json()["job"])
+    assert state["written"] == 1 and not state["failures"]
+
+
+@pytest.mark.parametrize(("name", "data", "words"), [
+    ("photo.jpg", b"\xff\xd8\xff\xe0 not a roster", "is not a roster"),
+    ("roster.xlsx", b"name,exercises\n", "does not look like a .xlsx file"),
+    ("huge.csv", b"name\n" + b"x" * (6 * 1024 * 1024), "larger than 5 MB"),
+])
+def test_a_bad_upload_is_a_message(client, name, data, words):
+    response = client.post("/api/workshop", files={"roster": (name, data, "text/csv")}, headers=csrf(client))
+    assert response.status_code == 400
+    assert words in response.json()["error"]
+
+
+def _finished(client: TestClient, job: str) -> dict:
+    import time
+
+    for _ in range(200):
+        state = client.get(f"/api/workshop/{job}").json()
+        if state["finished"]:
+            return state
+        time.sleep(0.05)
+    raise AssertionError("the workshop did not finish")
+
+
+def test_with_a_password_everything_waits_for_the_login_and_guesses_are_limited(settings):
+    settings.password = "correct horse battery"
+    client = TestClient(create_app(settings), follow_redirects=False)
+    assert client.get("/").headers["location"] == "/login"
+    assert client.post("/api/preview", json=PLAN).status_code == 401
+    login_page = client.get("/login").text
+    token = re.search(r'name="csrf" value="([^"]+)"', login_page).group(1)
+    assert client.post("/login", data={"password": "correct horse battery"}).status_code == 200  # no CSRF: refused
+    for _ in range(5):
+        assert client.post("/login", data={"password": "guess", "csrf": token}).status_code == 401
+    limited = client.post("/login", data={"password": "correct horse battery", "csrf": token})
+    assert limited.status_code == 429 and "Too many tries" in limited.text
+
+    fresh = TestClient(create_app(settings), follow_redirects=False)
+    token = re.search(r'name="csrf" value="([^"]+)"', fresh.get("/login").text).group(1)
+    signed = fresh.post("/login", data={"password": "correct horse battery", "csrf": token})
+    assert signed.status_code == 303 and signed.headers["location"] == "/"
+    assert fresh.get("/").status_code == 200
+
+
+def test_serve_refuses_another_address_without_a_password(runner, monkeypatch):
+    monkeypatch.delenv("HANDOUTS_WEB_PASSWORD", raising=False)
+    result = runner.invoke(main, ["serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 2
+    assert "HANDOUTS_WEB_PASSWORD" in result.output
