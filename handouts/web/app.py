@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import io
 import secrets
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ from handouts.wording import languages
 HERE = Path(__file__).resolve().parent
 PREVIEW_DPI = 90
 MAX_PLAN_BYTES = 64 * 1024
+# PDFium is not thread-safe, and drawing is bound by the interpreter lock anyway: one page at a time
+_PDFIUM = threading.Lock()
 
 
 @dataclass
@@ -280,11 +283,12 @@ def _problem(e: HandoutError) -> JSONResponse:
 def _png(pdf: bytes) -> bytes:
     import pypdfium2
 
-    doc = pypdfium2.PdfDocument(pdf)
-    try:
-        image = doc[0].render(scale=PREVIEW_DPI / 72).to_pil()
-    finally:
-        doc.close()
+    with _PDFIUM:
+        doc = pypdfium2.PdfDocument(pdf)
+        try:
+            image = doc[0].render(scale=PREVIEW_DPI / 72).to_pil()
+        finally:
+            doc.close()
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=False, compress_level=1)
     return out.getvalue()

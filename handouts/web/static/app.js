@@ -63,9 +63,11 @@ if (builder) {
     if (asked !== version) return;  // a newer change is already on its way
     if (response.ok) {
       const blob = await response.blob();
-      if (preview.src) URL.revokeObjectURL(preview.src);
+      const old = preview.src;
       preview.src = URL.createObjectURL(blob);
-      preview.dataset.version = String(asked);
+      await preview.decode().catch(() => {});
+      if (old) URL.revokeObjectURL(old);
+      preview.dataset.version = String(asked);  // set once the new page is on screen
       $("#preview-empty").hidden = true;
     } else {
       const problem = await response.json();
