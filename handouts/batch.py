@@ -27,6 +27,7 @@ from handouts.roster import Failure, RosterRow, read_roster
 
 STALE_PART_S = 60
 CHUNK = 16  # handouts per message to a worker: fewer round trips, still a smooth progress bar
+MANIFEST = ".handouts-batch.json"   # beside the PDFs: what each file was made from, so a rerun knows
 
 
 @dataclass
@@ -34,8 +35,12 @@ class BatchReport:
     """What a batch did, row by row; it also decides the exit status."""
 
     written: list[Path] = field(default_factory=list)
-    skipped: list[Path] = field(default_factory=list)
+    remade: list[Path] = field(default_factory=list)      # there before, but the row changed since
+    skipped: list[Path] = field(default_factory=list)     # there before, made from the same row
     failed: list[Failure] = field(default_factory=list)
+    warnings: list[Failure] = field(default_factory=list)
+    not_emailed: list[Failure] = field(default_factory=list)
+    fingerprints: dict[Path, str] = field(default_factory=dict)
     combined: Path | None = None
     rows: list[tuple[RosterRow, Handout, Path]] = field(default_factory=list)
     emailed: list[str] = field(default_factory=list)
@@ -47,16 +52,20 @@ class BatchReport:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.failed or self.history_problem else 0
+        return 1 if self.failed or self.history_problem or self.not_emailed else 0
 
     def summary(self) -> str:
         parts = [f"{len(self.written)} written"]
+        if self.remade:
+            parts.append(f"{len(self.remade)} remade (changed)")
         if self.skipped:
-            parts.append(f"{len(self.skipped)} skipped (already there)")
+            parts.append(f"{len(self.skipped)} skipped (unchanged)")
         if self.mailing:
             parts.append(f"{len(self.emailed)} emailed")
             if self.already_emailed:
                 parts.append(f"{self.already_emailed} already emailed")
+            if self.not_emailed:
+                parts.append(f"{len(self.not_emailed)} not emailed (no address)")
         parts.append(f"{len(self.failed)} failed")
         return ", ".join(parts)
 
@@ -76,22 +85,66 @@ def plan_batch(roster: Path, out_dir: Path, library_dir: Path | None = None,
     same name gets "-2" in roster order, so a rerun finds the same names again.
     """
     sources = Sources.load(library_dir, clinic_file)
-    rows, failures = read_roster(roster)
-    report = BatchReport(failed=list(failures))
+    warnings: list[Failure] = []
+    rows, failures = read_roster(roster, warnings)
+    if not rows and not failures:
+        raise DataError(f"{roster}: no patients in the roster, only a header row; add one row per patient")
+    report = BatchReport(failed=list(failures), warnings=warnings)
     taken: dict[str, int] = {}
+    seen: dict[str, int] = {}              # fingerprint -> the line it was first on
+    names: dict[str, int] = {}             # file name before numbering -> first line
     for row in rows:
         try:
             handout = build(sources.library, sources.clinic, row_request(row))
         except HandoutError as e:
             report.failed.append(Failure(row.line, str(e)))
             continue
+        fp = fingerprint(handout, row.email)
+        if fp in seen:
+            report.warnings.append(Failure(row.line, f"same as line {seen[fp]}; made once"))
+            continue
+        seen[fp] = row.line
         name = file_name(handout)
         taken[name] = taken.get(name, 0) + 1
         if taken[name] > 1:
+            report.warnings.append(Failure(row.line, f"{handout.patient} is also on line {names[name]} with another "
+                                                     f"plan; this one is a file of its own"))
             name = f"{name[:-4]}-{taken[name]}.pdf"
+        else:
+            names[name] = row.line
         report.rows.append((row, handout, out_dir / name))
+        report.fingerprints[out_dir / name] = fp
     report.failed.sort(key=lambda f: f.line)
+    report.warnings.sort(key=lambda f: f.line)
     return report
+
+
+def fingerprint(handout: Handout, email: str = "") -> str:
+    """Everything that reaches the page (not the day it was made), so a rerun remakes exactly the changed rows."""
+    import dataclasses
+    import hashlib
+
+    page = dataclasses.replace(handout, issued=handout.start)
+    return hashlib.sha256(repr((page, email)).encode()).hexdigest()[:32]
+
+
+def _manifest(directory: Path) -> dict[str, str]:
+    import json
+
+    try:
+        data = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _save_manifest(directory: Path, entries: dict[str, str]) -> None:
+    import json
+
+    try:
+        write_atomic(directory / MANIFEST, json.dumps(entries, indent=0, sort_keys=True).encode(), force=True)
+    except HandoutError:
+        pass  # without it the next run remakes everything: slower, never wrong
 
 
 def row_request(row: RosterRow) -> HandoutRequest:
@@ -115,12 +168,17 @@ def run_batch(report: BatchReport, jobs: int, force: bool = False, combined: Pat
             raise DataError(f"{directory}: cannot create the output directory ({e.strerror or e})") from None
         _remove_stale_parts(directory)
     todo: list[Job] = []
+    manifests = {directory: _manifest(directory) for directory in out_dirs}
+    changed: set[Path] = set()
     for row, handout, path in report.rows:
-        if path.exists() and not force:
+        made_from = manifests[path.parent].get(path.name)
+        if path.exists() and not force and made_from == report.fingerprints.get(path):
             report.skipped.append(path)
             if progress:
                 progress(1)
         else:
+            if path.exists() and not force:
+                changed.add(path)
             todo.append(Job(row.line, handout, path))
     _warm_up([h for _, h, _ in report.rows])
     want_combined = combined is not None and bool(report.rows) and (bool(todo) or force or not combined.exists())
@@ -129,21 +187,36 @@ def run_batch(report: BatchReport, jobs: int, force: bool = False, combined: Pat
         # the combined file renders in one worker while the others make single files
         pending = pool.submit(_write_combined, pages, combined) if want_combined and combined else None
         unrecorded: list[Issue] = []
-        for (line, path, error, sha256), job in zip(pool.map(_make_one, todo, chunksize=CHUNK), todo, strict=True):
-            if error:
-                report.failed.append(Failure(line, error))
-            else:
-                report.written.append(path)
-                unrecorded.append(Issue(job.handout, path, sha256))
-                if len(unrecorded) >= 4 * CHUNK:
-                    _record(report, history, unrecorded)
-            if progress:
-                progress(1)
-        _record(report, history, unrecorded)
+        try:
+            _collect(pool.map(_make_one, todo, chunksize=CHUNK), todo, report, changed, manifests, history, unrecorded,
+                     progress)
+        finally:  # also on Ctrl-C: what is whole is recorded, so the rerun skips it
+            _record(report, history, unrecorded)
+            for directory, entries in manifests.items():
+                _save_manifest(directory, entries)
         if pending is not None:
             report.combined = pending.result()
     report.failed.sort(key=lambda f: f.line)
     return report
+
+
+def _collect(results: Iterator[tuple[int, Path, str, str]], todo: list[Job], report: BatchReport, changed: set[Path],
+             manifests: dict[Path, dict[str, str]], history: History | None, unrecorded: list[Issue],
+             progress: Callable[[int], None] | None) -> None:
+    """Each result as it comes back: counted, recorded in chunks, and noted in the manifest."""
+    for (line, path, error, sha256), job in zip(results, todo, strict=True):
+        if error:
+            report.failed.append(Failure(line, error))
+        else:
+            (report.remade if path in changed else report.written).append(path)
+            manifests[path.parent][path.name] = report.fingerprints.get(path, "")
+            unrecorded.append(Issue(job.handout, path, sha256))
+            if len(unrecorded) >= 4 * CHUNK:  # kept up as it goes: a killed run loses at most a chunk
+                _record(report, history, unrecorded)
+                for directory, entries in manifests.items():
+                    _save_manifest(directory, entries)
+        if progress:
+            progress(1)
 
 
 def _record(report: BatchReport, history: History | None, issues: list[Issue]) -> None:
@@ -239,7 +312,10 @@ def email_rows(report: BatchReport, history: History | None = None) -> BatchRepo
     failed_lines = {f.line for f in report.failed}
     done: dict[Path, set[tuple[str, str]]] = {}
     for row, handout, path in report.rows:
-        if not row.email or row.line in failed_lines or not path.exists():
+        if row.line in failed_lines or not path.exists():
+            continue
+        if not row.email:
+            report.not_emailed.append(Failure(row.line, "not emailed: no address in the email column"))
             continue
         sent = done.setdefault(path.parent, already_sent(path.parent))
         if (row.email, path.name) in sent:

@@ -373,12 +373,13 @@ def check(library: Path | None, clinic: Path | None) -> None:
 @reported
 def batch(roster: Path, out_dir: Path, combined: Path | None, jobs: int | None, clinic: Path | None,
           library: Path | None, force: bool, send_email: bool, history_file: Path | None, no_history: bool) -> None:
-    """Make a handout for every row of a workshop roster (CSV).
+    """Make a handout for every row of a workshop roster (CSV or .xlsx).
 
-    Columns: name (required), exercises (ids, each optionally with a dose, separated
-    by spaces or semicolons) or program, and optional start (YYYY-MM-DD), paper
-    (letter or a4), email, note, patient_id. Bad rows are reported as ROSTER:LINE and
-    the rest still go out; a rerun skips handouts already written.
+    Columns: name (or first name and last name), exercises (ids, each optionally
+    with a dose, separated by spaces or semicolons) or program, and optional start
+    (YYYY-MM-DD), paper (letter or a4), email, note, patient_id, lang. Bad rows are
+    reported as ROSTER:LINE and the rest still go out; a rerun remakes only the
+    rows that changed.
 
     \b
     Example:
@@ -420,13 +421,15 @@ def batch(roster: Path, out_dir: Path, combined: Path | None, jobs: int | None, 
 
 def _show_batch(report: BatchReport, roster: Path) -> None:
     """Paths on stdout for scripts; problems and the summary (always last) on stderr."""
-    for path in report.written:
+    for path in [*report.written, *report.remade]:
         click.echo(str(path))
     for recipient, password in report.passwords:
         click.echo(f"PDF password for {recipient}: {password}")
-    for failure in report.failed:
-        one_line = " ".join(failure.message.split())  # a quoted cell may hold line breaks
-        click.echo(f"{roster}:{failure.line}: {one_line}", err=True)
+    lines = [(f.line, "warning: ", f.message) for f in report.warnings]
+    lines += [(f.line, "", f.message) for f in [*report.failed, *report.not_emailed]]
+    for line, kind, message in sorted(lines, key=lambda item: item[0]):
+        one_line = " ".join(message.split())  # a quoted cell may hold line breaks
+        click.echo(f"{roster}:{line}: {kind}{one_line}", err=True)
     if report.combined:
         click.echo(f"combined print file: {report.combined}", err=True)
     if report.history_problem:
@@ -538,9 +541,10 @@ def picture_remove(exercise_id: str, library: Path | None) -> None:
 @click.option("--pdf-password", is_flag=True,
               help="Protect the attachment (AES-256) with a new password, printed here for you to give by phone.")
 @click.option("--lang", default="en", show_default=True, metavar="LANG", help="Language of the message: en or es.")
+@click.option("--resend", is_flag=True, help="Send it even though the sent log shows it already went to this address.")
 @clinic_option
 @reported
-def email(pdf: Path, to: str, eml: Path | None, pdf_password: bool, lang: str, clinic: Path | None) -> None:
+def email(pdf: Path, to: str, eml: Path | None, pdf_password: bool, lang: str, resend: bool, clinic: Path | None) -> None:
     """Email a handout to the patient through the clinic's mail server.
 
     The server is set in the clinic file's [email] table; the password is read
@@ -554,7 +558,7 @@ def email(pdf: Path, to: str, eml: Path | None, pdf_password: bool, lang: str, c
     from handouts.library import load_clinic
     from handouts.mail import deliver
 
-    done = deliver(load_clinic(clinic), pdf, to, eml, pdf_password, lang)
+    done = deliver(load_clinic(clinic), pdf, to, eml, pdf_password, lang, resend=resend)
     if done.password:
         click.echo(f"PDF password: {done.password}")
     click.echo(f"draft for {to} written to {done.eml}" if done.eml else f"emailed {pdf.name} to {to}", err=True)

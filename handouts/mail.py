@@ -70,8 +70,9 @@ def build_message(clinic: Clinic, to: str, pdf: bytes, filename: str, lang: str 
     sender = settings.sender if settings else ""
     values = {"clinic": clinic.name, "phone": clinic.phone, "clinician": clinic.signed}
     message = EmailMessage()
-    if sender:  # without one (a draft from a clinic with no [email]), the PT's mail program fills it in
-        message["From"] = formataddr((clinic.name, sender))
+    # always a From: a draft from a clinic without [email] gets a reserved address the
+    # PT's mail program replaces with the account it is sent from
+    message["From"] = formataddr((clinic.name, sender or "no-sender-set@invalid"))
     message["To"] = to
     if settings and settings.reply_to:
         message["Reply-To"] = settings.reply_to
@@ -121,7 +122,11 @@ def encrypt_pdf(pdf: bytes, password: str) -> bytes:
 
 
 def write_eml(message: EmailMessage, path: Path) -> Path:
-    """Like a handout, an existing draft is never overwritten: a fresh name is chosen."""
+    """A draft: X-Unsent makes Outlook and Apple Mail open it as a message to send, not a received one.
+
+    Like a handout, an existing draft is never overwritten: a fresh name is chosen.
+    """
+    message["X-Unsent"] = "1"
     return write_atomic(path, message.as_bytes())
 
 
@@ -142,6 +147,7 @@ def send(message: EmailMessage, clinic: Clinic) -> None:
     settings, password = ready(clinic)
     where = f"{settings.host}:{settings.port}"
     context = ssl.create_default_context(cafile=str(settings.cafile) if settings.cafile else None)
+    stage = "connect"   # so "not supported" names what the server lacks, not a guess
     try:
         if settings.security == "ssl":
             server: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=TIMEOUT_S, context=context)
@@ -149,9 +155,16 @@ def send(message: EmailMessage, clinic: Clinic) -> None:
             server = smtplib.SMTP(settings.host, settings.port, timeout=TIMEOUT_S)
         with server:
             if settings.security == "starttls":
+                stage = "starttls"
                 server.starttls(context=context)
             if settings.username:
+                stage = "login"
+                server.ehlo_or_helo_if_needed()
+                if not server.has_extn("auth"):
+                    raise DataError(f"mail server {where} offers no login, but the clinic file sets username = "
+                                    f'"{settings.username}"; remove the username or check the server and port')
                 server.login(settings.username, password)
+            stage = "send"
             server.send_message(message)
     except smtplib.SMTPAuthenticationError as e:
         raise DataError(f"mail server {where} refused the login for {settings.username} "
@@ -161,8 +174,14 @@ def send(message: EmailMessage, clinic: Clinic) -> None:
         raise DataError(f"mail server {where} refused the recipient: {refused}; nothing was sent") from None
     except smtplib.SMTPSenderRefused as e:
         raise DataError(f"mail server {where} refused the sender {e.sender} ({e.smtp_code} {_text(e.smtp_error)})") from None
-    except smtplib.SMTPNotSupportedError:
-        raise DataError(f"mail server {where} does not offer STARTTLS; set security = \"ssl\" or ask your provider") from None
+    except smtplib.SMTPNotSupportedError as e:
+        if stage == "starttls":
+            raise DataError(f"mail server {where} does not offer STARTTLS; set security = \"ssl\" "
+                            "or ask your provider") from None
+        if stage == "send":
+            raise DataError(f"mail server {where} cannot take this message ({e}): it does not accept addresses "
+                            "with accents (no SMTPUTF8); nothing was sent") from None
+        raise DataError(f"mail server {where} does not support {stage} ({e}); nothing was sent") from None
     except ssl.SSLError as e:
         raise DataError(f"secure connection to {where} failed ({e.reason or e}); nothing was sent") from None
     except smtplib.SMTPException as e:
@@ -215,12 +234,16 @@ class Delivery:
 
 
 def deliver(clinic: Clinic, pdf_path: Path, to: str, eml: Path | None = None, protect: bool = False,
-            lang: str = "en") -> Delivery:
+            lang: str = "en", resend: bool = True) -> Delivery:
     """Email one handout, or write it as a draft.
 
-    The sent log in the PDF's directory records the outcome of a sending either way.
+    The sent log in the PDF's directory records the outcome of a sending either way;
+    without `resend`, a file the log shows already sent to this address is refused.
     """
     to = check_address(to)
+    if not resend and eml is None and (to, pdf_path.name) in already_sent(pdf_path.parent):
+        raise DataError(f"{pdf_path.name} was already sent to {to} (see {pdf_path.parent / SENT_LOG}); "
+                        "add --resend to send it again")
     try:
         pdf = pdf_path.read_bytes()
     except OSError as e:

@@ -1,4 +1,11 @@
-"""Reading a workshop roster (CSV from any spreadsheet) into rows with their line numbers."""
+"""Reading a workshop roster as spreadsheets really export it, into rows with their line numbers.
+
+Front desks export from Excel, Numbers, LibreOffice and Google Sheets: commas or
+semicolons or tabs, UTF-8 with or without a byte-order mark, UTF-16 ("Unicode text"),
+Windows-1252 ("CSV" on Windows), or .xlsx itself; headers such as "Patient Name",
+"E-mail" or a first and a last name apart; extra columns like "Phone". All of that is
+read; what cannot be is reported by line (or row) and the rest still goes out.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +19,23 @@ from pathlib import Path
 
 from handouts.compose import PAPERS
 from handouts.errors import DataError
-from handouts.library import suggest
 
 COLUMNS = ("name", "exercises", "program", "start", "paper", "email", "note", "patient_id", "lang")
+# Headers as spreadsheets name them, compared with case, spaces, "_" and "-" alike
+ALIASES = {
+    "name": ("name", "patient", "patient name", "full name", "client", "client name", "attendee", "attendee name"),
+    "first": ("first name", "firstname", "given name", "forename", "first"),
+    "last": ("last name", "lastname", "surname", "family name", "last"),
+    "email": ("email", "e mail", "email address", "e mail address", "mail"),
+    "exercises": ("exercises", "exercise", "exercise ids"),
+    "program": ("program", "programme", "program id"),
+    "start": ("start", "start date", "log start"),
+    "paper": ("paper", "paper size"),
+    "note": ("note", "notes", "note to patient"),
+    "patient_id": ("patient id", "patientid", "mrn", "chart", "chart number", "patient number"),
+    "lang": ("lang", "language"),
+}
+_COLUMN_OF = {alias: column for column, aliases in ALIASES.items() for alias in aliases}
 
 
 @dataclass(frozen=True)
@@ -37,17 +58,29 @@ class Failure:
     message: str
 
 
-def read_roster(path: Path) -> tuple[list[RosterRow], list[Failure]]:
-    """Good rows and per-line failures; a file that cannot be read at all raises DataError."""
+def read_roster(path: Path, warnings: list[Failure] | None = None) -> tuple[list[RosterRow], list[Failure]]:
+    """Good rows and per-line failures; a file that cannot be read at all raises DataError.
+
+    `warnings` receives what was read but deserves a look (columns ignored, an encoding guessed).
+    """
+    warnings = warnings if warnings is not None else []
     if path.suffix.lower() == ".xlsx":
-        return _read_rows(path, _xlsx_rows(path))
-    text = _decode(path)
-    return _read_rows(path, _csv_rows(text))
+        return _read_rows(path, _xlsx_rows(path), warnings)
+    text = _decode(path, warnings)
+    return _read_rows(path, _csv_rows(text), warnings)
+
+
+def separator(header_line: str) -> str:
+    """Comma, semicolon (Excel where the decimal mark is a comma) or tab ("Unicode text"), by the header."""
+    outside = re.sub(r'"[^"]*"', "", header_line)
+    counts = {sep: outside.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
 
 
 def _csv_rows(text: str) -> Iterator[tuple[int, list[str] | str]]:
     """(line where the row starts, its cells), or (line, the reason it could not be read)."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator(text.split("\n", 1)[0]))
     line = 1
     while True:
         try:
@@ -90,7 +123,8 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _read_rows(path: Path, source: Iterator[tuple[int, list[str] | str]]) -> tuple[list[RosterRow], list[Failure]]:
+def _read_rows(path: Path, source: Iterator[tuple[int, list[str] | str]],
+               warnings: list[Failure]) -> tuple[list[RosterRow], list[Failure]]:
     try:
         first = next(source, None)
     except csv.Error as e:
@@ -100,13 +134,15 @@ def _read_rows(path: Path, source: Iterator[tuple[int, list[str] | str]]) -> tup
     if isinstance(first[1], str):
         raise DataError(f"{path}:1: {first[1]}")
     header = first[1]
-    columns = [h.strip().lower() for h in header]
-    unknown = [c for c in columns if c and c not in COLUMNS]
-    if unknown:
-        raise DataError(f'{path}:1: unknown column "{unknown[0]}"{suggest(unknown[0], COLUMNS)} '
-                        f"(expected {', '.join(COLUMNS)})")
-    if "name" not in columns:
-        raise DataError(f'{path}:1: no "name" column (expected a header row like: name,exercises,start)')
+    columns = [_COLUMN_OF.get(normalized(h)) or "" for h in header]
+    found = [h.strip() for h in header if h.strip()]
+    ignored = [h.strip() for h, c in zip(header, columns, strict=True) if h.strip() and not c]
+    if "name" not in columns and not ("first" in columns and "last" in columns):
+        raise DataError(f'{path}:1: no "name" column (expected "name", "patient name", or "first name" and '
+                        f'"last name"); the columns found are: {", ".join(found) or "none"}')
+    if ignored:
+        warnings.append(Failure(1, f"ignored column{'s' if len(ignored) > 1 else ''} "
+                                   f"{', '.join(repr(c) for c in ignored)} (not used on a handout)"))
     rows: list[RosterRow] = []
     failures: list[Failure] = []
     for row_line, cells in source:
@@ -119,6 +155,8 @@ def _read_rows(path: Path, source: Iterator[tuple[int, list[str] | str]]) -> tup
             failures.append(Failure(row_line, f"{len(cells)} cells but the header has {len(columns)} columns"))
             continue
         values = {col: cell.strip() for col, cell in zip(columns, cells, strict=False) if col}
+        if not values.get("name") and (values.get("first") or values.get("last")):
+            values["name"] = " ".join(v for v in (values.get("first", ""), values.get("last", "")) if v)
         try:
             rows.append(_row(row_line, values))
         except ValueError as e:
@@ -126,19 +164,35 @@ def _read_rows(path: Path, source: Iterator[tuple[int, list[str] | str]]) -> tup
     return rows, failures
 
 
-def _decode(path: Path) -> str:
+def normalized(header: str) -> str:
+    """'Patient_Name', 'patient-name' and ' PATIENT  NAME ' are one column."""
+    return " ".join(re.sub(r"[_\-]+", " ", header.replace("\ufeff", "")).lower().split())
+
+
+def _decode(path: Path, warnings: list[Failure]) -> str:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise DataError(f"{path}: roster not found") from None
     except OSError as e:
         raise DataError(f"{path}: cannot read the roster ({e.strerror})") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text": UTF-16 with a byte-order mark
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise DataError(f"{path}: starts like UTF-16 text but is not; save it again as CSV UTF-8") from None
     try:
         return data.decode("utf-8-sig")  # spreadsheets often start UTF-8 files with a BOM
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        raise DataError(f"{path}:{line}: not UTF-8 text (byte 0x{data[e.start]:02x}); "
-                        "save the roster as \"CSV UTF-8\" from your spreadsheet") from None
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise DataError(f"{path}:{line}: not UTF-8 text (byte 0x{data[e.start]:02x}); "
+                            "save the roster as \"CSV UTF-8\" from your spreadsheet") from None
+        warnings.append(Failure(line, "not UTF-8: read as Windows-1252 (Excel's plain \"CSV\" on Windows); "
+                                      "check accented names, or save as \"CSV UTF-8\" next time"))
+        return text
 
 
 def _row(line: int, v: dict[str, str]) -> RosterRow:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,7 @@ def test_fifty_row_workshop_writes_every_good_row_and_reports_bad_lines(runner, 
     assert result.stderr.strip().splitlines()[-1] == "45 written, 5 failed"
     expected = {f"runner-{i:02d}_{'custom' if i % 2 else 'ankle-loading'}_2026-12-01.pdf"
                 for i in range(50) if i + 2 not in bad}
-    assert {p.name for p in out.iterdir()} == expected
+    assert {p.name for p in out.glob("*.pdf")} == expected
     assert sorted(result.stdout.split()) == sorted(str(out / n) for n in expected)
     assert "Runner 07" in page_texts(out / "runner-07_custom_2026-12-01.pdf")[0]
     combined = tmp_path / "all.pdf"
@@ -85,19 +86,30 @@ def test_rerun_skips_what_is_there_and_completes_what_is_missing(runner, tmp_pat
     kept = out / "runner-00_ankle-loading_2026-12-01.pdf"
     before = kept.stat().st_mtime_ns
     result = runner.invoke(main, ["batch", str(roster), "-o", str(out)])
-    assert result.stderr.strip().splitlines()[-1] == "1 written, 44 skipped (already there), 5 failed"
+    assert result.stderr.strip().splitlines()[-1] == "1 written, 44 skipped (unchanged), 5 failed"
     assert lost.exists() and kept.stat().st_mtime_ns == before
     assert result.stdout.split() == [str(lost)]
     forced = runner.invoke(main, ["batch", str(roster), "-o", str(out), "--force"])
     assert forced.stderr.strip().splitlines()[-1] == "45 written, 5 failed"
 
 
-def test_two_patients_with_the_same_name_get_two_files(runner, tmp_path):
-    roster = write_roster(tmp_path / "r.csv", [["Ana Lima", "", "", "2026-12-01", ""]] * 2)
+def test_two_patients_with_the_same_name_and_another_plan_get_two_files(runner, tmp_path):
+    roster = write_roster(tmp_path / "r.csv", [["Ana Lima", "", "", "2026-12-01", ""],
+                                               ["Ana Lima", "", "", "2026-12-01", "a4"]])
     result = runner.invoke(main, ["batch", str(roster), "-o", str(tmp_path / "o")])
     assert result.exit_code == 0
-    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
+    assert sorted(p.name for p in (tmp_path / "o").glob("*.pdf")) == [
         "ana-lima_ankle-loading_2026-12-01-2.pdf", "ana-lima_ankle-loading_2026-12-01.pdf"]
+    assert f"{roster}:3: warning: Ana Lima is also on line 2 with another plan" in result.stderr
+
+
+def test_a_row_that_repeats_an_earlier_one_is_made_once(runner, tmp_path):
+    roster = write_roster(tmp_path / "r.csv", [["Ana Lima", "", "", "2026-12-01", ""], ["Bo Chen", "", "", "", ""],
+                                               ["Ana Lima", "", "", "2026-12-01", ""]])
+    result = runner.invoke(main, ["batch", str(roster), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 0
+    assert len(list((tmp_path / "o").glob("ana-lima*.pdf"))) == 1
+    assert f"{roster}:4: warning: same as line 2; made once" in result.stderr
 
 
 def test_spreadsheet_bom_and_semicolons_are_understood(runner, tmp_path):
@@ -116,22 +128,13 @@ def test_a_quoted_cell_over_two_lines_keeps_line_numbers_true(runner, tmp_path):
     assert f"{roster}:4: unknown exercise \"nope\"" in result.stderr
 
 
-def test_a_latin1_roster_gets_a_clear_message(runner, tmp_path):
+def test_a_windows_1252_roster_is_read_with_a_warning(runner, tmp_path):
     roster = tmp_path / "r.csv"
-    roster.write_bytes("name\nAna Lima\nJosé Núñez\n".encode("latin-1"))
+    roster.write_bytes("name\nAna Lima\nJosé Núñez\n".encode("cp1252"))
     result = runner.invoke(main, ["batch", str(roster), "-o", str(tmp_path / "o")])
-    assert result.exit_code == 1
-    assert f"{roster}:3: not UTF-8 text (byte 0xe9)" in result.stderr
-    assert "CSV UTF-8" in result.stderr
-    assert not (tmp_path / "o").exists()
-
-
-def test_unknown_column_is_named(runner, tmp_path):
-    roster = tmp_path / "r.csv"
-    roster.write_text("name,excercises\nAna Lima,hinge-plate\n", encoding="utf-8")
-    result = runner.invoke(main, ["batch", str(roster), "-o", str(tmp_path / "o")])
-    assert result.exit_code == 1
-    assert 'unknown column "excercises" (did you mean "exercises"?)' in result.stderr
+    assert result.exit_code == 0, result.output
+    assert f"{roster}:3: warning: not UTF-8: read as Windows-1252" in result.stderr
+    assert any("jose-nunez" in p.name for p in (tmp_path / "o").glob("*.pdf"))
 
 
 @pytest.mark.parametrize("how", ["SIGINT", "SIGKILL"])
@@ -160,7 +163,10 @@ def test_an_interrupted_batch_leaves_only_whole_pdfs_and_the_rerun_completes(tmp
     rerun = subprocess.run(command, check=False, capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 0, rerun.stderr
     assert len(list(out.glob("*.pdf"))) == 400
-    assert f"{400 - len(made)} written, {len(made)} skipped (already there), 0 failed" in rerun.stderr
+    summary = rerun.stderr.strip().splitlines()[-1]
+    assert summary.startswith(f"{400 - len(made)} written, ")  # only what was missing is new...
+    counts = dict((kind, int(n)) for n, kind in re.findall(r"(\d+) (remade|skipped)", summary))
+    assert counts.get("remade", 0) + counts.get("skipped", 0) == len(made)
     if how == "SIGINT":
         said = proc.stderr.read().decode()
         assert "Traceback" not in said

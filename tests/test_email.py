@@ -254,14 +254,15 @@ def test_batch_emails_every_row_reports_failures_and_a_rerun_skips_the_sent(runn
         assert first.exit_code == 1
         assert f"{roster}:4: email to {REFUSED} failed: " in first.stderr
         assert f'{roster}:6: email to ed@ failed: "ed@" is not an email address' in first.stderr
-        assert first.stderr.strip().splitlines()[-1] == "5 written, 2 emailed, 2 failed"
+        assert first.stderr.strip().splitlines()[-1] == "5 written, 2 emailed, 1 not emailed (no address), 2 failed"
+        assert f"{roster}:3: not emailed: no address in the email column" in first.stderr
         assert sorted(r[0] for r in inbox.recipients) == ["ana@example.com", "dee@example.com"]
         for message in inbox.messages:
             (attachment,) = list(message.iter_attachments())
             assert attachment.get_content() == (out / attachment.get_filename()).read_bytes()
         second = runner.invoke(main, args)
         assert second.stderr.strip().splitlines()[-1] == \
-            "0 written, 5 skipped (already there), 0 emailed, 2 already emailed, 2 failed"
+            "0 written, 5 skipped (unchanged), 0 emailed, 2 already emailed, 1 not emailed (no address), 2 failed"
         assert len(inbox.messages) == 2
 
 
@@ -284,10 +285,34 @@ def test_an_existing_draft_is_not_overwritten(runner, handout, library, tmp_path
     assert b"To: zoe@example.com" in (tmp_path / "zoe-2.eml").read_bytes()
 
 
-def test_a_draft_without_mail_settings_leaves_the_sender_to_the_mail_program(runner, handout, tmp_path):
+def test_a_draft_opens_as_a_message_to_send_and_always_has_a_sender(runner, handout, tmp_path):
     draft = tmp_path / "zoe.eml"
     result = runner.invoke(main, ["email", str(handout), "--to", "zoe@example.com", "--eml", str(draft)])
     assert result.exit_code == 0, result.output
     message = message_from_bytes(draft.read_bytes(), policy=policy.default)
-    assert message["From"] is None and message["To"] == "zoe@example.com"
+    assert message["X-Unsent"] == "1"
+    assert message["From"] == "Zenith Performance Physical Therapy <no-sender-set@invalid>"
+    assert message["To"] == "zoe@example.com"
     assert "562-502-1767" in message.get_body(("plain",)).get_content()
+
+
+def test_a_server_without_login_is_named_as_such_not_as_missing_starttls(runner, handout, library):
+    with smtp_server() as (port, inbox):  # plain SMTP on loopback, no AUTH offered
+        clinic = clinic_with(library, port, "none", f'username = "{USER}"\n')
+        result = send(runner, handout, clinic, env={"HANDOUTS_SMTP_PASSWORD": PASSWORD})
+    assert result.exit_code == 1
+    assert f"mail server localhost:{port} offers no login" in result.stderr
+    assert "STARTTLS" not in result.stderr
+    assert inbox.messages == []
+
+
+def test_the_same_file_is_not_sent_to_the_same_address_twice_without_resend(runner, handout, library):
+    with smtp_server() as (port, inbox):
+        clinic = clinic_with(library, port)
+        assert send(runner, handout, clinic).exit_code == 0
+        again = send(runner, handout, clinic)
+        assert again.exit_code == 1
+        assert f"{handout.name} was already sent to zoe@example.com" in again.stderr and "--resend" in again.stderr
+        assert len(inbox.messages) == 1
+        assert send(runner, handout, clinic, "--resend").exit_code == 0
+        assert len(inbox.messages) == 2
