@@ -30,15 +30,38 @@ def check_files(library_dir: Path | None, clinic_file: Path | None) -> tuple[lis
     return problems, library, notes
 
 
+def _clinic_printable(clinic: Clinic) -> list[str]:
+    """Every field of the clinic file the fonts cannot print, each with its line, in one run."""
+    from handouts import fonts
+    from handouts.tomlsource import read_toml
+
+    assert clinic.source is not None
+    src = read_toml(clinic.source)
+    fields: dict[tuple[str, ...], str] = {("name",): clinic.name, ("clinician",): clinic.clinician, ("credentials",): clinic.credentials,
+              ("phone",): clinic.phone, ("safety",): clinic.safety, ("qr_caption",): clinic.qr_caption}
+    fields.update({("rpe_legend", level): words for level, words in clinic.rpe_legend})
+    for lang, local in clinic.texts:
+        fields.update({(lang, "safety"): local.safety, (lang, "qr_caption"): local.qr_caption})
+    problems = []
+    for where, value in fields.items():
+        try:
+            fonts.require_printable(value, f'"{".".join(where)}"')
+        except HandoutError as e:
+            problems.append(located(clinic.source, src.line(*where), str(e)))
+    return problems
+
+
 def _try_on_a_page(library: Library, clinic: Clinic) -> list[str]:
     from handouts.compose import compose
     from handouts.pdf import render
 
-    problems: list[str] = []
+    problems = _clinic_printable(clinic)
+    if problems:
+        return problems  # the clinic's own words cannot be printed; every exercise would fail the same way
     try:
         render([compose(library, clinic, "Check", (next(iter(library.exercises)),))])
     except HandoutError as e:
-        return [str(e)]  # the clinic file itself cannot be printed; exercises would all fail the same way
+        return [str(e)]
     where = library.source / "exercises.toml"
     for ex in library.exercises.values():
         for paper in ("letter", "a4"):

@@ -80,6 +80,7 @@ plan_options = [
     click.option("--lang", default=None, metavar="LANG",
                  help="Language of the sheet: en or es (default: the clinic file's lang, else en)."),
     click.option("--note", default=None, help="Your words to the patient, printed in the notes area."),
+    click.option("--large-print", is_flag=True, help="Body type 14 pt or larger; refuses a plan that cannot fit."),
     click.option("--load", "loads", multiple=True, metavar="ID=TEXT",
                  help="Replace an exercise's load advice (repeatable)."),
     click.option("--start", type=IsoDate(), default=None,
@@ -117,7 +118,7 @@ def options(opts: list[Callable[[F], F]]) -> Callable[[F], F]:
 @options(history_options)
 @reported
 def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, patient_id: str, lang: str | None,
-         note: str | None,
+         note: str | None, large_print: bool,
          loads: tuple[str, ...], start: dt.date | None, output: Path | None, force: bool, email_to: str | None,
          eml: Path | None, pdf_password: bool, paper: str, clinic: Path | None, library: Path | None,
          grayscale: bool, history_file: Path | None, no_history: bool) -> None:
@@ -142,6 +143,7 @@ def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, patie
     request = HandoutRequest(
         patient=name, patient_id=patient_id, choices=choices_from(exercise_ids), program_id=program_id,
         loads=loads_from(loads), note=note or "", start=start, paper=paper.lower(), grayscale=grayscale, lang=lang,
+        large_print=large_print,
         output=output, force=force, email_to=email_to, eml=eml, protect=pdf_password)
     _report_issued(make_handout(request, library, clinic, history_path(history_file, no_history)), email_to)
 
@@ -181,7 +183,8 @@ _OFF = re.compile(r"^-[a-z][a-z0-9]*-[a-z0-9-]+$|^-[a-z]{3,}[a-z0-9]*$")
 @library_option
 @options(history_options[:1])
 @reported
-def again(name: str, changes: tuple[str, ...], lang: str | None, note: str | None, loads: tuple[str, ...], start: dt.date | None,
+def again(name: str, changes: tuple[str, ...], lang: str | None, note: str | None, large_print: bool,
+          loads: tuple[str, ...], start: dt.date | None,
           output: Path | None, force: bool, email_to: str | None, eml: Path | None, pdf_password: bool,
           clinic: Path | None, library: Path | None, history_file: Path | None) -> None:
     """Reissue a patient's latest handout with a new two-week log.
@@ -205,7 +208,8 @@ def again(name: str, changes: tuple[str, ...], lang: str | None, note: str | Non
     assert path is not None
     with History(path) as history:
         latest = history.patient(name)[0]
-    request = again_request(latest, changes, start=start, note=note, loads=loads_from(loads), lang=lang, output=output,
+    request = again_request(latest, changes, start=start, note=note, loads=loads_from(loads), lang=lang,
+                            large_print=large_print, output=output,
                             force=force, email_to=email_to, eml=eml, protect=pdf_password)
     _report_issued(make_handout(request, library, clinic, path), email_to)
 
@@ -497,8 +501,8 @@ def picture() -> None:
 @picture.command("add")
 @click.argument("exercise_id")
 @click.argument("photo", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--crop", type=click.Choice(["left", "center", "right"]), default="center", show_default=True,
-              help="Which part of a wide photo to keep in the square.")
+@click.option("--crop", type=click.Choice(["center", "left", "right", "top", "bottom"]), default="center",
+              show_default=True, help="Which part to keep in the square: left/right of a wide photo, top/bottom of a tall one.")
 @library_option
 @reported
 def picture_add(exercise_id: str, photo: Path, crop: str, library: Path | None) -> None:

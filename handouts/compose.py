@@ -85,6 +85,7 @@ def build(library: Library, clinic: Clinic, req: HandoutRequest) -> Handout:
         note=note,
         patient_id=patient_id,
         lang=lang,
+        large_print=req.large_print,
     )
 
 

@@ -39,12 +39,8 @@ from handouts.layout import (
     RULE_W,
     SAFETY_BAR,
     SAFETY_PAD,
-    SECTION_GAP,
     SIDE_LEGEND_PT,
-    SIDE_LEGEND_W,
     SMALL_PT,
-    TICK_BOX,
-    TITLE_PT,
     WHITE,
     Box,
     Card,
@@ -74,26 +70,28 @@ def draw_page(c: Canvas, h: Handout, plan: Plan) -> list[Box]:
     boxes = [Box("clinic", x, top - QR_SIZE, caption_right - QR_TEXT_W - QR_GAP, top),
              Box("qr caption", caption_right - QR_TEXT_W, top - QR_SIZE, caption_right, top),
              Box("qr", right - QR_SIZE, top - QR_SIZE, right, top)]
-    y = _header(c, h, plan, brand, x, top) - SECTION_GAP
+    gap = plan.type.gap
+    y = _header(c, h, plan, brand, x, top) - gap
     bottom = _patient(c, h, plan, brand, x, y)
     boxes.append(Box("patient", x, bottom, right, y))
-    y = _cards(c, plan, brand, x, bottom - SECTION_GAP, boxes)
+    y = _cards(c, plan, brand, x, bottom - gap - plan.slack, boxes)
     if plan.notes_h:
-        _notes(c, plan, brand, x, y - SECTION_GAP)
-        boxes.append(Box("notes", x, y - SECTION_GAP - plan.notes_h, right, y - SECTION_GAP))
+        notes_top = y - gap - plan.slack
+        _notes(c, plan, brand, x, notes_top)
+        boxes.append(Box("notes", x, notes_top - plan.notes_h, right, notes_top))
     footer_top = MARGIN + plan.footer_h
     _footer(c, h, plan, brand, x, footer_top)
     safety_top = MARGIN + safety_h(plan.safety_lines)
-    if not plan.grid.side_legend:
+    if plan.legend and not plan.grid.side_legend:
         boxes.append(Box("rpe legend", x, safety_top, right, footer_top))
     boxes.append(Box("safety", x, MARGIN, right, safety_top))
-    log_top = footer_top + SECTION_GAP + plan.log_h
+    log_top = footer_top + gap + plan.log_h
     _log_grid(c, h, plan, brand, x, log_top)
-    boxes.append(Box("log", x, footer_top + SECTION_GAP, x + plan.grid.width, log_top))
+    boxes.append(Box("log", x, footer_top + gap, x + plan.grid.width, log_top))
     if plan.grid.side_legend:
         legend_x = x + plan.grid.width + LEGEND_GAP
         _side_legend(c, plan, brand, legend_x, log_top)
-        boxes.append(Box("rpe legend", legend_x, footer_top + SECTION_GAP, right, log_top))
+        boxes.append(Box("rpe legend", legend_x, footer_top + gap, right, log_top))
     return boxes
 
 
@@ -102,7 +100,7 @@ def _side_legend(c: Canvas, plan: Plan, brand: Color, x: float, top: float) -> N
     c.setFillColor(brand)
     y = top - BODY_PT
     title = words("side_legend_title")
-    draw(c, x, y, title, BOLD, fit_one_line(title, BOLD, SIDE_LEGEND_W, BODY_PT, SMALL_PT))
+    draw(c, x, y, title, BOLD, fit_one_line(title, BOLD, plan.width - plan.grid.width - LEGEND_GAP, BODY_PT, SMALL_PT))
     y -= lead(BODY_PT) - lead(SIDE_LEGEND_PT)
     label_w = legend_label_w(SIDE_LEGEND_PT, words)
     c.setFillColor(INK)
@@ -186,9 +184,10 @@ def _notes(c: Canvas, plan: Plan, brand: Color, x: float, top: float) -> None:
     draw(c, x, top - 13, _words(plan)("notes"), BOLD, 13)
     c.setFillColor(INK)
     y = top - GRID_TITLE_H
+    body = plan.type.body
     for line in plan.note_lines or []:  # the clinician's own words, in the body size
-        y -= lead(BODY_PT)
-        draw(c, x, y + lead(BODY_PT) - BODY_PT - 1, line, REGULAR, BODY_PT)
+        y -= lead(body)
+        draw(c, x, y + lead(body) - body - 1, line, REGULAR, body)
     if plan.note_lines:
         y -= NOTE_PAD
     c.setStrokeColor(RULE)
@@ -203,7 +202,7 @@ def _card(c: Canvas, card: Card, brand: Color, x: float, top: float, height: flo
     c.setStrokeColor(RULE)
     c.setLineWidth(0.75)
     c.roundRect(x, top - height, card.width, height, CARD_RADIUS, stroke=1, fill=0)
-    ix, iy = x + CARD_PAD, top - CARD_PAD
+    ix, iy = x + CARD_PAD, top - card.pad
     if card.thumb and card.exercise.picture:
         from handouts.images import draw_picture  # Pillow only when a picture needs preparing
 
@@ -221,23 +220,23 @@ def _card(c: Canvas, card: Card, brand: Color, x: float, top: float, height: flo
     draw(c, cx, cy - 4, str(card.number), BOLD, BODY_PT, align="center")
     c.setFillColor(INK)
     for line in card.title:
-        draw(c, ix + line.dx, iy - line.dy, line.text, BOLD, TITLE_PT)
+        draw(c, ix + line.dx, iy - line.dy, line.text, BOLD, card.title_size)
     for line in card.cues:
         if line.bullet:
             c.setFillColor(brand)
-            draw(c, ix + line.dx - BULLET_INDENT, iy - line.dy, "\u2022", BOLD, BODY_PT)
+            draw(c, ix + line.dx - BULLET_INDENT, iy - line.dy, "\u2022", BOLD, card.body)
             c.setFillColor(INK)
-        draw(c, ix + line.dx, iy - line.dy, line.text, REGULAR, BODY_PT)
+        draw(c, ix + line.dx, iy - line.dy, line.text, REGULAR, card.body)
     # the dose band sits at the bottom of the card so bands line up across a row
-    band_height = band_h(card.dose)
-    band_y = top - height + CARD_PAD
+    band_height = band_h(card.dose, card.body)
+    band_y = top - height + card.pad
     c.setFillColor(BAND)
     c.roundRect(ix, band_y, card.width - 2 * CARD_PAD, band_height, CARD_RADIUS - 1, stroke=0, fill=1)
     c.setFillColor(INK)
-    dy = band_y + band_height - DOSE_PAD - BODY_PT
+    dy = band_y + band_height - DOSE_PAD - card.body
     for font, text in card.dose:
-        draw(c, ix + DOSE_PAD, dy, text, font, BODY_PT)
-        dy -= lead(BODY_PT)
+        draw(c, ix + DOSE_PAD, dy, text, font, card.body)
+        dy -= lead(card.body)
 
 
 def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> None:
@@ -271,24 +270,26 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
     c.setStrokeColor(RULE)
     c.setLineWidth(0.5)
     c.line(x, y, x + plan.grid.width, y)
+    box = plan.type.box
     for card in plan.cards:
         ex = card.exercise
-        base = y - plan.row_h / 2 - BODY_PT * 0.35
+        body = plan.type.body
+        base = y - plan.row_h / 2 - body * 0.35
         c.setFillColor(INK)
         label = f"{card.number}. {ex.log_label}"
-        size = fit_one_line(label, REGULAR, plan.grid.label_w - 4, BODY_PT, SMALL_PT)
+        size = fit_one_line(label, REGULAR, plan.grid.label_w - 4, body, SMALL_PT)
         if fonts.width(label, REGULAR, size) > plan.grid.label_w - 4:
             label = wrap(label, REGULAR, size, plan.grid.label_w - 10)[0] + "\u2026"
         draw(c, x, base, label, REGULAR, size)
         c.setFillColor(MUTED)
         goal = words.weekly_target(ex.dose)
         draw(c, x + plan.grid.label_w + plan.grid.goal_w / 2, base, goal, REGULAR,
-             fit_one_line(goal, REGULAR, plan.grid.goal_w - 4, 10, SMALL_PT), align="center")
+             fit_one_line(goal, REGULAR, plan.grid.goal_w - 4, max(10, body - 1), SMALL_PT), align="center")
         c.setStrokeColor(MUTED)
         c.setLineWidth(0.8)
         for i in range(len(days)):
-            bx = days_x + (i + 0.5) * cell_w - TICK_BOX / 2
-            c.rect(bx, y - plan.row_h / 2 - TICK_BOX / 2, TICK_BOX, TICK_BOX, stroke=1, fill=0)
+            bx = days_x + (i + 0.5) * cell_w - box / 2
+            c.rect(bx, y - plan.row_h / 2 - box / 2, box, box, stroke=1, fill=0)
         y -= plan.row_h
         c.setStrokeColor(RULE)
         c.setLineWidth(0.5)
@@ -305,7 +306,7 @@ def _words(plan: Plan) -> Wording:
 
 
 def _footer(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> None:
-    if not plan.grid.side_legend:
+    if plan.legend and not plan.grid.side_legend:
         _legend_below(c, h, plan, brand, x, top)
     # safety line: the one thing a patient must not miss
     height = safety_h(plan.safety_lines)

@@ -115,14 +115,15 @@ def _heif_available() -> bool:
 
 
 def crop_to(im: Image, aspect: float, anchor: str = "center") -> Image:
-    """Crop to width/height == aspect, keeping the left, centre or right of a wide photo."""
+    """Crop to width/height == aspect, keeping the left, centre or right of a wide photo, or the
+    top, centre or bottom of a tall one (a standing patient's head or feet)."""
     w, h = im.size
     if w / h > aspect:
         new_w = round(h * aspect)
-        left = {"left": 0, "center": (w - new_w) // 2, "right": w - new_w}[anchor]
+        left = {"left": 0, "right": w - new_w}.get(anchor, (w - new_w) // 2)
         return im.crop((left, 0, left + new_w, h))
     new_h = round(w / aspect)
-    top = (h - new_h) // 2
+    top = {"top": 0, "bottom": h - new_h}.get(anchor, (h - new_h) // 2)
     return im.crop((0, top, w, top + new_h))
 
 

@@ -56,23 +56,25 @@ TITLE_GAP = 3                # title to first cue
 BAND_GAP = 3                 # last cue to the dose band
 CUE_GAP = 2                  # extra space between two cues
 THUMB = 72                   # picture thumbnail, square, 1 in...
-THUMB_SIZES = (THUMB, 60, 50, 44)  # ...smaller only when a full page needs the room (0.6 in at least)
+THUMB_SIZES = (THUMB, 60, 50, 44, 40)  # ...smaller only when a full page needs the room (0.55 in at least)
 THUMB_GAP = 8
 THUMB_CLEAR = 2               # between a picture's bottom and the line top under it
 DOSE_PAD = 3
 # Two-week log
 GRID_TITLE_H = 16
-GRID_HEAD_H = 32
-GRID_ROW_H = 15              # the least a row may have; spare room on the page grows it
-GRID_ROW_MAX = 24            # ...up to a row a pen can tick comfortably
+GRID_HEAD_H = 30
+ROW_GROWTH = 8               # spare room on the page grows each log row by up to this
 GRID_LABEL_W = 124
 GRID_GOAL_W = 58
 # On a full page the RPE legend moves beside the log, which narrows its columns
-SIDE_LEGEND_W = 140
+SIDE_LEGEND_W = 160          # at most...
+SIDE_LEGEND_MIN_W = 110      # ...and at least
 SIDE_LEGEND_PT = 10
-SIDE_LABEL_W = 110
-SIDE_GOAL_W = 50
-TICK_BOX = 11
+SIDE_LABEL_W = 110           # at most: narrower when the boxes need the room
+SIDE_GOAL_W = 48
+MIN_LABEL_W = 100            # an exercise's short name must still be readable in the log
+TICK_BOX = 13               # the least a tick box may be (4.6 mm): a shaky hand still hits it...
+BOX_GAP = 5                  # ...with at least this much paper between two boxes
 DAY_GAP = 5                  # least space between two day numbers in the log header
 # Notes: ruled lines for the clinician's own words, when the page has room
 NOTES_MIN_H = 60
@@ -119,6 +121,24 @@ class Placed:
     bullet: bool = False          # first line of a cue carries the bullet
 
 
+@dataclass(frozen=True)
+class Type:
+    """The sizes that grow when a page has room: the fewer the exercises, the larger."""
+
+    body: float                   # cues, dose band, note, log labels
+    title: float                  # card titles
+    box: float                    # tick box side
+    row: float                    # least log row height
+    gap: float = SECTION_GAP      # between the page's sections
+    pad: float = CARD_PAD         # inside each card, above and below
+
+
+# Largest first; a page takes the first that fits. The last is the full page as it always was.
+TYPES = (Type(14, 17, 18, 26), Type(13, 16, 16, 23), Type(12, 14, 14, 20), Type(BODY_PT, TITLE_PT, TICK_BOX, 18),
+         Type(BODY_PT, TITLE_PT, TICK_BOX, TICK_BOX + BOX_GAP, 5, 3))  # a full page tightens its gaps, never its type
+LARGE_PRINT_PT = 14
+
+
 @dataclass
 class Card:
     exercise: Exercise
@@ -129,44 +149,52 @@ class Card:
     cues: list[Placed]
     dose: list[tuple[str, str]]   # (font, line)
     body_h: float                 # title, cues and picture, above the dose band
+    body: float = BODY_PT         # the type sizes it was planned at
+    title_size: float = TITLE_PT
+    pad: float = CARD_PAD         # above and below its contents
 
     @property
     def height(self) -> float:
-        return CARD_PAD + self.body_h + BAND_GAP + band_h(self.dose) + CARD_PAD
+        return self.pad + self.body_h + BAND_GAP + band_h(self.dose, self.body) + self.pad
 
 
-def band_h(dose: list[tuple[str, str]]) -> float:
-    return len(dose) * lead(BODY_PT) + 2 * DOSE_PAD
+def band_h(dose: list[tuple[str, str]], body: float = BODY_PT) -> float:
+    return len(dose) * lead(body) + 2 * DOSE_PAD
 
 
-def plan_card(ex: Exercise, number: int, width: float, thumb: float = THUMB, words: Wording | None = None) -> Card:
-    """Title and cues sit to the right of the picture; cues that start below it use the full width."""
+def plan_card(ex: Exercise, number: int, width: float, thumb: float = THUMB, words: Wording | None = None,
+              body: float = BODY_PT, title_size: float = TITLE_PT, pad: float = CARD_PAD) -> Card:
+    """Title and cues sit to the right of the picture while they fit there in one column; otherwise
+    every cue goes under the picture, so no cue is split between the two."""
     inner = width - 2 * CARD_PAD
     thumb = thumb if ex.picture else 0.0
     beside = thumb + THUMB_GAP if thumb else 0.0
     title_x = beside if thumb else BADGE_D + 6  # with a picture, the number badge sits on its corner
-    title = [Placed(title_x, (i + 1) * lead(TITLE_PT) - (lead(TITLE_PT) - TITLE_PT), line)
-             for i, line in enumerate(wrap(ex.title, BOLD, TITLE_PT, inner - title_x))]
-    y = max(BADGE_D, len(title) * lead(TITLE_PT)) + TITLE_GAP
-
+    title = [Placed(title_x, (i + 1) * lead(title_size) - (lead(title_size) - title_size), line)
+             for i, line in enumerate(wrap(ex.title, BOLD, title_size, inner - title_x))]
+    top = max(BADGE_D, len(title) * lead(title_size)) + TITLE_GAP
+    # beside the picture when that makes the card no taller than putting them all under it
+    column = beside if thumb and (max(thumb, top + _cues_height(ex.cues, inner - beside, body)) <=
+                                  max(top, thumb + THUMB_CLEAR) + _cues_height(ex.cues, inner, body)) else 0.0
+    y = top if not thumb or column else max(top, thumb + THUMB_CLEAR)
     cues: list[Placed] = []
     for n, cue in enumerate(ex.cues):
         if n:
             y += CUE_GAP
-        # a cue that starts beside the picture keeps to that column, so no line jumps left;
-        # one that starts under it keeps clear of its bottom edge
-        dx = beside if y < thumb - 2 else 0.0
-        if thumb and not dx:
-            y = max(y, thumb + THUMB_CLEAR)
-        for i, line in enumerate(wrap(cue, REGULAR, BODY_PT, inner - dx - BULLET_INDENT)):
-            cues.append(Placed(dx + BULLET_INDENT, y + BODY_PT, line, bullet=i == 0))
-            y += lead(BODY_PT)
+        for i, line in enumerate(wrap(cue, REGULAR, body, inner - column - BULLET_INDENT)):
+            cues.append(Placed(column + BULLET_INDENT, y + body, line, bullet=i == 0))
+            y += lead(body)
     d = ex.dose
     band = (words or load_wording()).band(d)
-    dose = [(BOLD, line) for line in wrap(band, BOLD, BODY_PT, inner - 2 * DOSE_PAD)]
+    dose = [(BOLD, line) for line in wrap(band, BOLD, body, inner - 2 * DOSE_PAD)]
     if d.load:
-        dose += [(REGULAR, line) for line in wrap(d.load, REGULAR, BODY_PT, inner - 2 * DOSE_PAD)]
-    return Card(ex, number, width, thumb, title, cues, dose, max(y, thumb))
+        dose += [(REGULAR, line) for line in wrap(d.load, REGULAR, body, inner - 2 * DOSE_PAD)]
+    return Card(ex, number, width, thumb, title, cues, dose, max(y, thumb), body, title_size, pad)
+
+
+def _cues_height(cues: tuple[str, ...], width: float, body: float) -> float:
+    lines = sum(len(wrap(cue, REGULAR, body, width - BULLET_INDENT)) for cue in cues)
+    return lines * lead(body) + CUE_GAP * (len(cues) - 1)
 
 
 @dataclass
@@ -196,6 +224,8 @@ class Plan:
     legend: tuple[tuple[str, str], ...] = ()
     words: Wording | None = None
     sheet: SheetText | None = None
+    type: Type = TYPES[-1]
+    slack: float = 0.0            # spare height put between the sections, so a short page fills evenly
 
     @property
     def footer_h(self) -> float:
@@ -213,7 +243,8 @@ class Grid:
 
 
 def _footer_h(grid: Grid, legend_size: float, safety_lines: list[str], levels: int) -> float:
-    legend = 0.0 if grid.side_legend else (1 + math.ceil(levels / 2)) * lead(legend_size) + SECTION_GAP / 2
+    below = levels and not grid.side_legend
+    legend = (1 + math.ceil(levels / 2)) * lead(legend_size) + SECTION_GAP / 2 if below else 0.0
     return legend + safety_h(safety_lines)
 
 
@@ -233,17 +264,31 @@ def legend_for(h: Handout, sheet: SheetText) -> tuple[tuple[str, str], ...]:
     level is explained too, in the clinic's words or the wording table's.
     """
     printed = [low for ex in h.exercises if (low := ex.dose.lowest_rpe) is not None]
+    if not printed:
+        return ()  # nothing on this page asks for an effort: no legend to read
     lowest = min([7, *printed])
-    return tuple((level, text) for level, text in sheet.rpe_legend if int(level) >= lowest)
+    levels = tuple((level, text) for level, text in sheet.rpe_legend if int(level) >= lowest)
+    plus = sorted({low for ex in h.exercises if ex.dose.rpe.endswith("+") and (low := ex.dose.lowest_rpe)})
+    words = load_wording(h.lang)
+    return levels + tuple((f"{level}+", words("rpe_plus", level=level)) for level in plus)
 
 
-def _grids(h: Handout, width: float, legend: tuple[tuple[str, str], ...]) -> list[Grid]:
-    """The usual log across the page, then the narrower one with the legend beside it."""
-    label_w = legend_label_w(SIDE_LEGEND_PT, load_wording(h.lang))
-    side = tuple((level, tuple(wrap(text, REGULAR, SIDE_LEGEND_PT, SIDE_LEGEND_W - label_w)))
-                 for level, text in legend)
-    return [Grid(width, GRID_LABEL_W, GRID_GOAL_W),
-            Grid(width - SIDE_LEGEND_W - LEGEND_GAP, SIDE_LABEL_W, SIDE_GOAL_W, side)]
+def _grids(h: Handout, width: float, legend: tuple[tuple[str, str], ...], t: Type) -> list[Grid]:
+    """The usual log across the page, then the narrower one with the legend beside it; each only
+    if every day's column still holds a box of this type with BOX_GAP of paper beside it."""
+    days = 14 * (t.box + BOX_GAP)
+    grids = []
+    if width - GRID_LABEL_W - GRID_GOAL_W >= days:
+        grids.append(Grid(width, GRID_LABEL_W, GRID_GOAL_W))
+    # the legend beside the log takes what the boxes and a readable label leave, so it wraps less
+    side_w = min(SIDE_LEGEND_W, width - LEGEND_GAP - SIDE_GOAL_W - days - MIN_LABEL_W)
+    if legend and side_w >= SIDE_LEGEND_MIN_W:
+        label_w = legend_label_w(SIDE_LEGEND_PT, load_wording(h.lang))
+        side = tuple((level, tuple(wrap(text, REGULAR, SIDE_LEGEND_PT, side_w - label_w)))
+                     for level, text in legend)
+        grid_w = width - side_w - LEGEND_GAP
+        grids.append(Grid(grid_w, min(SIDE_LABEL_W, grid_w - SIDE_GOAL_W - days), SIDE_GOAL_W, side))
+    return grids
 
 
 def patient_h(plan: Plan) -> float:
@@ -293,50 +338,74 @@ def plan_page(h: Handout) -> Plan:
                                          > column_w for _, text in legend):
         legend_size -= 0.5
     safety_lines = wrap(sheet.safety, BOLD, BODY_PT, width - 2 * SAFETY_PAD - SAFETY_BAR)
-    note_lines = wrap(h.note, REGULAR, BODY_PT, width) if h.note else []
-    note_h = note_height(note_lines) + SECTION_GAP if note_lines else 0.0
     n = len(h.exercises)
     patient_h = _patient_height(name_lines, name_size, program_lines)
-    tallest: Card | None = None
     has_pictures = any(ex.picture for ex in h.exercises)
-    layouts = [(grid, columns, thumb) for grid in _grids(h, width, legend) for columns in ((1, 2) if n <= 3 else (2,))
-               for thumb in (THUMB_SIZES if has_pictures else THUMB_SIZES[:1])]
-    for grid, columns, thumb in layouts:
-        log_h: float = GRID_TITLE_H + GRID_HEAD_H + n * GRID_ROW_H
-        if grid.side_legend:
-            log_h = max(log_h, _side_legend_h(grid))
-        fixed = (QR_SIZE + RULE_W + SECTION_GAP + patient_h + SECTION_GAP + note_h
-                 + SECTION_GAP + log_h + SECTION_GAP + _footer_h(grid, legend_size, safety_lines, len(legend)))
-        room = usable - fixed
-        card_w = (width - (columns - 1) * CARD_GAP) / columns
-        cards = [plan_card(ex, i + 1, card_w, thumb, words) for i, ex in enumerate(h.exercises)]
-        rows = [max(c.height for c in cards[r:r + columns]) for r in range(0, len(cards), columns)]
-        spare = room - sum(rows) - CARD_GAP * (len(rows) - 1)
-        if spare >= 0:
-            room_left = spare
-            row_h = min(GRID_ROW_MAX, GRID_ROW_H + spare / n)
-            spare -= (row_h - GRID_ROW_H) * n
-            if note_lines:  # the typed note, then ruled lines in whatever room is left
-                notes_h = note_h - SECTION_GAP + min(max(0.0, spare), max(0.0, NOTES_MAX_H - note_h))
-            else:
-                notes_h = min(NOTES_MAX_H, spare - SECTION_GAP) if spare - SECTION_GAP >= NOTES_MIN_H else 0.0
-            return Plan(width, clinic_name, signed, caption, phone_size, logo_w, label_w, name_size, name_lines, program_lines,
-                        columns, cards, rows, row_h,
-                        log_h + (row_h - GRID_ROW_H) * n, notes_h, legend_size, safety_lines, grid, h.grayscale,
-                        note_lines, room_left, legend, words, sheet)
-        tallest = max(cards, key=lambda c: c.height)
-    assert tallest is not None
-    if note_lines:
+    types = [t for t in TYPES if t.body >= LARGE_PRINT_PT] if h.large_print else list(TYPES)
+    best: tuple[float, Card, Type] | None = None   # the nearest miss, for the refusal
+    for t in types:
+        note_lines = wrap(h.note, REGULAR, t.body, width) if h.note else []
+        note_h = note_height(note_lines, t.body) + t.gap if note_lines else 0.0
+        layouts = [(grid, columns, thumb) for grid in _grids(h, width, legend, t)
+                   for columns in ((1, 2) if n <= 3 else (2,)) for thumb in (THUMB_SIZES if has_pictures else THUMB_SIZES[:1])]
+        for grid, columns, thumb in layouts:
+            log_h: float = GRID_TITLE_H + GRID_HEAD_H + n * t.row
+            if grid.side_legend:
+                log_h = max(log_h, _side_legend_h(grid))
+            fixed = (QR_SIZE + RULE_W + t.gap + patient_h + t.gap + note_h
+                     + t.gap + log_h + t.gap + _footer_h(grid, legend_size, safety_lines, len(legend)))
+            card_w = (width - (columns - 1) * CARD_GAP) / columns
+            cards = [plan_card(ex, i + 1, card_w, thumb, words, t.body, t.title, t.pad) for i, ex in enumerate(h.exercises)]
+            rows = [max(c.height for c in cards[r:r + columns]) for r in range(0, len(cards), columns)]
+            spare = usable - fixed - sum(rows) - CARD_GAP * (len(rows) - 1)
+            if spare >= 0:
+                room_left = spare
+                row_h = min(t.row + ROW_GROWTH, t.row + spare / n)
+                spare -= (row_h - t.row) * n
+                if note_lines:  # the typed note, then ruled lines in whatever room is left
+                    notes_h = note_h - t.gap + min(max(0.0, spare), max(0.0, NOTES_MAX_H - note_h))
+                else:
+                    notes_h = min(NOTES_MAX_H, spare - t.gap) if spare - t.gap >= NOTES_MIN_H else 0.0
+                used = notes_h + (t.gap if notes_h and not note_lines else 0.0)
+                slack = max(0.0, spare - used) / 3   # what is still empty, spread between the sections
+                return Plan(width, clinic_name, signed, caption, phone_size, logo_w, label_w, name_size, name_lines,
+                            program_lines, columns, cards, rows, row_h, log_h + (row_h - t.row) * n, notes_h,
+                            legend_size, safety_lines, grid, h.grayscale, note_lines, room_left, legend, words, sheet, t,
+                            slack)
+            tallest = max(cards, key=lambda c: c.height)
+            if best is None or spare > best[0]:
+                best = (spare, tallest, t)
+    if h.note:
         _refuse_note(h, width)
-    per_row = (room - CARD_GAP * (math.ceil(len(h.exercises) / 2) - 1)) / math.ceil(len(h.exercises) / 2)
+    if h.large_print:
+        _refuse_large_print(h)
+    assert best is not None
+    over, tallest, t = -best[0], best[1], best[2]
+    lines = max(1, math.ceil(over / lead(t.body)))
     raise DoesNotFit(
-        f'{len(h.exercises)} exercises do not fit on one {h.paper} page: "{tallest.exercise.id}" needs '
-        f"{tallest.height:.0f} pt and a card here has {per_row:.0f} pt. Shorten its cues or choose fewer exercises.",
+        f"{n} exercises do not fit on one {h.paper} page: together they run about {lines} line{'s' if lines > 1 else ''} "
+        f'too long. The longest is "{tallest.exercise.id}" ({len(tallest.cues) + len(tallest.dose)} lines of text); '
+        "shorten its cues or choose fewer exercises.",
         field=f"exercise:{tallest.exercise.id}")
 
 
-def note_height(lines: list[str]) -> float:
-    return GRID_TITLE_H + len(lines) * lead(BODY_PT) + NOTE_PAD
+def _refuse_large_print(h: Handout) -> None:
+    """Large print was asked for and does not fit: say how many of these exercises would."""
+    import dataclasses
+
+    for k in range(len(h.exercises) - 1, 0, -1):
+        try:
+            plan_page(dataclasses.replace(h, exercises=h.exercises[:k]))
+        except DoesNotFit:
+            continue
+        raise DoesNotFit(f"in large print ({LARGE_PRINT_PT} pt), {k} of these {len(h.exercises)} exercises fit on "
+                         f"one {h.paper} page; choose {k} or fewer, or leave out --large-print", field="exercises")
+    raise DoesNotFit(f"in large print ({LARGE_PRINT_PT} pt) not even one of these exercises fits on one {h.paper} "
+                     "page; leave out --large-print", field="exercises")
+
+
+def note_height(lines: list[str], body: float = BODY_PT) -> float:
+    return GRID_TITLE_H + len(lines) * lead(body) + NOTE_PAD
 
 
 def _refuse_note(h: Handout, width: float) -> None:
@@ -347,23 +416,28 @@ def _refuse_note(h: Handout, width: float) -> None:
         bare = plan_page(dataclasses.replace(h, note=""))
     except DoesNotFit:
         return  # the exercises alone do not fit; that is the message to give
-    lines = int((bare.room_left - SECTION_GAP - GRID_TITLE_H - NOTE_PAD) // lead(BODY_PT))
+    body = bare.type.body
+    lines = int((bare.room_left - bare.type.gap - GRID_TITLE_H - NOTE_PAD) // lead(body))
     fits = 0
     if lines > 0:
         low, high = 0, len(h.note)
         while low < high:  # the longest start of the note that wraps into the lines there are
             mid = (low + high + 1) // 2
-            if len(wrap(h.note[:mid], REGULAR, BODY_PT, width)) <= lines:
+            if len(wrap(h.note[:mid], REGULAR, body, width)) <= lines:
                 low = mid
             else:
                 high = mid - 1
         fits = low
     count = f"{len(h.exercises)} exercise{'s' if len(h.exercises) != 1 else ''}"
     if not fits:
-        raise DoesNotFit(f"there is no room for a note on a {h.paper} page with {count}; "
+        raise DoesNotFit(f"there is no room for a note on {paper_name(h.paper)} with {count}; "
                          "choose fewer exercises or leave the note out", field="note")
-    raise DoesNotFit(f"the note is {len(h.note)} characters and about {fits} fit on this {h.paper} page with {count}; "
+    raise DoesNotFit(f"the note is {len(h.note)} characters and about {fits} fit on {paper_name(h.paper)} with {count}; "
                      "shorten the note or choose fewer exercises", field="note")
+
+
+def paper_name(paper: str) -> str:
+    return "an A4 page" if paper == "a4" else "a letter page"
 
 
 def given_text(h: Handout) -> str:

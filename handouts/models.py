@@ -159,6 +159,7 @@ class Handout:
     note: str = ""
     patient_id: str = ""
     lang: str = "en"
+    large_print: bool = False
 
     @property
     def log_days(self) -> list[dt.date]:

@@ -43,6 +43,9 @@ def target_path(out: Path | None, h: Handout) -> Path:
         return out
     if out.exists() and not out.is_dir():
         raise UsageError(f'-o "{out}" is an existing file that is not a .pdf (expected a directory or a .pdf path)')
+    if out.suffix and not out.is_dir():  # "out.txt" is a typo for a file name, not a folder to create
+        raise UsageError(f'-o "{out}" is neither a directory nor a .pdf path (expected a directory, or a name '
+                         "ending in .pdf)")
     return out / file_name(h)
 
 

@@ -21,7 +21,7 @@ from handouts.models import Library
 from handouts.output import write_atomic
 from handouts.tomlsource import read_toml
 
-CROPS = ("left", "center", "right")
+CROPS = ("center", "left", "right", "top", "bottom")  # left/right for a wide photo, top/bottom for a tall one
 PICTURE_DIR = "pictures"
 
 

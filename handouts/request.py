@@ -28,6 +28,7 @@ class HandoutRequest:
     paper: str = "letter"
     grayscale: bool = False
     lang: str | None = None                   # None: the clinic's language
+    large_print: bool = False                 # body type 14 pt or larger, or a refusal
     # where and how it leaves: not part of what is printed
     output: Path | None = None
     force: bool = False

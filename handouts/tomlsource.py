@@ -65,7 +65,9 @@ def read_toml(path: Path) -> TomlSource:
         message = str(e)
         pos = _TOML_POS.search(message)
         line = int(pos.group(1)) if pos else None
-        message = _TOML_POS.sub("", message)
+        if line is None and "end of document" in message:  # the parser ran off the end: name the last line
+            line = max(1, len(text.rstrip("\n").splitlines()))
+        message = _TOML_POS.sub("", message).replace(" (at end of document)", " at the end of the file")
         raise DataError(located(path, line, f"TOML syntax error: {message}")) from None
     return TomlSource(path, data, _index_lines(text))
 

@@ -90,8 +90,12 @@ class Wording(NamedTuple):  # NamedTuple, not a dataclass: start-up time
     # the dose, as a patient reads it
 
     def amount(self, dose: Dose) -> str:
-        amount = self.counted("seconds", dose.seconds) if dose.seconds else self.counted("reps", dose.reps or (1, 1))
-        return str(self.table["dose"]["amount"]).format(sets=self.counted("sets", dose.sets), amount=amount)
+        """'3 sets of 10–15 reps'; a held exercise reads 'Hold 45–60 seconds, 1–2 times'."""
+        if dose.seconds:
+            return str(self.table["dose"]["hold"]).format(seconds=self.counted("seconds", dose.seconds),
+                                                          times=self.counted("times", dose.sets))
+        return str(self.table["dose"]["amount"]).format(sets=self.counted("sets", dose.sets),
+                                                        amount=self.counted("reps", dose.reps or (1, 1)))
 
     def often(self, dose: Dose) -> str:
         return self._weekly(dose, "per_week")
@@ -147,7 +151,8 @@ def clinic_text(clinic: Clinic, w: Wording) -> SheetText:
     words = {str(k): str(v) for k, v in w.table["rpe_legend"].items()}
     words.update(legend)
     levels = tuple((str(n), words[str(n)]) for n in range(1, 11))
-    return SheetText(safety, caption or w("qr_caption"), levels)
+    default_caption = w("qr_caption_book") if clinic.booking_url else w("qr_caption_call")
+    return SheetText(safety, caption or default_caption, levels)
 
 
 @lru_cache(maxsize=8)

@@ -45,10 +45,15 @@ def black_and_white(image: Image.Image) -> Image.Image:
     return image.convert("L").point(lambda v: 255 if v > 128 else 0).convert("1")
 
 
-def tick_boxes(path: Path, size: float = 11.0) -> int:
-    with pdfplumber.open(path) as pdf:
-        return sum(1 for r in pdf.pages[0].rects
-                   if abs(r["width"] - size) < 0.01 and abs(r["height"] - size) < 0.01)
+def tick_box_rects(path: Path | bytes) -> list[dict]:
+    """The log's tick boxes: the page's unfilled squares of 13 pt or more."""
+    with pdfplumber.open(_stream(path)) as pdf:
+        return [r for r in pdf.pages[0].rects
+                if r["width"] >= 12.9 and abs(r["width"] - r["height"]) < 0.01 and not r.get("fill")]
+
+
+def tick_boxes(path: Path | bytes) -> int:
+    return len(tick_box_rects(path))
 
 
 def chars(path: Path | bytes, page: int = 0) -> list[dict]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import io
 from pathlib import Path
 
@@ -123,9 +125,12 @@ def test_long_titles_and_cues_wrap_inside_the_card(runner, library, tmp_path):
 
 def test_too_much_text_for_one_page_names_the_exercise(runner, library, tmp_path):
     ex = library / "exercises.toml"
-    wordy = ", ".join(['"' + "Hold the position and breathe while you keep the knee over your toes and slowly count " * 2 + '"'] * 4)
+    wordy = ", ".join(['"' + "Hold the position and breathe while you keep the knee over your toes and slowly count " * 2
+                       + "then do it again" + '"'] * 4)
     edit(ex, 'cues = [\n    "Hands on a wall, lean in, rise onto your toes.",', f"cues = [{wordy},\n")
     edit(ex, '    "First weeks: repeat until you cannot do one more.",\n    "Then add weight and stay in the range below.",\n]', "]")
+    edit(ex, 'cues = [\n    "Split stance, weight on the front leg, heel up.",', f"cues = [{wordy},\n")
+    edit(ex, '    "Hinge down and up; the ankle stays frozen.",\n    "Press the ball of the foot into the floor.",\n]', "]")
     (library / "programs.toml").write_text('default = "all"\n[all]\ntitle = "All"\nexercises = ["wall-calf-raise"]\n')
     long_title = "Wall-lean calf raise, slow lowering, long pause, wall-lean calf raise again"
     edit(ex, 'title = "Wall-lean calf raise"', f'title = "{long_title}"')
@@ -133,7 +138,10 @@ def test_too_much_text_for_one_page_names_the_exercise(runner, library, tmp_path
          'load = "' + "Add weight so the last reps are a real effort, " * 2 + '"')
     six = ["hinge-heel-raised", "hinge-plate", "hinge-tall-toes", "wall-calf-raise"]
     result = make_with(runner, library, tmp_path / "o", *six)
-    assert_refused(result, tmp_path / "o", '4 exercises do not fit on one letter page: "wall-calf-raise" needs')
+    assert_refused(result, tmp_path / "o", "4 exercises do not fit on one letter page: together they run about")
+    assert 'The longest is "wall-calf-raise"' in result.stderr
+    figures = re.findall(r"\d+", result.stderr.split("together")[1])
+    assert len(set(figures)) == len(figures)  # never two equal figures that contradict each other
     alone = make_with(runner, library, tmp_path / "o", "wall-calf-raise")
     assert alone.exit_code == 0  # it still prints when it has the page to itself
 

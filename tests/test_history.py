@@ -48,7 +48,7 @@ def test_a_visit_a_reissue_a_week_later_and_the_summary_for_the_note(runner, tmp
     assert summary.startswith("Home exercise program given ")
     assert "Zoë O'Brien (ID Z-1042)" in summary
     assert "1. Wall-lean calf raise: 4 sets of 8–10 reps, RPE 9, 2× a week." in summary
-    assert "2. Ankle hinge, high on the toes: 1–2 sets of 45–60 seconds, RPE 7+, daily." in summary
+    assert "2. Ankle hinge, high on the toes: 45–60 seconds, 1–2 times, RPE 7+, daily." in summary
     assert "Note to patient: Left ankle only." in summary
     assert "Two-week log from 2026-12-02 to 2026-12-15." in summary
     assert str(second_pdf.resolve()) in summary
@@ -58,7 +58,7 @@ def test_a_visit_a_reissue_a_week_later_and_the_summary_for_the_note(runner, tmp
 
     full = invoke(runner, "history", "Zoë O'Brien").stdout
     assert full.count("Home exercise program given") == 2
-    assert "2 sets of 30 seconds, RPE 7, daily" in full  # the first visit's doses, as printed
+    assert "30 seconds, 2 times, RPE 7, daily" in full  # the first visit's doses, as printed
 
 
 def test_the_record_holds_the_pdfs_checksum_and_every_printed_dose(runner, tmp_path, history_file, fixed_date):

@@ -95,7 +95,7 @@ def test_six_exercises_all_with_pictures_fit_one_page(runner, library, phone_pho
     with pdfplumber.open(path) as pdf:
         assert len(pdf.pages[0].images) == 6  # one stored image, placed six times
         for placed in pdf.pages[0].images:
-            assert placed["width"] >= 50 and placed["x0"] >= 36 and placed["bottom"] <= pdf.pages[0].height - 36
+            assert placed["width"] >= 40 and placed["x0"] >= 36 and placed["bottom"] <= pdf.pages[0].height - 36
 
 
 def test_four_photos_stay_small(runner, library, tmp_path):

@@ -39,7 +39,7 @@ def test_ana_gets_a_clean_spanish_sheet(runner, tmp_path, fixed_date):
     assert "Entregado el 25 de noviembre de 2026" in text
     assert "Registro de dos semanas" in text and "marque una casilla" in text
     assert "Bisagra de tobillo sobre un disco" in text
-    assert "1–2 series de 45–60 segundos · RPE 7+ ·" in text and "cada día" in text
+    assert "45–60 segundos, 1–2 veces · RPE 7+ · cada" in text
     assert "3 series de 10–15 · RPE 8–9 · 2 días por" in text
     assert "2 días / sem." in text  # the log's weekly goal
     assert "Pare y llámenos" in text and "o llame al 562-502-1767" in text
@@ -61,8 +61,9 @@ def test_the_pdf_says_it_is_spanish(fixed_date):
 @pytest.mark.parametrize(("dose", "expected"), [
     (Dose((1, 1), (1, 1), None, "", 1), "1 serie de 1 · 1 día por semana"),
     (Dose((2, 2), (12, 12), None, "7", 3), "2 series de 12 · RPE 7 · 3 días por semana"),
-    (Dose((1, 2), None, (1, 1), "", 7), "1–2 series de 1 segundo · cada día"),
-    (Dose((3, 3), None, (30, 45), "6–7", 7), "3 series de 30–45 segundos · RPE 6–7 · cada día"),
+    (Dose((1, 2), None, (1, 1), "", 7), "1 segundo, 1–2 veces · cada día"),
+    (Dose((3, 3), None, (30, 45), "6–7", 7), "30–45 segundos, 3 veces · RPE 6–7 · cada día"),
+    (Dose((1, 1), None, (30, 30), "", 7), "30 segundos, 1 vez · cada día"),
 ])
 def test_spanish_plurals_come_from_cldr(dose, expected):
     assert load("es").band(dose) == expected
