@@ -257,11 +257,17 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
     c.setFillColor(MUTED)
     draw(c, x + plan.grid.label_w + plan.grid.goal_w / 2, head_top - GRID_HEAD_H + 7, words("goal"), REGULAR, SMALL_PT,
          align="center")
+    # a month's name where the log starts and where a month begins; when the log starts a day
+    # or two before a new month, the first name would run into the next, so only the new one shows
+    months = [i for i, day in enumerate(days) if i == 0 or day.day == 1]
+    for i, next_i in zip(months, [*months[1:], None], strict=True):
+        label = words.month_short(days[i])
+        if next_i is not None and fonts.width(label, BOLD, SMALL_PT) + 4 > (next_i - i) * cell_w:
+            continue
+        c.setFillColor(brand)
+        draw(c, days_x + i * cell_w + 2, head_top - SMALL_PT, label, BOLD, SMALL_PT)
     for i, day in enumerate(days):
         cx = days_x + (i + 0.5) * cell_w
-        if i == 0 or day.day == 1:
-            c.setFillColor(brand)
-            draw(c, days_x + i * cell_w + 2, head_top - SMALL_PT, words.month_short(day), BOLD, SMALL_PT)
         c.setFillColor(MUTED)
         draw(c, cx, head_top - SMALL_PT - 10, words.weekday(day), REGULAR, SMALL_PT, align="center")
         c.setFillColor(INK)
