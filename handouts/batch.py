@@ -190,6 +190,9 @@ def run_batch(report: BatchReport, jobs: int, force: bool = False, combined: Pat
         try:
             _collect(pool.map(_make_one, todo, chunksize=CHUNK), todo, report, changed, manifests, history, unrecorded,
                      progress)
+        except BaseException:
+            _stop(pool)
+            raise
         finally:  # also on Ctrl-C: what is whole is recorded, so the rerun skips it
             _record(report, history, unrecorded)
             for directory, entries in manifests.items():
@@ -269,7 +272,34 @@ class _Inline:
 def _executor(jobs: int, count: int) -> ProcessPoolExecutor | _Inline:
     if jobs <= 1 or count < 2 * CHUNK:
         return _Inline()
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=_context())
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=_worker_init)
+
+
+def _worker_init() -> None:
+    """Workers leave stopping to the parent (which reports what was done) and die with it, even
+    when it is killed outright: never an orphan still writing after the batch is gone."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: the kernel ends this worker when the parent dies
+        if os.getppid() == 1:  # the parent died before that took effect
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass  # not Linux: the parent's shutdown still ends the workers on Ctrl-C and SIGTERM
+
+
+def _stop(pool: ProcessPoolExecutor | _Inline) -> None:
+    """Stop now: drop what has not started and end the workers, without waiting for the queue."""
+    if isinstance(pool, ProcessPoolExecutor):
+        processes = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
 
 
 def _warm_up(handouts: list[Handout]) -> None:

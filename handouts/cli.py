@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from handouts.errors import HandoutError, UsageError
+from handouts.errors import HandoutError, Terminated, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,6 +28,17 @@ def reported(func: F) -> F:
             raise click.UsageError(str(e)) from None
         except HandoutError as e:
             raise click.ClickException(str(e)) from None
+        except OSError as e:  # the last net: a disk or file problem is a message, never a traceback
+            from handouts.output import why
+
+            where = f"{e.filename}: " if e.filename else ""
+            raise click.ClickException(f"{where}{why(e)}") from None
+        except KeyboardInterrupt:
+            click.echo("interrupted: nothing half-written was left behind", err=True)
+            sys.exit(130)
+        except Terminated:
+            click.echo("stopped: nothing half-written was left behind", err=True)
+            sys.exit(143)
 
     return wrapper  # type: ignore[return-value]
 
@@ -69,6 +80,13 @@ clinic_option = click.option(
 @click.version_option(package_name="handouts")
 def main() -> None:
     """Print a branded one-page home-exercise handout for a patient."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated  # unwinds like Ctrl-C: temporary files go, what is whole is reported
+
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, stop)
 
 
 history_options = [
@@ -412,10 +430,13 @@ def batch(roster: Path, out_dir: Path, combined: Path | None, jobs: int | None, 
             run_batch(report, jobs or default_jobs(), force, combined, history=history)
         if send_email:
             email_rows(report, history)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated) as e:
         _show_batch(report, roster)
         click.echo("interrupted: every file written is whole; run the same command again to finish", err=True)
-        sys.exit(130)
+        sys.exit(130 if isinstance(e, KeyboardInterrupt) else 143)
+    except HandoutError as e:  # a full disk half-way: what was written is still listed
+        _show_batch(report, roster)
+        raise click.ClickException(str(e)) from None
     finally:
         if history is not None:
             history.__exit__(None, None, None)

@@ -29,6 +29,10 @@ class DoesNotFit(DataError):
     """The chosen exercises cannot share one page."""
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is so it unwinds (and cleans up) as Ctrl-C does."""
+
+
 def located(path: object, line: int | None, message: str) -> str:
     """`file:line: message`, the form editors and terminals make clickable."""
     return f"{path}:{line}: {message}" if line else f"{path}: {message}"

@@ -43,7 +43,8 @@ CLINIC_KEYS = {
 CLINIC_TEXT_KEYS = {"safety", "qr_caption", "rpe_legend", "email_subject", "email_body"}
 RPE_LEVELS = ("7", "8", "9", "10")                      # every clinic explains these...
 RPE_OPTIONAL = ("1", "2", "3", "4", "5", "6")           # ...and these when a dose asks for them
-EMAIL_KEYS = {"host", "port", "security", "username", "sender", "reply_to", "subject", "body", "cafile", "encrypt"}
+EMAIL_KEYS = {"host", "port", "security", "username", "sender", "reply_to", "subject", "body", "cafile", "encrypt",
+              "timeout"}
 SECURITY = {"starttls": 587, "ssl": 465, "none": 25}  # and the port each usually listens on
 
 
@@ -69,14 +70,15 @@ def copy_library(target: Path) -> list[Path]:
     existing = [target / name for name in LIBRARY_FILES if (target / name).exists()]
     if existing:
         raise UsageError(f"{existing[0]} already exists; choose an empty directory (nothing was copied)")
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name in LIBRARY_FILES:
-            (target / name).write_bytes((DEFAULT_LIBRARY / name).read_bytes())
-            written.append(target / name)
-    except OSError as e:
-        raise DataError(f"{target}: cannot copy the library here ({e.strerror or e})") from None
+    from handouts.output import why, write_atomic
+
+    written = []
+    for name in LIBRARY_FILES:  # each whole or not at all: a full disk never leaves an empty clinic.toml
+        try:
+            data = (DEFAULT_LIBRARY / name).read_bytes()
+        except OSError as e:
+            raise DataError(f"{DEFAULT_LIBRARY / name}: cannot read the shipped library ({why(e)})") from None
+        written.append(write_atomic(target / name, data, force=True))
     return written
 
 
@@ -473,14 +475,29 @@ def _email(src: TomlSource, table: Any) -> EmailSettings | None:
     encrypt = table.get("encrypt", False)
     if not isinstance(encrypt, bool):
         src.problem(where + ("encrypt",), f'"encrypt" must be true or false, got {encrypt!r}')
+    timeout = table.get("timeout", 60)
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 1 <= timeout <= 600:
+        src.problem(where + ("timeout",), f'"timeout" must be the seconds one message may take, 1 to 600, got {timeout!r}')
+        timeout = 60
     settings = EmailSettings(
         host=host, port=port if isinstance(port, int) else 0, security=security, sender=sender,
         username=_text(src, where, table, "username", required=False, limit=200),
         reply_to=_text(src, where, table, "reply_to", required=False, limit=200),
-        subject=_text(src, where, table, "subject", required=False, limit=120),
-        body=_multiline(src, where, table, "body"),
-        cafile=cafile, encrypt=encrypt is True)
+        subject=_template(src, where, table, "subject", _text(src, where, table, "subject", required=False, limit=120)),
+        body=_template(src, where, table, "body", _multiline(src, where, table, "body")),
+        cafile=cafile, encrypt=encrypt is True, deadline=float(timeout))
     return settings if len(src.problems) == before else None
+
+
+def _template(src: TomlSource, where: tuple[str, ...], table: dict[str, Any], key: str, text: str) -> str:
+    """A subject or body with {placeholders}: a stray brace is reported at its line, before any mail."""
+    from handouts.wording import fill
+
+    try:
+        fill(text, {}, f'"{key}"')
+    except DataError as e:
+        src.problem(where + (key,), str(e))
+    return text
 
 
 def _multiline(src: TomlSource, where: tuple[str, ...], table: dict[str, Any], key: str) -> str:

@@ -7,26 +7,34 @@ never leaves half a message sent.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import ipaddress
 import os
 import secrets
 import smtplib
+import socket
 import ssl
+import threading
 from dataclasses import dataclass
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from handouts.errors import DataError, UsageError
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 from handouts.models import Clinic, EmailSettings
 from handouts.output import write_atomic
 
 PASSWORD_ENV = "HANDOUTS_SMTP_PASSWORD"
 SENT_LOG = "sent-log.csv"
+PASSWORD_LOG = "pdf-passwords.csv"   # beside the sent log, mode 0600
 TIMEOUT_S = 20
 # No 0/O or 1/I/L: the password is read out over the phone.
 PASSWORD_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -57,7 +65,7 @@ def build_message(clinic: Clinic, to: str, pdf: bytes, filename: str, lang: str 
     Subject and body: the clinic's own ([email] for English, [LANG] email_subject and
     email_body for another language), else the wording table's.
     """
-    from handouts.wording import DEFAULT
+    from handouts.wording import DEFAULT, fill
     from handouts.wording import load as load_wording
 
     words = load_wording(lang)
@@ -76,20 +84,13 @@ def build_message(clinic: Clinic, to: str, pdf: bytes, filename: str, lang: str 
     message["To"] = to
     if settings and settings.reply_to:
         message["Reply-To"] = settings.reply_to
-    message["Subject"] = (own_subject or words.table["email_subject"]).format_map(_Blank(values))
+    message["Subject"] = fill(own_subject or words.table["email_subject"], values, "the email subject")
     message["Date"] = _date_header()
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
-    body = (own_body or words.table["email_body"]).format_map(_Blank(values))
+    body = fill(own_body or words.table["email_body"], values, "the email body")
     message.set_content(body.strip() + "\n")
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
     return message
-
-
-class _Blank(dict[str, str]):
-    """Unknown {placeholders} in a clinic's wording print as they are instead of crashing."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
 
 
 def _date_header() -> str:
@@ -142,18 +143,70 @@ def ready(clinic: Clinic) -> tuple[EmailSettings, str]:
     return settings, password
 
 
+class MaybeSent(DataError):
+    """The message reached the server but its answer never came: it may have gone out.
+
+    Logged as "unknown", so a rerun does not send it a second time unless asked to.
+    """
+
+
+class _Watched:
+    """Notes when the message itself has gone over the wire (after the server's 354)."""
+
+    content_sent = False
+    _after_354 = False
+
+    def getreply(self) -> tuple[int, bytes]:
+        code, text = super().getreply()  # type: ignore[misc]
+        self._after_354 = code == 354
+        return code, text
+
+    def send(self, s: ReadableBuffer | str) -> None:
+        super().send(s)  # type: ignore[misc]
+        if self._after_354:
+            self.content_sent = True
+
+
+class _SMTP(_Watched, smtplib.SMTP):
+    pass
+
+
+class _SMTPSSL(_Watched, smtplib.SMTP_SSL):
+    pass
+
+
 def send(message: EmailMessage, clinic: Clinic) -> None:
-    """One SMTP transaction; every way it can fail becomes one clear DataError."""
+    """One SMTP transaction; every way it can fail becomes one clear DataError.
+
+    The whole exchange has a deadline (`timeout` in [email], default 60 s), so a server
+    that trickles bytes cannot hold a batch for minutes. When the message was handed
+    over and only the server's answer is missing, MaybeSent says so instead of "not sent".
+    """
     settings, password = ready(clinic)
     where = f"{settings.host}:{settings.port}"
     context = ssl.create_default_context(cafile=str(settings.cafile) if settings.cafile else None)
     stage = "connect"   # so "not supported" names what the server lacks, not a guess
+    holder: list[_SMTP | _SMTPSSL] = []
+    expired = threading.Event()
+
+    def give_up() -> None:  # the deadline: cut the connection, whatever it was waiting for
+        expired.set()
+        for server in holder:
+            sock = getattr(server, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    watchdog = threading.Timer(settings.deadline, give_up)
+    watchdog.daemon = True
+    watchdog.start()
+    per_step = min(TIMEOUT_S, settings.deadline)
     try:
         if settings.security == "ssl":
-            server: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=TIMEOUT_S, context=context)
+            holder.append(_SMTPSSL(settings.host, settings.port, timeout=per_step, context=context))
         else:
-            server = smtplib.SMTP(settings.host, settings.port, timeout=TIMEOUT_S)
-        with server:
+            holder.append(_SMTP(settings.host, settings.port, timeout=per_step))
+        with holder[0] as server:
             if settings.security == "starttls":
                 stage = "starttls"
                 server.starttls(context=context)
@@ -163,7 +216,11 @@ def send(message: EmailMessage, clinic: Clinic) -> None:
                 if not server.has_extn("auth"):
                     raise DataError(f"mail server {where} offers no login, but the clinic file sets username = "
                                     f'"{settings.username}"; remove the username or check the server and port')
-                server.login(settings.username, password)
+                try:
+                    server.login(settings.username, password)
+                except UnicodeEncodeError:
+                    raise DataError(f"the mail password in {PASSWORD_ENV} has letters the server's login cannot "
+                                    "take (only plain ASCII works); ask your provider for another password") from None
             stage = "send"
             server.send_message(message)
     except smtplib.SMTPAuthenticationError as e:
@@ -174,6 +231,9 @@ def send(message: EmailMessage, clinic: Clinic) -> None:
         raise DataError(f"mail server {where} refused the recipient: {refused}; nothing was sent") from None
     except smtplib.SMTPSenderRefused as e:
         raise DataError(f"mail server {where} refused the sender {e.sender} ({e.smtp_code} {_text(e.smtp_error)})") from None
+    except smtplib.SMTPDataError as e:  # an explicit answer: the server says it did not take it
+        raise DataError(f"mail server {where} did not accept the message ({e.smtp_code} {_text(e.smtp_error)}); "
+                        "nothing was sent") from None
     except smtplib.SMTPNotSupportedError as e:
         if stage == "starttls":
             raise DataError(f"mail server {where} does not offer STARTTLS; set security = \"ssl\" "
@@ -182,14 +242,26 @@ def send(message: EmailMessage, clinic: Clinic) -> None:
             raise DataError(f"mail server {where} cannot take this message ({e}): it does not accept addresses "
                             "with accents (no SMTPUTF8); nothing was sent") from None
         raise DataError(f"mail server {where} does not support {stage} ({e}); nothing was sent") from None
-    except ssl.SSLError as e:
-        raise DataError(f"secure connection to {where} failed ({e.reason or e}); nothing was sent") from None
-    except smtplib.SMTPException as e:
-        raise DataError(f"mail server {where} failed: {e}; nothing was sent") from None
-    except TimeoutError:
-        raise DataError(f"mail server {where} did not answer within {TIMEOUT_S} s; nothing was sent") from None
-    except OSError as e:
-        raise DataError(f"cannot reach mail server {where} ({e.strerror or e}); nothing was sent") from None
+    except (smtplib.SMTPException, ssl.SSLError, OSError) as e:
+        if holder and holder[0].content_sent:
+            raise MaybeSent(f"mail server {where} took the message but its answer was lost ({_reason(e, expired)}); "
+                            "it may have been delivered, so it is logged as unknown and not sent again "
+                            "(use --resend after checking with the patient)") from None
+        if isinstance(e, ssl.SSLError):
+            raise DataError(f"secure connection to {where} failed ({e.reason or e}); nothing was sent") from None
+        if isinstance(e, smtplib.SMTPException):
+            raise DataError(f"mail server {where} failed: {e}; nothing was sent") from None
+        raise DataError(f"cannot reach mail server {where} ({_reason(e, expired)}); nothing was sent") from None
+    finally:
+        watchdog.cancel()
+
+
+def _reason(e: BaseException, expired: threading.Event) -> str:
+    if expired.is_set():
+        return "the whole exchange went past its time limit"
+    if isinstance(e, TimeoutError):
+        return f"no answer within {TIMEOUT_S} s"
+    return getattr(e, "strerror", None) or str(e) or type(e).__name__
 
 
 def _text(value: bytes | str) -> str:
@@ -208,13 +280,36 @@ def _is_loopback(host: str) -> bool:
 # The sent log: a rerun of a batch skips patients already emailed.
 
 def log_result(directory: Path, recipient: str, pdf: Path, result: str) -> None:
-    path = directory / SENT_LOG
-    new = not path.exists()
-    with path.open("a", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        if new:
-            writer.writerow(["time", "recipient", "file", "result"])
-        writer.writerow([dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), recipient, pdf.name, result])
+    """One line per message, flushed to disk before the next message is tried."""
+    _append(directory / SENT_LOG, ["time", "recipient", "file", "result"],
+            [dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), recipient, pdf.name, result], 0o644)
+
+
+def log_password(directory: Path, recipient: str, pdf: Path, password: str) -> None:
+    """Each PDF password, kept (readable by this user only) the moment its message is handed over,
+    so a batch stopped half-way never loses the password of a patient already sent."""
+    _append(directory / PASSWORD_LOG, ["time", "recipient", "file", "password"],
+            [dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), recipient, pdf.name, password], 0o600)
+
+
+def _append(path: Path, header: list[str], row: list[str], mode: int) -> None:
+    import io
+
+    from handouts.output import why
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, mode)
+        with os.fdopen(fd, "a", newline="", encoding="utf-8") as f:
+            if f.tell() == 0:
+                writer.writerow(header)
+            writer.writerow(row)
+            f.write(buffer.getvalue())
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:
+        raise DataError(f"{path}: cannot write ({why(e)})") from None
 
 
 def already_sent(directory: Path) -> set[tuple[str, str]]:
@@ -222,7 +317,8 @@ def already_sent(directory: Path) -> set[tuple[str, str]]:
     if not path.exists():
         return set()
     with path.open(newline="", encoding="utf-8") as f:
-        return {(row["recipient"], row["file"]) for row in csv.DictReader(f) if row.get("result") == "sent"}
+        return {(row["recipient"], row["file"]) for row in csv.DictReader(f)
+                if row.get("result") == "sent" or str(row.get("result", "")).startswith("unknown")}
 
 
 @dataclass(frozen=True)
@@ -257,10 +353,18 @@ def deliver(clinic: Clinic, pdf_path: Path, to: str, eml: Path | None = None, pr
     message = build_message(clinic, to, pdf, pdf_path.name, lang)
     if eml is not None:
         return Delivery(password, write_eml(message, eml))
+    if password:  # kept before the message leaves, so no outcome can lose it
+        log_password(pdf_path.parent, to, pdf_path, password)
     try:
         send(message, clinic)
+    except MaybeSent as e:
+        log_result(pdf_path.parent, to, pdf_path, f"unknown: {e}")
+        raise
     except DataError as e:
         log_result(pdf_path.parent, to, pdf_path, f"failed: {e}")
         raise
-    log_result(pdf_path.parent, to, pdf_path, "sent")
+    try:
+        log_result(pdf_path.parent, to, pdf_path, "sent")
+    except DataError as e:
+        raise DataError(f"the email to {to} was sent, but {e}; do not resend it") from None
     return Delivery(password)

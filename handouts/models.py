@@ -97,6 +97,7 @@ class EmailSettings:
     body: str = ""
     cafile: Path | None = None    # a private CA or self-signed server certificate
     encrypt: bool = False         # always protect attachments with a password
+    deadline: float = 60.0        # seconds for one whole message, connect to final answer
 
 
 class ClinicText(NamedTuple):  # a plain record: a NamedTuple costs a sixth of a dataclass at start-up

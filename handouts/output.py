@@ -60,30 +60,49 @@ def write_atomic(path: Path, data: bytes, force: bool = False) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".", suffix=".part", dir=path.parent)
     except OSError as e:
-        raise DataError(f"{path}: cannot write here ({e.strerror or e})") from None
+        raise DataError(f"{path}: cannot write here ({why(e)})") from None
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        if force:
-            os.replace(tmp, path)
-            return path
-        for n in range(1, 10_000):
-            candidate = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
-            try:
-                os.link(tmp, candidate)
-            except FileExistsError:
-                continue
-            except OSError:  # no hard links here (some network drives): claim, then replace
-                try:
-                    os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-                except FileExistsError:
-                    continue
-                os.replace(tmp, candidate)
-            return candidate
-        raise UsageError(f"{path}: too many files with this name already; use --force or another -o")
+        return _claim(path, fd, tmp, data, force)
+    except OSError as e:  # a full or read-only disk, a name too long: the temporary file goes, nothing half-written stays
+        raise DataError(f"{path}: cannot write ({why(e)}); nothing was written") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def why(e: OSError) -> str:
+    """An operating system error in the words of someone at a clinic computer."""
+    import errno
+
+    words = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+             errno.EROFS: "the disk is read-only", errno.ENAMETOOLONG: "the name or path is too long for this disk",
+             errno.EACCES: "no permission to write there", errno.EPERM: "no permission to write there",
+             errno.EIO: "the disk reported a read or write error", errno.ENOENT: "a folder on the way does not exist",
+             errno.ENOTDIR: "a part of the path is a file, not a folder"}
+    return words.get(e.errno or 0, e.strerror or str(e))
+
+
+def _claim(path: Path, fd: int, tmp: str, data: bytes, force: bool) -> Path:
+    """Write the temporary file, then give it its name: replaced with `force`, else the first free one."""
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.chmod(tmp, 0o644)
+    if force:
+        os.replace(tmp, path)
+        return path
+    for n in range(1, 10_000):
+        candidate = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+        try:
+            os.link(tmp, candidate)
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links here (some network drives): claim, then replace
+            try:
+                os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                continue
+            os.replace(tmp, candidate)
+        return candidate
+    raise UsageError(f"{path}: too many files with this name already; use --force or another -o")

@@ -78,20 +78,44 @@ def separator(header_line: str) -> str:
     return best if counts[best] else ","
 
 
+MAX_CELL = 10_000        # characters: a name, a note and a list of ids are far shorter
+MAX_ROW_LINES = 3        # a quoted cell may hold a line break or two; a stray quote must not swallow the file
+
+
 def _csv_rows(text: str) -> Iterator[tuple[int, list[str] | str]]:
-    """(line where the row starts, its cells), or (line, the reason it could not be read)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator(text.split("\n", 1)[0]))
-    line = 1
-    while True:
+    """(line where the row starts, its cells), or (line, why that row could not be read).
+
+    Rows are read one line at a time, so one broken row (a stray quote, a NUL, a huge
+    cell) is reported as that row and reading resumes at the next line: every other
+    good row is still made.
+    """
+    lines = text.splitlines(keepends=True)
+    delimiter = separator(lines[0] if lines else "")
+    i = 0
+    while i < len(lines):
+        start = i
+        chunk = lines[i]
+        i += 1
+        while chunk.count('"') % 2 and i < len(lines) and i - start < MAX_ROW_LINES:
+            chunk += lines[i]  # a quoted cell that goes on over a line break
+            i += 1
+        if chunk.count('"') % 2:
+            yield start + 1, 'a stray quote (") leaves a cell open; remove it or close the quote'
+            i = start + 1
+            continue
+        if "\x00" in chunk:
+            yield start + 1, "this row holds a NUL character (a damaged export); type it again"
+            continue
         try:
-            cells = next(reader)
-        except StopIteration:
-            return
+            cells = next(csv.reader([chunk.rstrip("\r\n")] if "\n" not in chunk.rstrip("\r\n") else
+                                    io.StringIO(chunk, newline=""), delimiter=delimiter), [])
         except csv.Error as e:
-            yield line, f"unreadable CSV: {e}"
-            return
-        yield line, cells
-        line = reader.line_num + 1
+            yield start + 1, f"unreadable CSV: {e}"
+            continue
+        if any(len(cell) > MAX_CELL for cell in cells):
+            yield start + 1, f"a cell of more than {MAX_CELL:,} characters; is this the right column?"
+            continue
+        yield start + 1, cells
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str] | str]]:
@@ -148,7 +172,7 @@ def _read_rows(path: Path, source: Iterator[tuple[int, list[str] | str]],
     for row_line, cells in source:
         if isinstance(cells, str):
             failures.append(Failure(row_line, cells))
-            break
+            continue
         if not any(c.strip() for c in cells):
             continue
         if len(cells) > len(columns):

@@ -124,6 +124,31 @@ class Wording(NamedTuple):  # NamedTuple, not a dataclass: start-up time
         return ", ".join(p for p in (self.amount(dose), self.effort(dose), self.often(dose)) if p)
 
 
+def fill(template: str, values: dict[str, str], what: str) -> str:
+    """A clinic's own text with {clinic}, {phone} and {clinician} filled in.
+
+    Only those plain names are filled; anything else in braces ({clinic.upper}, {0})
+    prints as typed rather than reaching into Python objects, and a stray brace is a
+    message naming the text, not a traceback.
+    """
+    import string
+
+    out: list[str] = []
+    try:
+        for literal, name, spec, conversion in string.Formatter().parse(template):
+            out.append(literal)
+            if name is None:
+                continue
+            if name in values and not spec and not conversion:
+                out.append(values[name])
+            else:
+                out.append("{" + name + ("!" + conversion if conversion else "") + (":" + spec if spec else "") + "}")
+    except ValueError:
+        raise DataError(f'{what} has a stray "{{" or "}}"; write {{clinic}}, {{phone}} or {{clinician}}, '
+                        'or double a brace ("{{{{") to print it') from None
+    return "".join(out)
+
+
 def _span(r: Range) -> str:
     return str(r[0]) if r[0] == r[1] else f"{r[0]}\u2013{r[1]}"
 
