@@ -6,13 +6,17 @@ the parent before the worker processes fork, so each worker starts warm.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from handouts import fonts, qr
 from handouts.compose import build
@@ -23,10 +27,12 @@ from handouts.output import file_name, write_atomic
 from handouts.pdf import render
 from handouts.pipeline import Sources, note_email, produce, record
 from handouts.request import HandoutRequest, choices_from
-from handouts.roster import Failure, RosterRow, read_roster
+from handouts.roster import Failure, RosterRow, iter_roster
 
+T = TypeVar("T")
 STALE_PART_S = 60
 CHUNK = 16  # handouts per message to a worker: fewer round trips, still a smooth progress bar
+WINDOW = 4  # chunks in flight per worker: enough to keep them busy, few enough to keep memory flat
 MANIFEST = ".handouts-batch.json"   # beside the PDFs: what each file was made from, so a rerun knows
 
 
@@ -40,7 +46,7 @@ class BatchReport:
     failed: list[Failure] = field(default_factory=list)
     warnings: list[Failure] = field(default_factory=list)
     not_emailed: list[Failure] = field(default_factory=list)
-    fingerprints: dict[Path, str] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)   # file name -> what it is made from
     combined: Path | None = None
     rows: list[tuple[RosterRow, Handout, Path]] = field(default_factory=list)
     emailed: list[str] = field(default_factory=list)
@@ -49,6 +55,11 @@ class BatchReport:
     mailing: bool = False
     record_ids: dict[Path, int] = field(default_factory=dict)        # history row of each handout written
     history_problem: str = ""
+    total: int = 0                      # data rows in the roster, for a progress bar
+    out_dir: Path = Path(".")
+    plan: Iterator[tuple[RosterRow, Handout, Path]] | None = field(default=None, repr=False)   # when streaming
+    mail: list[tuple[RosterRow, Handout, Path]] = field(default_factory=list)   # rows to email, kept as they pass
+    qr_target: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -78,54 +89,73 @@ class Job:
 
 
 def plan_batch(roster: Path, out_dir: Path, library_dir: Path | None = None,
-               clinic_file: Path | None = None) -> BatchReport:
-    """Read the roster and decide every file name, before any PDF is made.
+               clinic_file: Path | None = None, stream: bool = False) -> BatchReport:
+    """Decide every file name in roster order: all at once, or, with `stream`, row by row as the
+    batch runs, so a roster of 100,000 rows never sits in memory (only its file names do).
 
     Names come from patient, program and start date; a second patient with the
     same name gets "-2" in roster order, so a rerun finds the same names again.
     """
     sources = Sources.load(library_dir, clinic_file)
-    warnings: list[Failure] = []
-    rows, failures = read_roster(roster, warnings)
-    if not rows and not failures:
-        raise DataError(f"{roster}: no patients in the roster, only a header row; add one row per patient")
-    report = BatchReport(failed=list(failures), warnings=warnings)
-    taken: dict[str, int] = {}
-    seen: dict[str, int] = {}              # fingerprint -> the line it was first on
-    names: dict[str, int] = {}             # file name before numbering -> first line
-    for row in rows:
+    report = BatchReport(out_dir=out_dir, total=count_rows(roster), qr_target=sources.clinic.qr_target)
+    plan = _plan(roster, out_dir, sources, report)
+    if stream:
+        report.plan = plan
+    else:
+        report.rows = list(plan)
+    return report
+
+
+def count_rows(roster: Path) -> int:
+    """About how many patients: lines after the header (a progress bar's length, not a promise)."""
+    try:
+        if roster.suffix.lower() == ".xlsx":
+            return 0
+        with roster.open("rb") as f:
+            return max(0, sum(1 for line in f if line.strip()) - 1)
+    except OSError:
+        return 0
+
+
+def _plan(roster: Path, out_dir: Path, sources: Sources,
+          report: BatchReport) -> Iterator[tuple[RosterRow, Handout, Path]]:
+    taken: dict[str, tuple[int, int]] = {}   # file name before numbering -> (how many, first line)
+    seen: dict[bytes, int] = {}              # fingerprint -> the line it was first on
+    patients = 0
+    for item in iter_roster(roster, report.warnings):
+        if isinstance(item, Failure):
+            report.failed.append(item)
+            continue
+        row = item
+        patients += 1
         try:
             handout = build(sources.library, sources.clinic, row_request(row))
         except HandoutError as e:
             report.failed.append(Failure(row.line, str(e)))
             continue
         fp = fingerprint(handout, row.email)
-        if fp in seen:
-            report.warnings.append(Failure(row.line, f"same as line {seen[fp]}; made once"))
+        key = bytes.fromhex(fp)
+        if key in seen:
+            report.warnings.append(Failure(row.line, f"same as line {seen[key]}; made once"))
             continue
-        seen[fp] = row.line
+        seen[key] = row.line
         name = file_name(handout)
-        taken[name] = taken.get(name, 0) + 1
-        if taken[name] > 1:
-            report.warnings.append(Failure(row.line, f"{handout.patient} is also on line {names[name]} with another "
+        count, first = taken.get(name, (0, row.line))
+        taken[name] = (count + 1, first)
+        if count:
+            report.warnings.append(Failure(row.line, f"{handout.patient} is also on line {first} with another "
                                                      f"plan; this one is a file of its own"))
-            name = f"{name[:-4]}-{taken[name]}.pdf"
-        else:
-            names[name] = row.line
-        report.rows.append((row, handout, out_dir / name))
-        report.fingerprints[out_dir / name] = fp
-    report.failed.sort(key=lambda f: f.line)
-    report.warnings.sort(key=lambda f: f.line)
-    return report
+            name = f"{name[:-4]}-{count + 1}.pdf"
+        report.fingerprints[name] = fp
+        yield row, handout, out_dir / name
+    if not patients and not report.failed:
+        raise DataError(f"{roster}: no patients in the roster, only a header row; add one row per patient")
 
 
 def fingerprint(handout: Handout, email: str = "") -> str:
     """Everything that reaches the page (not the day it was made), so a rerun remakes exactly the changed rows."""
-    import dataclasses
-    import hashlib
-
     page = dataclasses.replace(handout, issued=handout.start)
-    return hashlib.sha256(repr((page, email)).encode()).hexdigest()[:32]
+    return hashlib.blake2b(repr((page, email)).encode(), digest_size=12).hexdigest()
 
 
 def _manifest(directory: Path) -> dict[str, str]:
@@ -155,65 +185,83 @@ def row_request(row: RosterRow) -> HandoutRequest:
 
 def run_batch(report: BatchReport, jobs: int, force: bool = False, combined: Path | None = None,
               progress: Callable[[int], None] | None = None, history: History | None = None) -> BatchReport:
-    """Write every planned handout not already there, then the combined file; record what was written.
+    """Write every planned handout not already made from the same row, then the combined file;
+    record what was written.
 
-    Recording happens here in the parent, in one transaction per chunk of results, so
-    the workers never contend for the history file.
+    Rows go to the workers in chunks as they are planned, with a bounded number in flight,
+    so memory stays flat however long the roster. Recording happens here in the parent, in
+    one transaction per chunk of results, so the workers never contend for the history file.
     """
-    out_dirs = {path.parent for _, _, path in report.rows}
-    for directory in out_dirs:
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise DataError(f"{directory}: cannot create the output directory ({e.strerror or e})") from None
-        _remove_stale_parts(directory)
-    todo: list[Job] = []
-    manifests = {directory: _manifest(directory) for directory in out_dirs}
+    directory = report.out_dir
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        from handouts.output import why
+
+        raise DataError(f"{directory}: cannot create the output directory ({why(e)})") from None
+    _remove_stale_parts(directory)
+    manifests = {directory: _manifest(directory)}
     changed: set[Path] = set()
-    for row, handout, path in report.rows:
-        made_from = manifests[path.parent].get(path.name)
-        if path.exists() and not force and made_from == report.fingerprints.get(path):
-            report.skipped.append(path)
-            if progress:
-                progress(1)
-        else:
-            if path.exists() and not force:
-                changed.add(path)
-            todo.append(Job(row.line, handout, path))
-    _warm_up([h for _, h, _ in report.rows])
-    want_combined = combined is not None and bool(report.rows) and (bool(todo) or force or not combined.exists())
+    source: Iterable[tuple[RosterRow, Handout, Path]] = report.plan if report.plan is not None else report.rows
     pages = [h for _, h, _ in report.rows]
-    with _executor(jobs, len(todo)) as pool:
-        # the combined file renders in one worker while the others make single files
-        pending = pool.submit(_write_combined, pages, combined) if want_combined and combined else None
-        unrecorded: list[Issue] = []
+    _warm_up(report.qr_target)
+    unrecorded: list[Issue] = []
+    with _executor(jobs, report.total if report.plan is not None else len(report.rows)) as pool:
+        pending_combined = None
+        in_flight: deque[Future[list[tuple[int, Path, str, str, Handout]]]] = deque()
+        chunk: list[Job] = []
         try:
-            _collect(pool.map(_make_one, todo, chunksize=CHUNK), todo, report, changed, manifests, history, unrecorded,
-                     progress)
+            for row, handout, path in source:
+                if row.email or report.mailing:
+                    report.mail.append((row, handout, path))
+                made_from = manifests[directory].get(path.name)
+                if path.exists() and not force and made_from == report.fingerprints.get(path.name):
+                    report.skipped.append(path)
+                    if progress:
+                        progress(1)
+                    continue
+                if path.exists() and not force:
+                    changed.add(path)
+                chunk.append(Job(row.line, handout, path))
+                if len(chunk) == CHUNK:
+                    in_flight.append(pool.submit(_make_chunk, chunk))
+                    chunk = []
+                    while len(in_flight) > WINDOW * max(jobs, 1):  # keep the queue short: flat memory
+                        _collect(in_flight.popleft().result(), report, changed, manifests, history, unrecorded,
+                                 progress)
+            if chunk:
+                in_flight.append(pool.submit(_make_chunk, chunk))
+            wrote_any = bool(report.written or report.remade or in_flight)
+            if combined is not None and pages and (wrote_any or force or not combined.exists()):
+                # the combined file renders in one worker while the others finish the single files
+                pending_combined = pool.submit(_write_combined, pages, combined)
+            while in_flight:
+                _collect(in_flight.popleft().result(), report, changed, manifests, history, unrecorded, progress)
         except BaseException:
             _stop(pool)
             raise
         finally:  # also on Ctrl-C: what is whole is recorded, so the rerun skips it
             _record(report, history, unrecorded)
-            for directory, entries in manifests.items():
-                _save_manifest(directory, entries)
-        if pending is not None:
-            report.combined = pending.result()
+            for folder, entries in manifests.items():
+                _save_manifest(folder, entries)
+        if pending_combined is not None:
+            report.combined = pending_combined.result()
     report.failed.sort(key=lambda f: f.line)
+    report.warnings.sort(key=lambda f: f.line)
     return report
 
 
-def _collect(results: Iterator[tuple[int, Path, str, str]], todo: list[Job], report: BatchReport, changed: set[Path],
+def _collect(results: list[tuple[int, Path, str, str, Handout]], report: BatchReport, changed: set[Path],
              manifests: dict[Path, dict[str, str]], history: History | None, unrecorded: list[Issue],
              progress: Callable[[int], None] | None) -> None:
-    """Each result as it comes back: counted, recorded in chunks, and noted in the manifest."""
-    for (line, path, error, sha256), job in zip(results, todo, strict=True):
+    """One chunk's results as they come back: counted, recorded in chunks, and noted in the manifest."""
+    for line, path, error, sha256, handout in results:
         if error:
             report.failed.append(Failure(line, error))
         else:
             (report.remade if path in changed else report.written).append(path)
-            manifests[path.parent][path.name] = report.fingerprints.get(path, "")
-            unrecorded.append(Issue(job.handout, path, sha256))
+            manifests[path.parent][path.name] = report.fingerprints.pop(path.name, "")  # done with: memory stays flat
+            unrecorded.append(Issue(handout, path, sha256))
             if len(unrecorded) >= 4 * CHUNK:  # kept up as it goes: a killed run loses at most a chunk
                 _record(report, history, unrecorded)
                 for directory, entries in manifests.items():
@@ -230,12 +278,16 @@ def _record(report: BatchReport, history: History | None, issues: list[Issue]) -
     issues.clear()
 
 
-def _make_one(job: Job) -> tuple[int, Path, str, str]:
+def _make_chunk(jobs: list[Job]) -> list[tuple[int, Path, str, str, Handout]]:
+    return [_make_one(job) for job in jobs]
+
+
+def _make_one(job: Job) -> tuple[int, Path, str, str, Handout]:
     try:
         path, sha256 = produce(job.handout, job.path, force=True)  # the plan already chose this name
     except HandoutError as e:
-        return job.line, job.path, str(e), ""
-    return job.line, path, "", sha256
+        return job.line, job.path, str(e), "", job.handout
+    return job.line, path, "", sha256, job.handout
 
 
 def _write_combined(pages: list[Handout], path: Path) -> Path | None:
@@ -259,14 +311,10 @@ class _Inline:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def submit(self, fn: Callable[..., Path | None], *args: object) -> Future[Path | None]:
-        future: Future[Path | None] = Future()
+    def submit(self, fn: Callable[..., T], *args: object) -> Future[T]:
+        future: Future[T] = Future()
         future.set_result(fn(*args))
         return future
-
-    def map(self, fn: Callable[[Job], tuple[int, Path, str, str]], items: list[Job],
-            chunksize: int = 1) -> Iterator[tuple[int, Path, str, str]]:
-        return map(fn, items)
 
 
 def _executor(jobs: int, count: int) -> ProcessPoolExecutor | _Inline:
@@ -302,12 +350,12 @@ def _stop(pool: ProcessPoolExecutor | _Inline) -> None:
             process.terminate()
 
 
-def _warm_up(handouts: list[Handout]) -> None:
+def _warm_up(qr_target: str) -> None:
     """Parse fonts and encode the QR once here; forked workers inherit them."""
     fonts.face(fonts.REGULAR)
     fonts.face(fonts.BOLD)
-    for target in {h.clinic.qr_target for h in handouts}:
-        qr.dark_runs(target)
+    if qr_target:
+        qr.dark_runs(qr_target)
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -339,9 +387,11 @@ def email_rows(report: BatchReport, history: History | None = None) -> BatchRepo
     from handouts.mail import already_sent, deliver
 
     report.mailing = True
+    if not report.mail:  # planned all at once (not streamed): every row is there
+        report.mail = list(report.rows)
     failed_lines = {f.line for f in report.failed}
     done: dict[Path, set[tuple[str, str]]] = {}
-    for row, handout, path in report.rows:
+    for row, handout, path in report.mail:
         if row.line in failed_lines or not path.exists():
             continue
         if not row.email:

@@ -419,12 +419,14 @@ def batch(roster: Path, out_dir: Path, combined: Path | None, jobs: int | None, 
         from handouts.mail import ready
 
         ready(load_clinic(clinic))
-    report = plan_batch(roster, out_dir, library, clinic)
+    # without a combined print file the roster streams: rows are made as they are read
+    report = plan_batch(roster, out_dir, library, clinic, stream=combined is None)
+    report.mailing = send_email
     place = history_path(history_file, no_history)
     history = History(place) if place is not None else None
     try:
-        if sys.stderr.isatty() and report.rows:
-            with click.progressbar(length=len(report.rows), label="handouts", file=sys.stderr) as bar:
+        if sys.stderr.isatty() and report.total:
+            with click.progressbar(length=report.total, label="handouts", file=sys.stderr) as bar:
                 run_batch(report, jobs or default_jobs(), force, combined, bar.update, history)
         else:
             run_batch(report, jobs or default_jobs(), force, combined, history=history)
@@ -435,7 +437,8 @@ def batch(roster: Path, out_dir: Path, combined: Path | None, jobs: int | None, 
         click.echo("interrupted: every file written is whole; run the same command again to finish", err=True)
         sys.exit(130 if isinstance(e, KeyboardInterrupt) else 143)
     except HandoutError as e:  # a full disk half-way: what was written is still listed
-        _show_batch(report, roster)
+        if report.written or report.remade or report.skipped or report.failed:
+            _show_batch(report, roster)
         raise click.ClickException(str(e)) from None
     finally:
         if history is not None:

@@ -63,11 +63,19 @@ def read_roster(path: Path, warnings: list[Failure] | None = None) -> tuple[list
 
     `warnings` receives what was read but deserves a look (columns ignored, an encoding guessed).
     """
+    rows: list[RosterRow] = []
+    failures: list[Failure] = []
+    for item in iter_roster(path, warnings):
+        (failures if isinstance(item, Failure) else rows).append(item)  # type: ignore[arg-type]
+    return rows, failures
+
+
+def iter_roster(path: Path, warnings: list[Failure] | None = None) -> Iterator[RosterRow | Failure]:
+    """Row by row, as the file is read: a good row, or the reason its line could not be used."""
     warnings = warnings if warnings is not None else []
     if path.suffix.lower() == ".xlsx":
         return _read_rows(path, _xlsx_rows(path), warnings)
-    text = _decode(path, warnings)
-    return _read_rows(path, _csv_rows(text), warnings)
+    return _read_rows(path, _csv_rows(_decode(path, warnings)), warnings)
 
 
 def separator(header_line: str) -> str:
@@ -148,7 +156,7 @@ def _cell_text(value: object) -> str:
 
 
 def _read_rows(path: Path, source: Iterator[tuple[int, list[str] | str]],
-               warnings: list[Failure]) -> tuple[list[RosterRow], list[Failure]]:
+               warnings: list[Failure]) -> Iterator[RosterRow | Failure]:
     try:
         first = next(source, None)
     except csv.Error as e:
@@ -167,25 +175,22 @@ def _read_rows(path: Path, source: Iterator[tuple[int, list[str] | str]],
     if ignored:
         warnings.append(Failure(1, f"ignored column{'s' if len(ignored) > 1 else ''} "
                                    f"{', '.join(repr(c) for c in ignored)} (not used on a handout)"))
-    rows: list[RosterRow] = []
-    failures: list[Failure] = []
     for row_line, cells in source:
         if isinstance(cells, str):
-            failures.append(Failure(row_line, cells))
+            yield Failure(row_line, cells)
             continue
         if not any(c.strip() for c in cells):
             continue
         if len(cells) > len(columns):
-            failures.append(Failure(row_line, f"{len(cells)} cells but the header has {len(columns)} columns"))
+            yield Failure(row_line, f"{len(cells)} cells but the header has {len(columns)} columns")
             continue
         values = {col: cell.strip() for col, cell in zip(columns, cells, strict=False) if col}
         if not values.get("name") and (values.get("first") or values.get("last")):
             values["name"] = " ".join(v for v in (values.get("first", ""), values.get("last", "")) if v)
         try:
-            rows.append(_row(row_line, values))
+            yield _row(row_line, values)
         except ValueError as e:
-            failures.append(Failure(row_line, str(e)))
-    return rows, failures
+            yield Failure(row_line, str(e))
 
 
 def normalized(header: str) -> str:
