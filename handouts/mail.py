@@ -134,7 +134,7 @@ def write_eml(message: EmailMessage, path: Path) -> Path:
 def ready(clinic: Clinic) -> tuple[EmailSettings, str]:
     """Settings and password, checked before any handout is made or any server contacted."""
     settings = settings_of(clinic)
-    if settings.security == "none" and not _is_loopback(settings.host):
+    if settings.security == "none" and not is_loopback(settings.host):
         raise DataError(f'security = "none" would send patient mail unencrypted to {settings.host}; '
                         "it is allowed only for a server on this machine (localhost)")
     password = os.environ.get(PASSWORD_ENV, "")
@@ -268,7 +268,8 @@ def _text(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """This computer only: localhost or a loopback address."""
     if host == "localhost":
         return True
     try:

@@ -8,7 +8,6 @@ in the same browser cannot make a handout or read one.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import secrets
 import time
 from collections import defaultdict, deque
@@ -19,21 +18,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from handouts.mail import is_loopback
+
+__all__ = ["is_loopback"]  # `serve` asks here whether an address needs the password
+
 PASSWORD_ENV = "HANDOUTS_WEB_PASSWORD"
 LOGIN_TRIES = 5                 # failed logins allowed per address...
 LOGIN_WINDOW_S = 300            # ...in this many seconds
 OPEN_PATHS = ("/login", "/static/")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
        "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'")
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class SecurityHeaders:
