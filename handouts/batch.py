@@ -10,7 +10,6 @@ import dataclasses
 import hashlib
 import multiprocessing
 import os
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -23,14 +22,13 @@ from handouts.compose import build
 from handouts.errors import DataError, HandoutError
 from handouts.history import History
 from handouts.models import Handout, Issue
-from handouts.output import file_name, write_atomic
+from handouts.output import file_name, remove_stale_parts, write_atomic
 from handouts.pdf import render
 from handouts.pipeline import Sources, note_email, produce, record
 from handouts.request import HandoutRequest, choices_from
 from handouts.roster import Failure, RosterRow, iter_roster
 
 T = TypeVar("T")
-STALE_PART_S = 60
 CHUNK = 16  # handouts per message to a worker: fewer round trips, still a smooth progress bar
 WINDOW = 4  # chunks in flight per worker: enough to keep them busy, few enough to keep memory flat
 MANIFEST = ".handouts-batch.json"   # beside the PDFs: what each file was made from, so a rerun knows
@@ -199,7 +197,7 @@ def run_batch(report: BatchReport, jobs: int, force: bool = False, combined: Pat
         from handouts.output import why
 
         raise DataError(f"{directory}: cannot create the output directory ({why(e)})") from None
-    _remove_stale_parts(directory)
+    remove_stale_parts(directory)
     manifests = {directory: _manifest(directory)}
     changed: set[Path] = set()
     source: Iterable[tuple[RosterRow, Handout, Path]] = report.plan if report.plan is not None else report.rows
@@ -362,17 +360,6 @@ def _context() -> multiprocessing.context.BaseContext:
     # fork shares the warmed-up parent with the workers; elsewhere use the safe default.
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else None)
-
-
-def _remove_stale_parts(directory: Path) -> None:
-    """Temporary files left by a run that was killed: never a PDF, always safe to drop."""
-    now = time.time()
-    for part in directory.glob(".*.part"):
-        try:
-            if now - part.stat().st_mtime > STALE_PART_S:  # leave a concurrent run's file alone
-                part.unlink()
-        except OSError:
-            pass
 
 
 def default_jobs() -> int:

@@ -70,6 +70,28 @@ def write_atomic(path: Path, data: bytes, force: bool = False) -> Path:
             os.unlink(tmp)
 
 
+STALE_PART_S = 60   # a temporary file this old belongs to a run that was killed
+
+
+def remove_stale_parts(directory: Path) -> None:
+    """Hidden temporary files a killed run left behind: never a PDF, always safe to drop.
+    Younger ones may belong to a run still going, so they are left alone."""
+    import time
+
+    now = time.time()
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(".") and entry.name.endswith(".part"):
+            try:
+                if now - entry.stat().st_mtime > STALE_PART_S:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
+
+
 def why(e: OSError) -> str:
     """An operating system error in the words of someone at a clinic computer."""
     import errno

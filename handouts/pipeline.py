@@ -16,7 +16,7 @@ from handouts.compose import build
 from handouts.errors import HandoutError
 from handouts.library import load_clinic, load_library
 from handouts.models import Clinic, Handout, Issue, Library
-from handouts.output import target_path, write_atomic
+from handouts.output import remove_stale_parts, target_path, write_atomic
 from handouts.pdf import render
 from handouts.request import HandoutRequest
 
@@ -84,6 +84,7 @@ def issue(request: HandoutRequest, sources: Sources, history: History | None) ->
 
         password = new_password()
     written, sha256 = produce(handout, path, request.force, password)
+    remove_stale_parts(written.parent)
     ids, problem = record(history, [Issue(handout, written, sha256)])
     record_id = ids[0] if ids else None
     delivery: Delivery | None = None

@@ -304,3 +304,16 @@ def test_one_broken_row_in_the_middle_costs_only_that_row(runner, tmp_path, bad,
     assert f"{roster}:11: " in result.stderr and words in result.stderr
     assert len(list((tmp_path / "out").glob("*.pdf"))) == 299
     assert result.stderr.strip().splitlines()[-1] == "299 written, 1 failed"
+
+
+def test_hidden_temporary_files_of_a_killed_run_are_cleaned_by_the_next(runner, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    stale, fresh = out / ".abc123.part", out / ".def456.part"
+    stale.write_bytes(b"%PDF-1.4 half")
+    fresh.write_bytes(b"%PDF-1.4 another run, still writing")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    result = runner.invoke(main, ["make", "Ana Lima", "-o", str(out), "--no-history"])
+    assert result.exit_code == 0
+    assert not stale.exists() and fresh.exists()
