@@ -38,9 +38,10 @@ MANIFEST = ".handouts-batch.json"   # beside the PDFs: what each file was made f
 class BatchReport:
     """What a batch did, row by row; it also decides the exit status."""
 
-    written: list[Path] = field(default_factory=list)
-    remade: list[Path] = field(default_factory=list)      # there before, but the row changed since
-    skipped: list[Path] = field(default_factory=list)     # there before, made from the same row
+    # paths as text: a 100,000-row batch keeps a list of them, and a Path object weighs several times more
+    written: list[str] = field(default_factory=list)
+    remade: list[str] = field(default_factory=list)       # there before, but the row changed since
+    skipped: list[str] = field(default_factory=list)      # there before, made from the same row
     failed: list[Failure] = field(default_factory=list)
     warnings: list[Failure] = field(default_factory=list)
     not_emailed: list[Failure] = field(default_factory=list)
@@ -117,7 +118,7 @@ def count_rows(roster: Path) -> int:
 
 def _plan(roster: Path, out_dir: Path, sources: Sources,
           report: BatchReport) -> Iterator[tuple[RosterRow, Handout, Path]]:
-    taken: dict[str, tuple[int, int]] = {}   # file name before numbering -> (how many, first line)
+    taken: dict[int, tuple[int, int]] = {}   # hash of a file name before numbering -> (how many, first line)
     seen: dict[bytes, int] = {}              # fingerprint -> the line it was first on
     patients = 0
     for item in iter_roster(roster, report.warnings):
@@ -138,8 +139,8 @@ def _plan(roster: Path, out_dir: Path, sources: Sources,
             continue
         seen[key] = row.line
         name = file_name(handout)
-        count, first = taken.get(name, (0, row.line))
-        taken[name] = (count + 1, first)
+        count, first = taken.get(hash(name), (0, row.line))
+        taken[hash(name)] = (count + 1, first)
         if count:
             report.warnings.append(Failure(row.line, f"{handout.patient} is also on line {first} with another "
                                                      f"plan; this one is a file of its own"))
@@ -214,7 +215,8 @@ def run_batch(report: BatchReport, jobs: int, force: bool = False, combined: Pat
                     report.mail.append((row, handout, path))
                 made_from = manifests[directory].get(path.name)
                 if path.exists() and not force and made_from == report.fingerprints.get(path.name):
-                    report.skipped.append(path)
+                    report.skipped.append(str(path))
+                    report.fingerprints.pop(path.name, None)
                     if progress:
                         progress(1)
                     continue
@@ -257,7 +259,7 @@ def _collect(results: list[tuple[int, Path, str, str, Handout]], report: BatchRe
         if error:
             report.failed.append(Failure(line, error))
         else:
-            (report.remade if path in changed else report.written).append(path)
+            (report.remade if path in changed else report.written).append(str(path))
             manifests[path.parent][path.name] = report.fingerprints.pop(path.name, "")  # done with: memory stays flat
             unrecorded.append(Issue(handout, path, sha256))
             if len(unrecorded) >= 4 * CHUNK:  # kept up as it goes: a killed run loses at most a chunk
@@ -272,7 +274,8 @@ def _record(report: BatchReport, history: History | None, issues: list[Issue]) -
     if history is not None and issues and not report.history_problem:
         ids, problem = record(history, issues)
         report.history_problem = problem
-        report.record_ids.update({issue.path: i for issue, i in zip(issues, ids, strict=False)})
+        if report.mailing:  # only an email needs to find its record again
+            report.record_ids.update({issue.path: i for issue, i in zip(issues, ids, strict=False)})
     issues.clear()
 
 

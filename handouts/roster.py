@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import io
 import re
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,33 +98,49 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list[str] | str]]:
     cell) is reported as that row and reading resumes at the next line: every other
     good row is still made.
     """
-    lines = text.splitlines(keepends=True)
-    delimiter = separator(lines[0] if lines else "")
-    i = 0
-    while i < len(lines):
-        start = i
-        chunk = lines[i]
-        i += 1
-        while chunk.count('"') % 2 and i < len(lines) and i - start < MAX_ROW_LINES:
-            chunk += lines[i]  # a quoted cell that goes on over a line break
-            i += 1
+    source = io.StringIO(text, newline="")
+    first = source.readline()
+    delimiter = separator(first)
+    source.seek(0)
+    pushed: deque[tuple[int, str]] = deque()   # lines read ahead for a quoted cell, given back on a stray quote
+    number = 0
+
+    def next_line() -> tuple[int, str] | None:
+        nonlocal number
+        if pushed:
+            return pushed.popleft()
+        line = source.readline()
+        if not line:
+            return None
+        number += 1
+        return number, line
+
+    while (item := next_line()) is not None:
+        start, chunk = item
+        taken: list[tuple[int, str]] = []
+        while chunk.count('"') % 2 and len(taken) < MAX_ROW_LINES - 1:
+            more = next_line()
+            if more is None:
+                break
+            taken.append(more)
+            chunk += more[1]  # a quoted cell that goes on over a line break
         if chunk.count('"') % 2:
-            yield start + 1, 'a stray quote (") leaves a cell open; remove it or close the quote'
-            i = start + 1
+            yield start, 'a stray quote (") leaves a cell open; remove it or close the quote'
+            pushed.extendleft(reversed(taken))
             continue
         if "\x00" in chunk:
-            yield start + 1, "this row holds a NUL character (a damaged export); type it again"
+            yield start, "this row holds a NUL character (a damaged export); type it again"
             continue
         try:
             cells = next(csv.reader([chunk.rstrip("\r\n")] if "\n" not in chunk.rstrip("\r\n") else
                                     io.StringIO(chunk, newline=""), delimiter=delimiter), [])
         except csv.Error as e:
-            yield start + 1, f"unreadable CSV: {e}"
+            yield start, f"unreadable CSV: {e}"
             continue
         if any(len(cell) > MAX_CELL for cell in cells):
-            yield start + 1, f"a cell of more than {MAX_CELL:,} characters; is this the right column?"
+            yield start, f"a cell of more than {MAX_CELL:,} characters; is this the right column?"
             continue
-        yield start + 1, cells
+        yield start, cells
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str] | str]]:

@@ -87,7 +87,7 @@ class Workshops:
 
             run_batch(report, 1, False, job.directory / "all-handouts.pdf", advance, history)
             with zipfile.ZipFile(job.directory / "handouts.zip", "w", zipfile.ZIP_DEFLATED) as z:
-                for path in report.written:
+                for path in map(Path, report.written):
                     z.write(path, path.name)
         except HandoutError as e:
             job.error = str(e).replace(str(roster), job.roster_name)
