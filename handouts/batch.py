@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import multiprocessing
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -32,6 +33,7 @@ T = TypeVar("T")
 CHUNK = 16  # handouts per message to a worker: fewer round trips, still a smooth progress bar
 WINDOW = 4  # chunks in flight per worker: enough to keep them busy, few enough to keep memory flat
 MANIFEST = ".handouts-batch.json"   # beside the PDFs: what each file was made from, so a rerun knows
+MANIFEST_EVERY_S = 2.0
 
 
 @dataclass
@@ -264,10 +266,22 @@ def _collect(results: list[tuple[int, Path, str, str, Handout]], report: BatchRe
             unrecorded.append(Issue(handout, path, sha256))
             if len(unrecorded) >= 4 * CHUNK:  # kept up as it goes: a killed run loses at most a chunk
                 _record(report, history, unrecorded)
-                for directory, entries in manifests.items():
-                    _save_manifest(directory, entries)
+                _save_now_and_then(manifests)
         if progress:
             progress(1)
+
+
+_saved = {"at": 0.0}
+
+
+def _save_now_and_then(manifests: dict[Path, dict[str, str]]) -> None:
+    """The manifest grows with the roster, so it is saved every few seconds, not every chunk:
+    a killed run only remakes the last few seconds' handouts, and a long run stays linear."""
+    now = time.monotonic()
+    if now - _saved["at"] >= MANIFEST_EVERY_S:
+        _saved["at"] = now
+        for directory, entries in manifests.items():
+            _save_manifest(directory, entries)
 
 
 def _record(report: BatchReport, history: History | None, issues: list[Issue]) -> None:
