@@ -481,7 +481,7 @@ def serve(host: str, port: int, output: Path, clinic: Path | None, library: Path
 
     It listens on this computer only unless --host says otherwise; then the
     HANDOUTS_WEB_PASSWORD environment variable is required and the page asks for it.
-    Needs the web extra: pip install 'handouts[web]'.
+    Needs the web extra: pip install '.[web]'.
 
     \b
     Example:
@@ -498,7 +498,7 @@ def serve(host: str, port: int, output: Path, clinic: Path | None, library: Path
         from handouts.web.app import Settings, create_app
         from handouts.web.security import PASSWORD_ENV, is_loopback
     except ImportError:
-        raise click.ClickException("the web page needs the web extra: pip install 'handouts[web]'") from None
+        raise click.ClickException("the web page needs the web extra: pip install '.[web]'") from None
     password = os.environ.get(PASSWORD_ENV, "")
     if not is_loopback(host) and not password:
         raise click.UsageError(f"listening on {host} lets other computers reach patient data; set {PASSWORD_ENV} "

@@ -83,7 +83,7 @@ def open_image(path: Path) -> Image:
                         "(export a smaller copy)") from None
     except UnidentifiedImageError:
         if path.suffix.lower() in (".heic", ".heif") and not _heif_available():
-            raise DataError(f"{path}: HEIC photos need the heic extra: pip install 'handouts[heic]' "
+            raise DataError(f"{path}: HEIC photos need the heic extra: pip install '.[heic]' "
                             "(or export the photo as JPEG)") from None
         raise DataError(f"{path}: not an image Pillow can read (expected JPEG, PNG or HEIC)") from None
     except (OSError, SyntaxError, ValueError) as e:

@@ -112,7 +112,7 @@ def encrypt_pdf(pdf: bytes, password: str) -> bytes:
     try:
         from pypdf import PdfReader, PdfWriter
     except ImportError:
-        raise DataError("password-protected PDFs need the encrypt extra: pip install 'handouts[encrypt]'") from None
+        raise DataError("password-protected PDFs need the encrypt extra: pip install '.[encrypt]'") from None
     import io
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))

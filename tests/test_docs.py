@@ -31,3 +31,13 @@ def test_the_example_clinic_and_roster_are_valid(runner, tmp_path):
     batch = runner.invoke(main, ["batch", str(root / "examples" / "roster.csv"), "-o", str(tmp_path)])
     assert batch.exit_code == 0, batch.output
     assert len(list(tmp_path.glob("*.pdf"))) == 4
+
+
+def test_every_install_hint_in_a_message_is_the_one_the_readme_gives():
+    import re
+
+    package = Path(__file__).parent.parent / "handouts"
+    hints = {h for f in package.rglob("*.py") for h in re.findall(r"pip install '[^']+'", f.read_text(encoding="utf-8"))}
+    assert hints, "the messages name the extras to install"
+    for hint in hints:
+        assert hint in README, hint
