@@ -62,7 +62,7 @@ THUMB_CLEAR = 2               # between a picture's bottom and the line top unde
 DOSE_PAD = 3
 # Two-week log
 GRID_TITLE_H = 16
-GRID_HEAD_H = 30
+GRID_HEAD_H = 32
 ROW_GROWTH = 8               # spare room on the page grows each log row by up to this
 GRID_LABEL_W = 124
 GRID_GOAL_W = 58
