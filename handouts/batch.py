@@ -10,7 +10,6 @@ import dataclasses
 import hashlib
 import multiprocessing
 import os
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -22,6 +21,7 @@ from handouts import fonts, qr
 from handouts.compose import build
 from handouts.errors import DataError, HandoutError
 from handouts.history import History
+from handouts.ledger import Ledger
 from handouts.models import Handout, Issue
 from handouts.output import file_name, remove_stale_parts, write_atomic
 from handouts.pdf import render
@@ -32,8 +32,6 @@ from handouts.roster import Failure, RosterRow, iter_roster
 T = TypeVar("T")
 CHUNK = 16  # handouts per message to a worker: fewer round trips, still a smooth progress bar
 WINDOW = 4  # chunks in flight per worker: enough to keep them busy, few enough to keep memory flat
-MANIFEST = ".handouts-batch.json"   # beside the PDFs: what each file was made from, so a rerun knows
-MANIFEST_EVERY_S = 2.0
 
 
 @dataclass
@@ -47,7 +45,8 @@ class BatchReport:
     failed: list[Failure] = field(default_factory=list)
     warnings: list[Failure] = field(default_factory=list)
     not_emailed: list[Failure] = field(default_factory=list)
-    fingerprints: dict[str, str] = field(default_factory=dict)   # file name -> what it is made from
+    fingerprints: dict[str, str] = field(default_factory=dict)   # file name -> what it is made from, until made
+    ledger: Ledger | None = field(default=None, repr=False)
     combined: Path | None = None
     rows: list[tuple[RosterRow, Handout, Path]] = field(default_factory=list)
     emailed: list[str] = field(default_factory=list)
@@ -98,7 +97,8 @@ def plan_batch(roster: Path, out_dir: Path, library_dir: Path | None = None,
     same name gets "-2" in roster order, so a rerun finds the same names again.
     """
     sources = Sources.load(library_dir, clinic_file)
-    report = BatchReport(out_dir=out_dir, total=count_rows(roster), qr_target=sources.clinic.qr_target)
+    report = BatchReport(out_dir=out_dir, total=count_rows(roster), qr_target=sources.clinic.qr_target,
+                         ledger=Ledger(out_dir))
     plan = _plan(roster, out_dir, sources, report)
     if stream:
         report.plan = plan
@@ -120,8 +120,8 @@ def count_rows(roster: Path) -> int:
 
 def _plan(roster: Path, out_dir: Path, sources: Sources,
           report: BatchReport) -> Iterator[tuple[RosterRow, Handout, Path]]:
-    taken: dict[int, tuple[int, int]] = {}   # hash of a file name before numbering -> (how many, first line)
-    seen: dict[bytes, int] = {}              # fingerprint -> the line it was first on
+    ledger = report.ledger
+    assert ledger is not None
     patients = 0
     for item in iter_roster(roster, report.warnings):
         if isinstance(item, Failure):
@@ -135,14 +135,12 @@ def _plan(roster: Path, out_dir: Path, sources: Sources,
             report.failed.append(Failure(row.line, str(e)))
             continue
         fp = fingerprint(handout, row.email)
-        key = bytes.fromhex(fp)
-        if key in seen:
-            report.warnings.append(Failure(row.line, f"same as line {seen[key]}; made once"))
+        earlier = ledger.seen_before(fp, row.line)
+        if earlier is not None:
+            report.warnings.append(Failure(row.line, f"same as line {earlier}; made once"))
             continue
-        seen[key] = row.line
         name = file_name(handout)
-        count, first = taken.get(hash(name), (0, row.line))
-        taken[hash(name)] = (count + 1, first)
+        count, first = ledger.number(name, row.line)
         if count:
             report.warnings.append(Failure(row.line, f"{handout.patient} is also on line {first} with another "
                                                      f"plan; this one is a file of its own"))
@@ -157,25 +155,6 @@ def fingerprint(handout: Handout, email: str = "") -> str:
     """Everything that reaches the page (not the day it was made), so a rerun remakes exactly the changed rows."""
     page = dataclasses.replace(handout, issued=handout.start)
     return hashlib.blake2b(repr((page, email)).encode(), digest_size=12).hexdigest()
-
-
-def _manifest(directory: Path) -> dict[str, str]:
-    import json
-
-    try:
-        data = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
-
-
-def _save_manifest(directory: Path, entries: dict[str, str]) -> None:
-    import json
-
-    try:
-        write_atomic(directory / MANIFEST, json.dumps(entries, indent=0, sort_keys=True).encode(), force=True)
-    except HandoutError:
-        pass  # without it the next run remakes everything: slower, never wrong
 
 
 def row_request(row: RosterRow) -> HandoutRequest:
@@ -201,7 +180,7 @@ def run_batch(report: BatchReport, jobs: int, force: bool = False, combined: Pat
 
         raise DataError(f"{directory}: cannot create the output directory ({why(e)})") from None
     remove_stale_parts(directory)
-    manifests = {directory: _manifest(directory)}
+    ledger = report.ledger or Ledger(directory)
     changed: set[Path] = set()
     source: Iterable[tuple[RosterRow, Handout, Path]] = report.plan if report.plan is not None else report.rows
     pages = [h for _, h, _ in report.rows]
@@ -215,7 +194,7 @@ def run_batch(report: BatchReport, jobs: int, force: bool = False, combined: Pat
             for row, handout, path in source:
                 if row.email or report.mailing:
                     report.mail.append((row, handout, path))
-                made_from = manifests[directory].get(path.name)
+                made_from = ledger.made_from(path.name)
                 if path.exists() and not force and made_from == report.fingerprints.get(path.name):
                     report.skipped.append(str(path))
                     report.fingerprints.pop(path.name, None)
@@ -229,7 +208,7 @@ def run_batch(report: BatchReport, jobs: int, force: bool = False, combined: Pat
                     in_flight.append(pool.submit(_make_chunk, chunk))
                     chunk = []
                     while len(in_flight) > WINDOW * max(jobs, 1):  # keep the queue short: flat memory
-                        _collect(in_flight.popleft().result(), report, changed, manifests, history, unrecorded,
+                        _collect(in_flight.popleft().result(), report, changed, ledger, history, unrecorded,
                                  progress)
             if chunk:
                 in_flight.append(pool.submit(_make_chunk, chunk))
@@ -238,14 +217,13 @@ def run_batch(report: BatchReport, jobs: int, force: bool = False, combined: Pat
                 # the combined file renders in one worker while the others finish the single files
                 pending_combined = pool.submit(_write_combined, pages, combined)
             while in_flight:
-                _collect(in_flight.popleft().result(), report, changed, manifests, history, unrecorded, progress)
+                _collect(in_flight.popleft().result(), report, changed, ledger, history, unrecorded, progress)
         except BaseException:
             _stop(pool)
             raise
         finally:  # also on Ctrl-C: what is whole is recorded, so the rerun skips it
             _record(report, history, unrecorded)
-            for folder, entries in manifests.items():
-                _save_manifest(folder, entries)
+            ledger.close()
         if pending_combined is not None:
             report.combined = pending_combined.result()
     report.failed.sort(key=lambda f: f.line)
@@ -254,7 +232,7 @@ def run_batch(report: BatchReport, jobs: int, force: bool = False, combined: Pat
 
 
 def _collect(results: list[tuple[int, Path, str, str, Handout]], report: BatchReport, changed: set[Path],
-             manifests: dict[Path, dict[str, str]], history: History | None, unrecorded: list[Issue],
+             ledger: Ledger, history: History | None, unrecorded: list[Issue],
              progress: Callable[[int], None] | None) -> None:
     """One chunk's results as they come back: counted, recorded in chunks, and noted in the manifest."""
     for line, path, error, sha256, handout in results:
@@ -262,26 +240,12 @@ def _collect(results: list[tuple[int, Path, str, str, Handout]], report: BatchRe
             report.failed.append(Failure(line, error))
         else:
             (report.remade if path in changed else report.written).append(str(path))
-            manifests[path.parent][path.name] = report.fingerprints.pop(path.name, "")  # done with: memory stays flat
+            ledger.note(path.name, report.fingerprints.pop(path.name, ""))  # done with it here: memory stays flat
             unrecorded.append(Issue(handout, path, sha256))
             if len(unrecorded) >= 4 * CHUNK:  # kept up as it goes: a killed run loses at most a chunk
                 _record(report, history, unrecorded)
-                _save_now_and_then(manifests)
         if progress:
             progress(1)
-
-
-_saved = {"at": 0.0}
-
-
-def _save_now_and_then(manifests: dict[Path, dict[str, str]]) -> None:
-    """The manifest grows with the roster, so it is saved every few seconds, not every chunk:
-    a killed run only remakes the last few seconds' handouts, and a long run stays linear."""
-    now = time.monotonic()
-    if now - _saved["at"] >= MANIFEST_EVERY_S:
-        _saved["at"] = now
-        for directory, entries in manifests.items():
-            _save_manifest(directory, entries)
 
 
 def _record(report: BatchReport, history: History | None, issues: list[Issue]) -> None:

@@ -1,0 +1,78 @@
+"""A batch folder's ledger: what each file was made from, and this run's bookkeeping, on disk.
+
+A rerun must know which rows changed, and a run must notice repeated rows and repeated
+names; for a roster of 100,000 rows those tables would hold most of the memory a batch
+uses. In SQLite beside the PDFs (and in temporary tables on disk) they cost a fixed few
+megabytes however long the roster, and survive a killed run up to its last commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+from pathlib import Path
+
+from handouts.errors import DataError
+
+FILE = ".handouts-batch.sqlite3"
+COMMIT_EVERY_S = 2.0
+
+
+class Ledger:
+    def __init__(self, directory: Path) -> None:
+        from handouts.output import why
+
+        self.path = directory / FILE
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA temp_store = FILE")         # this run's tables on disk, not in memory
+            self.db.execute("PRAGMA cache_size = -2000")        # about 2 MB, whatever the roster
+            self.db.execute("CREATE TABLE IF NOT EXISTS made (name TEXT PRIMARY KEY, fp TEXT NOT NULL)")
+            self.db.execute("CREATE TEMP TABLE seen (fp TEXT PRIMARY KEY, line INTEGER NOT NULL)")
+            self.db.execute("CREATE TEMP TABLE taken (name TEXT PRIMARY KEY, count INTEGER NOT NULL, "
+                            "first INTEGER NOT NULL)")
+            self.db.execute("BEGIN")
+        except OSError as e:
+            raise DataError(f"{directory}: cannot create the output directory ({why(e)})") from None
+        except sqlite3.Error as e:
+            raise DataError(f"{self.path}: the batch ledger cannot be used ({e}); delete it to start afresh "
+                            "(the next run then remakes every handout)") from None
+        self.committed = time.monotonic()
+
+    def made_from(self, name: str) -> str | None:
+        row = self.db.execute("SELECT fp FROM made WHERE name = ?", (name,)).fetchone()
+        return str(row[0]) if row else None
+
+    def note(self, name: str, fp: str) -> None:
+        """This file is now made from `fp`; committed every few seconds, so a long run stays quick."""
+        self.db.execute("INSERT OR REPLACE INTO made VALUES (?, ?)", (name, fp))
+        if time.monotonic() - self.committed >= COMMIT_EVERY_S:
+            self.commit()
+
+    def seen_before(self, fp: str, line: int) -> int | None:
+        """The line an identical row was first on, or None (and this line is remembered)."""
+        row = self.db.execute("SELECT line FROM seen WHERE fp = ?", (fp,)).fetchone()
+        if row:
+            return int(row[0])
+        self.db.execute("INSERT INTO seen VALUES (?, ?)", (fp, line))
+        return None
+
+    def number(self, name: str, line: int) -> tuple[int, int]:
+        """How many rows before this one gave this file name, and the first one's line."""
+        row = self.db.execute("SELECT count, first FROM taken WHERE name = ?", (name,)).fetchone()
+        count, first = (int(row[0]), int(row[1])) if row else (0, line)
+        self.db.execute("INSERT OR REPLACE INTO taken VALUES (?, ?, ?)", (name, count + 1, first))
+        return count, first
+
+    def commit(self) -> None:
+        with contextlib.suppress(sqlite3.Error):  # a ledger not saved only means the next run remakes more
+            self.db.execute("COMMIT")
+            self.db.execute("BEGIN")
+        self.committed = time.monotonic()
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("COMMIT")
+            self.db.close()
