@@ -7,6 +7,7 @@ from html import escape
 from handouts import qr
 from handouts.fonts import FONT_DIR
 from handouts.models import Handout
+from handouts.wording import clinic_text, load
 
 
 def html_page(h: Handout) -> str:
@@ -15,18 +16,20 @@ def html_page(h: Handout) -> str:
     cells = "".join(f'<rect x="{c}" y="{r}" width="1" height="1"/>'
                     for r, row in enumerate(grid) for c, dark in enumerate(row) if dark)
     svg = f'<svg viewBox="0 0 {len(grid)} {len(grid)}" width="72pt" height="72pt">{cells}</svg>'
+    words = load(h.lang)
     cards = "".join(
         f'<div class="card"><h3><span class="badge">{i}</span>{escape(ex.title)}</h3><ul>'
         + "".join(f"<li>{escape(c)}</li>" for c in ex.cues)
-        + f'</ul><div class="dose"><b>{escape(ex.dose.amount)} · {ex.dose.effort} · {ex.dose.often}</b>'
+        + f'</ul><div class="dose"><b>{escape(words.band(ex.dose))}</b>'
         f"<br>{escape(ex.dose.load)}</div></div>"
         for i, ex in enumerate(h.exercises, 1))
     days = h.log_days
-    head = "".join(f"<th>{'MTWTFSS'[d.weekday()]}<br><b>{d.day}</b></th>" for d in days)
-    rows = "".join(f"<tr><td>{i}. {escape(ex.log_label)}</td><td>{ex.dose.weekly_target}</td>"
+    head = "".join(f"<th>{words.weekday(d)}<br><b>{d.day}</b></th>" for d in days)
+    rows = "".join(f"<tr><td>{i}. {escape(ex.log_label)}</td><td>{words.weekly_target(ex.dose)}</td>"
                    + '<td><span class="box"></span></td>' * 14 + "</tr>"
                    for i, ex in enumerate(h.exercises, 1))
-    legend = "".join(f"<div><b>RPE {lvl}</b> {escape(words)}</div>" for lvl, words in clinic.rpe_legend)
+    legend = "".join(f"<div><b>RPE {lvl}</b> {escape(text)}</div>"
+                     for lvl, text in clinic_text(clinic, words).rpe_legend if int(lvl) >= 7)
     return f"""<!doctype html><html lang="en-US"><head><meta charset="utf-8">
 <title>Home exercise plan for {escape(h.patient)}</title>
 <style>

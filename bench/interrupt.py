@@ -22,7 +22,7 @@ class Inbox:
     def __init__(self) -> None:
         self.count = 0
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201 - aiosmtpd's hook
+    async def handle_DATA(self, server, session, envelope):
         self.count += 1
         return "250 OK"
 
