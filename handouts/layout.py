@@ -367,7 +367,9 @@ def plan_page(h: Handout) -> Plan:
                 else:
                     notes_h = min(NOTES_MAX_H, spare - t.gap) if spare - t.gap >= NOTES_MIN_H else 0.0
                 used = notes_h + (t.gap if notes_h and not note_lines else 0.0)
-                slack = max(0.0, spare - used) / 3   # what is still empty, spread between the sections
+                # what is still empty, spread between the sections: above the cards, above the notes
+                # (when there are any), and above the log
+                slack = max(0.0, spare - used) / (3 if notes_h else 2)
                 return Plan(width, clinic_name, signed, caption, phone_size, logo_w, label_w, name_size, name_lines,
                             program_lines, columns, cards, rows, row_h, log_h + (row_h - t.row) * n, notes_h,
                             legend_size, safety_lines, grid, h.grayscale, note_lines, room_left, legend, words, sheet, t,
