@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import sys
@@ -226,9 +227,9 @@ def again(name: str, changes: tuple[str, ...], lang: str | None, note: str | Non
     assert path is not None
     with History(path) as history:
         latest = history.patient(name)[0]
-    request = again_request(latest, changes, start=start, note=note, loads=loads_from(loads), lang=lang,
-                            large_print=large_print, output=output,
-                            force=force, email_to=email_to, eml=eml, protect=pdf_password)
+    request = dataclasses.replace(
+        again_request(latest, changes, start=start, note=note, loads=loads_from(loads), lang=lang),
+        large_print=large_print, output=output, force=force, email_to=email_to, eml=eml, protect=pdf_password)
     _report_issued(make_handout(request, library, clinic, path), email_to)
 
 
@@ -442,7 +443,7 @@ def batch(roster: Path, out_dir: Path, combined: Path | None, jobs: int | None, 
         raise click.ClickException(str(e)) from None
     finally:
         if history is not None:
-            history.__exit__(None, None, None)
+            history.close()
     _show_batch(report, roster)
     sys.exit(report.exit_code)
 

@@ -131,6 +131,9 @@ class History:
         return self  # opened on first use, so a damaged file never stops the PDF before it
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None

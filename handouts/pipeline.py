@@ -59,10 +59,9 @@ def produce(handout: Handout, path: Path, force: bool, password: str | None = No
     return written, hashlib.sha256(data).hexdigest()
 
 
-def preview(request: HandoutRequest, sources: Sources) -> tuple[Handout, bytes]:
+def preview(request: HandoutRequest, sources: Sources) -> bytes:
     """The page as it would print, without writing or recording anything (the web page's preview)."""
-    handout = build(sources.library, sources.clinic, request)
-    return handout, render([handout])
+    return render([build(sources.library, sources.clinic, request)])
 
 
 def issue(request: HandoutRequest, sources: Sources, history: History | None) -> Issued:

@@ -16,8 +16,8 @@ from handouts.request import HandoutRequest
 
 
 def again_request(record: Record, changes: Sequence[str], *, start: dt.date | None = None,
-                  note: str | None = None, loads: tuple[tuple[str, str], ...] = (), lang: str | None = None,
-                  **delivery: object) -> HandoutRequest:
+                  note: str | None = None, loads: tuple[tuple[str, str], ...] = (),
+                  lang: str | None = None) -> HandoutRequest:
     """`ID:DOSE` changes a dose (or adds the exercise), `-ID` takes one off; the note carries over."""
     plan = {d.exercise_id: Choice(d.exercise_id, full_change(d.dose)) for d in record.doses}
     for token in changes:
@@ -36,5 +36,4 @@ def again_request(record: Record, changes: Sequence[str], *, start: dt.date | No
     return HandoutRequest(
         patient=record.patient, patient_id=record.patient_id, choices=tuple(plan.values()),
         title=record.program_title, file_tag=record.program_id, loads=loads,
-        note=record.note if note is None else note, start=start, paper=record.paper, lang=lang or record.lang,
-        **delivery)  # type: ignore[arg-type]
+        note=record.note if note is None else note, start=start, paper=record.paper, lang=lang or record.lang)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from handouts.doses import Choice, parse_choice, parse_load
@@ -35,7 +35,6 @@ class HandoutRequest:
     email_to: str | None = None
     eml: Path | None = None
     protect: bool = False
-    extras: dict[str, str] = field(default_factory=dict, compare=False)  # a front end's own bookkeeping
 
 
 def choices_from(tokens: Iterable[str]) -> tuple[Choice, ...]:

@@ -208,6 +208,10 @@ def mail_clinic(library: Path, port: int, extra: str = "") -> Path:
     return clinic
 
 
+def email(runner, pdf: Path, clinic: Path, *args: str):
+    return runner.invoke(main, ["email", str(pdf), "--to", "zoe@example.com", "--clinic", str(clinic), *args])
+
+
 @pytest.fixture
 def pdf(runner, tmp_path) -> Path:
     result = runner.invoke(main, ["make", "Zoë O'Brien", "-o", str(tmp_path / "out"), "--no-history"])
@@ -217,12 +221,12 @@ def pdf(runner, tmp_path) -> Path:
 def test_a_message_whose_answer_was_lost_is_logged_unknown_and_not_sent_twice(runner, library, pdf):
     with faulty_server("drop") as (port, handler):
         clinic = mail_clinic(library, port)
-        first = runner.invoke(main, ["email", str(pdf), "--to", "zoe@example.com", "--clinic", str(clinic)])
+        first = email(runner, pdf, clinic)
         assert first.exit_code == 1
         assert "may have been delivered" in first.stderr
         log = list(csv.DictReader((pdf.parent / "sent-log.csv").open()))
         assert log[-1]["result"].startswith("unknown")
-        again = runner.invoke(main, ["email", str(pdf), "--to", "zoe@example.com", "--clinic", str(clinic)])
+        again = email(runner, pdf, clinic)
         assert again.exit_code == 1 and "already sent" in again.stderr
         assert handler.received == 1
 
@@ -231,7 +235,7 @@ def test_a_stalled_server_is_given_up_on_at_the_deadline(runner, library, pdf):
     with faulty_server("stall") as (port, _):
         clinic = mail_clinic(library, port, "timeout = 2\n")
         started = time.monotonic()
-        result = runner.invoke(main, ["email", str(pdf), "--to", "zoe@example.com", "--clinic", str(clinic)])
+        result = email(runner, pdf, clinic)
         assert time.monotonic() - started < 6
     assert result.exit_code == 1
     assert "time limit" in result.stderr or "no answer" in result.stderr
@@ -240,7 +244,7 @@ def test_a_stalled_server_is_given_up_on_at_the_deadline(runner, library, pdf):
 def test_a_temporary_refusal_says_so_and_is_not_logged_as_sent(runner, library, pdf):
     with faulty_server("451") as (port, _):
         clinic = mail_clinic(library, port)
-        result = runner.invoke(main, ["email", str(pdf), "--to", "zoe@example.com", "--clinic", str(clinic)])
+        result = email(runner, pdf, clinic)
     assert result.exit_code == 1
     assert "did not accept the message (451" in result.stderr
     assert list(csv.DictReader((pdf.parent / "sent-log.csv").open()))[-1]["result"].startswith("failed")
@@ -249,8 +253,7 @@ def test_a_temporary_refusal_says_so_and_is_not_logged_as_sent(runner, library, 
 def test_each_pdf_password_is_kept_owner_only_before_the_message_leaves(runner, library, pdf):
     with faulty_server("drop") as (port, _):
         clinic = mail_clinic(library, port)
-        result = runner.invoke(main, ["email", str(pdf), "--to", "zoe@example.com", "--clinic", str(clinic),
-                                      "--pdf-password"])
+        result = email(runner, pdf, clinic, "--pdf-password")
     assert result.exit_code == 1  # the answer was lost...
     kept = pdf.parent / "pdf-passwords.csv"
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600

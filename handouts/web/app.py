@@ -8,6 +8,7 @@ page can never print what the command line would refuse.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import io
 import secrets
@@ -89,7 +90,7 @@ def create_app(settings: Settings) -> Starlette:
     async def preview_image(request: Request) -> Response:
         try:
             req = await _plan(request)
-            _handout, pdf = await asyncio.to_thread(preview, req, sources)
+            pdf = await asyncio.to_thread(preview, req, sources)
             png = await asyncio.to_thread(_png, pdf)
         except HandoutError as e:
             return _problem(e)
@@ -103,13 +104,13 @@ def create_app(settings: Settings) -> Starlette:
             if body.get("action") == "email":
                 if not email:
                     raise HandoutError("type the patient's email address", field="email")
-                req = _with(req, email_to=email)
+                req = dataclasses.replace(req, email_to=email)
             hist = history()
             try:
                 done = await asyncio.to_thread(issue, req, sources, hist)
             finally:
                 if hist is not None:
-                    hist.__exit__(None, None, None)
+                    hist.close()
         except HandoutError as e:
             return _problem(e)
         token = secrets.token_urlsafe(16)
@@ -141,12 +142,13 @@ def create_app(settings: Settings) -> Starlette:
                               "program": r.program_title, "count": len(r.doses)} for r in found])
 
     async def patient_page(request: Request) -> Response:
-        record = _record(history(), int(request.path_params["record_id"]))
-        if record is None:
-            return RedirectResponse("/patients", status_code=303)
         hist = history()
-        assert hist is not None
-        with hist:
+        if hist is None:
+            return RedirectResponse("/patients", status_code=303)
+        with hist:  # one file opened once: the handout asked for, then every handout of its patient
+            record = hist.get(int(request.path_params["record_id"]))
+            if record is None:
+                return RedirectResponse("/patients", status_code=303)
             records = hist.patient(record.patient_id or record.patient)
         return page(request, "patient.html", records=records, latest=records[0],
                     summaries={r.id: summary_text(r) for r in records})
@@ -268,12 +270,6 @@ def _dose_token(item: dict[str, Any]) -> str:
     if per_week:
         token += "/daily" if per_week in ("7", "daily") else f"/{per_week}w"
     return token
-
-
-def _with(req: HandoutRequest, **changes: Any) -> HandoutRequest:
-    import dataclasses
-
-    return dataclasses.replace(req, **changes)
 
 
 def _problem(e: HandoutError) -> JSONResponse:

@@ -93,7 +93,7 @@ class Workshops:
             job.error = str(e).replace(str(roster), job.roster_name)
         finally:
             if history is not None:
-                history.__exit__(None, None, None)
+                history.close()
             job.finished = True
 
     def status(self, job_id: str) -> Response:
