@@ -188,36 +188,35 @@ def run_batch(report: BatchReport, jobs: int, force: bool = False, combined: Pat
     unrecorded: list[Issue] = []
     with _executor(jobs, report.total if report.plan is not None else len(report.rows)) as pool:
         pending_combined = None
-        in_flight: deque[Future[list[tuple[int, Path, str, str, Handout]]]] = deque()
+        in_flight: deque[tuple[Future[list[tuple[int, Path, str, str]]], list[Job]]] = deque()
         chunk: list[Job] = []
         try:
             for row, handout, path in source:
                 if row.email or report.mailing:
                     report.mail.append((row, handout, path))
-                made_from = ledger.made_from(path.name)
-                if path.exists() and not force and made_from == report.fingerprints.get(path.name):
+                there = path.exists()
+                if there and not force and ledger.made_from(path.name) == report.fingerprints.get(path.name):
                     report.skipped.append(str(path))
                     report.fingerprints.pop(path.name, None)
                     if progress:
                         progress(1)
                     continue
-                if path.exists() and not force:
+                if there and not force:
                     changed.add(path)
                 chunk.append(Job(row.line, handout, path))
                 if len(chunk) == CHUNK:
-                    in_flight.append(pool.submit(_make_chunk, chunk))
+                    in_flight.append((pool.submit(_make_chunk, chunk), chunk))
                     chunk = []
                     while len(in_flight) > WINDOW * max(jobs, 1):  # keep the queue short: flat memory
-                        _collect(in_flight.popleft().result(), report, changed, ledger, history, unrecorded,
-                                 progress)
+                        _collect(*in_flight.popleft(), report, changed, ledger, history, unrecorded, progress)
             if chunk:
-                in_flight.append(pool.submit(_make_chunk, chunk))
+                in_flight.append((pool.submit(_make_chunk, chunk), chunk))
             wrote_any = bool(report.written or report.remade or in_flight)
             if combined is not None and pages and (wrote_any or force or not combined.exists()):
                 # the combined file renders in one worker while the others finish the single files
                 pending_combined = pool.submit(_write_combined, pages, combined)
             while in_flight:
-                _collect(in_flight.popleft().result(), report, changed, ledger, history, unrecorded, progress)
+                _collect(*in_flight.popleft(), report, changed, ledger, history, unrecorded, progress)
         except BaseException:
             _stop(pool)
             raise
@@ -231,17 +230,18 @@ def run_batch(report: BatchReport, jobs: int, force: bool = False, combined: Pat
     return report
 
 
-def _collect(results: list[tuple[int, Path, str, str, Handout]], report: BatchReport, changed: set[Path],
-             ledger: Ledger, history: History | None, unrecorded: list[Issue],
+def _collect(done: Future[list[tuple[int, Path, str, str]]], jobs: list[Job], report: BatchReport,
+             changed: set[Path], ledger: Ledger, history: History | None, unrecorded: list[Issue],
              progress: Callable[[int], None] | None) -> None:
-    """One chunk's results as they come back: counted, recorded in chunks, and noted in the manifest."""
-    for line, path, error, sha256, handout in results:
+    """One chunk's results as they come back: counted, recorded in chunks, and noted in the ledger.
+    The handouts stay here with their jobs: only lines, paths and checksums cross back from a worker."""
+    for (line, path, error, sha256), job in zip(done.result(), jobs, strict=True):
         if error:
             report.failed.append(Failure(line, error))
         else:
             (report.remade if path in changed else report.written).append(str(path))
             ledger.note(path.name, report.fingerprints.pop(path.name, ""))  # done with it here: memory stays flat
-            unrecorded.append(Issue(handout, path, sha256))
+            unrecorded.append(Issue(job.handout, path, sha256))
             if len(unrecorded) >= 4 * CHUNK:  # kept up as it goes: a killed run loses at most a chunk
                 _record(report, history, unrecorded)
         if progress:
@@ -257,16 +257,16 @@ def _record(report: BatchReport, history: History | None, issues: list[Issue]) -
     issues.clear()
 
 
-def _make_chunk(jobs: list[Job]) -> list[tuple[int, Path, str, str, Handout]]:
+def _make_chunk(jobs: list[Job]) -> list[tuple[int, Path, str, str]]:
     return [_make_one(job) for job in jobs]
 
 
-def _make_one(job: Job) -> tuple[int, Path, str, str, Handout]:
+def _make_one(job: Job) -> tuple[int, Path, str, str]:
     try:
         path, sha256 = produce(job.handout, job.path, force=True)  # the plan already chose this name
     except HandoutError as e:
-        return job.line, job.path, str(e), "", job.handout
-    return job.line, path, "", sha256, job.handout
+        return job.line, job.path, str(e), ""
+    return job.line, path, "", sha256
 
 
 def _write_combined(pages: list[Handout], path: Path) -> Path | None:
