@@ -8,7 +8,7 @@ from __future__ import annotations
 from reportlab.lib.colors import Color, HexColor
 from reportlab.pdfgen.canvas import Canvas
 
-from handouts import fonts, qr
+from handouts import fonts, logcode, qr, qrsmall
 from handouts.fonts import BOLD, REGULAR
 from handouts.layout import (
     BADGE_D,
@@ -25,8 +25,10 @@ from handouts.layout import (
     GRID_TITLE_H,
     INK,
     LEGEND_GAP,
+    LOG_CODE,
     LOGO_MAX,
     MARGIN,
+    MARK,
     MUTED,
     NOTE_PAD,
     NOTES_LINE,
@@ -44,11 +46,13 @@ from handouts.layout import (
     WHITE,
     Box,
     Card,
+    LogGeometry,
     Plan,
     band_h,
     given_text,
     lead,
     legend_label_w,
+    log_geometry,
     patient_h,
     safety_h,
 )
@@ -86,7 +90,9 @@ def draw_page(c: Canvas, h: Handout, plan: Plan) -> list[Box]:
         boxes.append(Box("rpe legend", x, safety_top, right, footer_top))
     boxes.append(Box("safety", x, MARGIN, right, safety_top))
     log_top = footer_top + gap + plan.log_h
-    _log_grid(c, h, plan, brand, x, log_top)
+    geometry = log_geometry(plan, h.paper)
+    _log_grid(c, h, plan, brand, x, log_top, geometry)
+    _reading_marks(c, h, geometry)
     boxes.append(Box("log", x, footer_top + gap, x + plan.grid.width, log_top))
     if plan.grid.side_legend:
         legend_x = x + plan.grid.width + LEGEND_GAP
@@ -239,7 +245,7 @@ def _card(c: Canvas, card: Card, brand: Color, x: float, top: float, height: flo
         dy -= lead(card.body)
 
 
-def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> None:
+def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float, g: LogGeometry) -> None:
     days = h.log_days
     cell_w = (plan.grid.width - plan.grid.label_w - plan.grid.goal_w) / len(days)
     words = _words(plan)
@@ -294,8 +300,7 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
         c.setStrokeColor(MUTED)
         c.setLineWidth(0.8)
         for i in range(len(days)):
-            bx = days_x + (i + 0.5) * cell_w - box / 2
-            c.rect(bx, y - plan.row_h / 2 - box / 2, box, box, stroke=1, fill=0)
+            c.rect(*g.box_at(card.number - 1, i), box, box, stroke=1, fill=0)
         y -= plan.row_h
         c.setStrokeColor(RULE)
         c.setLineWidth(0.5)
@@ -347,6 +352,33 @@ def _legend_below(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top
         c.setFillColor(INK)
         draw(c, lx, ly, words("rpe", level=level), BOLD, size)
         draw(c, lx + label_w, ly, text, REGULAR, size)
+
+
+def _reading_marks(c: Canvas, h: Handout, g: LogGeometry) -> None:
+    """The corner markers and the small code `handouts scan` reads the returned log by."""
+    c.setFillColor(BLACK)  # black whatever the brand: a phone camera needs the contrast
+    path = c.beginPath()
+    for (x, y), rows in zip(g.markers, logcode.MARKER_BITS, strict=True):
+        cell = MARK / 6
+        cells = ["111111", *(f"1{r}1" for r in rows), "111111"]
+        for r, line in enumerate(cells):
+            for col, dark in enumerate(line):
+                if dark == "1":
+                    path.rect(x + col * cell, y + (5 - r) * cell, cell, cell)
+    modules = qrsmall.encode(logcode.to_text(logcode.describe(h, g)))
+    module = LOG_CODE / len(modules)
+    x, y = g.code
+    for r, row in enumerate(modules):
+        col = 0
+        while col < len(row):
+            if row[col]:
+                end = col
+                while end < len(row) and row[end]:
+                    end += 1
+                path.rect(x + col * module, y + LOG_CODE - (r + 1) * module, (end - col) * module, module)
+                col = end
+            col += 1
+    c.drawPath(path, stroke=0, fill=1)
 
 
 def _qr(c: Canvas, target: str, x: float, y: float, size: float) -> None:

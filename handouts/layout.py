@@ -76,6 +76,14 @@ MIN_LABEL_W = 100            # an exercise's short name must still be readable i
 TICK_BOX = 13               # the least a tick box may be (4.6 mm): a shaky hand still hits it...
 BOX_GAP = 5                  # ...with at least this much paper between two boxes
 DAY_GAP = 5                  # least space between two day numbers in the log header
+# What `handouts scan` reads the returned log by: four corner markers in the side margins,
+# level with the top of the log's header and the bottom of its last row, and a small code
+# in the header's empty corner above the exercise names (the sheet's number and where every
+# box is). Both sit in room the page never used, so nothing else moves.
+MARK = 16                    # corner marker side: 6 cells of 2.7 pt, 0.2 mm wider than a pencil line
+MARK_GAP = 3                 # paper between a marker and the text beside it
+LOG_CODE = 28                # the small code's side: 25 modules of 1.1 pt
+LOG_CODE_INSET = 2           # from the label column's left edge: the code's own white border
 # Notes: ruled lines for the clinician's own words, when the page has room
 NOTES_MIN_H = 60
 NOTES_MAX_H = 200            # about eight lines; past that a page of empty lines looks unfinished
@@ -445,6 +453,47 @@ def paper_name(paper: str) -> str:
 def given_text(h: Handout) -> str:
     words = load_wording(h.lang)
     return words("given", date=words.date(h.issued))
+
+
+@dataclass(frozen=True)
+class LogGeometry:
+    """Where the log's boxes and reading marks are, in PDF points (origin bottom left).
+
+    The drawing paints from this and the small code describes it, so what the scanner
+    is told and what the patient ticks cannot drift apart.
+    """
+
+    markers: tuple[tuple[float, float], ...]   # bottom-left corners: top left, top right, bottom right, bottom left
+    code: tuple[float, float]                  # the small code's bottom-left corner; LOG_CODE square
+    first: tuple[float, float]                 # centre of the first row's first box
+    pitch: float                               # from one day's box centre to the next
+    row_pitch: float                           # from one row's box centre to the next
+    box: float
+    rows: int
+    page_h: float
+
+    def box_at(self, row: int, day: int) -> tuple[float, float]:
+        """The bottom-left corner of one tick box."""
+        cx, cy = self.first
+        return cx + day * self.pitch - self.box / 2, cy - row * self.row_pitch - self.box / 2
+
+
+def log_geometry(plan: Plan, paper: str) -> LogGeometry:
+    page_w, page_h = PAPER[paper]
+    log_top = MARGIN + plan.footer_h + plan.type.gap + plan.log_h
+    head_top = log_top - GRID_TITLE_H
+    rows_top = head_top - GRID_HEAD_H
+    rows = len(plan.cards)
+    rows_bottom = rows_top - rows * plan.row_h
+    pitch = (plan.grid.width - plan.grid.label_w - plan.grid.goal_w) / 14
+    days_x = MARGIN + plan.grid.label_w + plan.grid.goal_w
+    left, right = MARGIN - MARK_GAP - MARK, page_w - MARGIN + MARK_GAP
+    top, bottom = head_top - MARK, rows_bottom
+    return LogGeometry(
+        markers=((left, top), (right, top), (right, bottom), (left, bottom)),
+        code=(MARGIN + LOG_CODE_INSET, head_top - (GRID_HEAD_H + LOG_CODE) / 2),
+        first=(days_x + pitch / 2, rows_top - plan.row_h / 2),
+        pitch=pitch, row_pitch=plan.row_h, box=plan.type.box, rows=rows, page_h=page_h)
 
 
 @dataclass(frozen=True)

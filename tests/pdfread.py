@@ -37,7 +37,13 @@ def render(path: Path | bytes, dpi: int = 100, page: int = 0) -> Image.Image:
 
 
 def decode_qr(image: Image.Image) -> list[str]:
+    """Every QR code on the page: the booking code and the log's own small code."""
     return [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
+
+
+def booking_codes(image: Image.Image) -> list[str]:
+    """The codes a patient's phone acts on: all but the log's own code (which starts "HO")."""
+    return [t for t in decode_qr(image) if not t.startswith("HO")]
 
 
 def black_and_white(image: Image.Image) -> Image.Image:

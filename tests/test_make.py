@@ -18,7 +18,7 @@ from handouts.layout import MARGIN, PAPER
 from handouts.library import load_clinic, load_library
 from handouts.pdf import render
 
-from .pdfread import black_and_white, chars, decode_qr, font_report, page_count, page_texts, tick_boxes
+from .pdfread import black_and_white, booking_codes, chars, font_report, page_count, page_texts, tick_boxes
 from .pdfread import render as render_png
 
 SEEDS = ["hinge-heel-raised", "hinge-plate", "hinge-tall-toes", "wall-calf-raise"]
@@ -93,8 +93,8 @@ def test_fonts_are_embedded_and_metadata_set(runner, tmp_path, fixed_date):
 
 def test_qr_dials_the_clinic_from_screen_and_from_a_black_and_white_print(runner, tmp_path, fixed_date):
     path = make(runner, "Ana Lima", "-o", str(tmp_path))
-    assert decode_qr(render_png(path, dpi=100)) == ["tel:+15625021767"]
-    assert decode_qr(black_and_white(render_png(path, dpi=150))) == ["tel:+15625021767"]
+    assert booking_codes(render_png(path, dpi=100)) == ["tel:+15625021767"]
+    assert booking_codes(black_and_white(render_png(path, dpi=150))) == ["tel:+15625021767"]
 
 
 def test_qr_opens_booking_page_when_clinic_has_one(runner, tmp_path, library, fixed_date):
@@ -102,7 +102,7 @@ def test_qr_opens_booking_page_when_clinic_has_one(runner, tmp_path, library, fi
     clinic.write_text(clinic.read_text().replace('# booking_url = "https://example.com/book"',
                                                   'booking_url = "https://zenith.example/book?src=sheet"'))
     path = make(runner, "Ana Lima", "-o", str(tmp_path), "--clinic", str(clinic))
-    assert decode_qr(render_png(path, dpi=150)) == ["https://zenith.example/book?src=sheet"]
+    assert booking_codes(render_png(path, dpi=150)) == ["https://zenith.example/book?src=sheet"]
     assert "562-502-1767" in page_texts(path)[0]  # the phone stays printed for people who cannot scan
 
 

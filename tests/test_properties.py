@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 
 from handouts.compose import compose
 from handouts.library import DEFAULT_LIBRARY, load_clinic, load_library
+from handouts.logcode import parse
 from handouts.models import Library, tidy
 from handouts.pdf import render
 from handouts.pictures import add_picture
 
-from .pdfread import decode_qr, page_count, text_in
+from .pdfread import booking_codes, decode_qr, page_count, text_in
 from .pdfread import render as render_png
 from .photos import encoded, scene
 from .test_names_and_files import assert_text_inside_boxes
@@ -98,4 +99,7 @@ def test_any_name_any_six_exercises_one_clean_page(big_library, name, data, pape
         text = text_in(pdf, (card.x0, card.y0, card.x1, card.y1))
         assert "".join(big_library.exercises[ex_id].title.split()) in "".join(text.split())
     assert_text_inside_boxes(pdf, boxes[0], paper)
-    assert decode_qr(render_png(pdf, dpi=100)) == ["tel:+15625021767"]
+    image = render_png(pdf, dpi=100)
+    assert booking_codes(image) == ["tel:+15625021767"]
+    log = [parse(t) for t in decode_qr(image) if t.startswith("HO")]
+    assert len(log) == 1 and log[0] is not None and log[0].rows == len(ids)

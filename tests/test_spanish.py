@@ -37,7 +37,7 @@ def test_ana_gets_a_clean_spanish_sheet(runner, tmp_path, fixed_date):
     assert "Para" in text and "Ana Lima" in text
     assert "Carga de tobillo y pie para corredores" in text
     assert "Entregado el 25 de noviembre de 2026" in text
-    assert "Registro de dos semanas" in text and "marque una casilla" in text
+    assert "Registro de dos semanas" in text and "Marque dentro de la casilla" in text
     assert "Bisagra de tobillo sobre un disco" in text
     assert "45–60 segundos, 1–2 veces · RPE 7+ · cada" in text
     assert "3 series de 10–15 · RPE 8–9 · 2 días por" in text
@@ -158,7 +158,7 @@ def test_the_email_is_in_the_sheets_language(runner, tmp_path):
 
     message = email.message_from_bytes((tmp_path / "ana.eml").read_bytes(), policy=email.policy.default)
     assert message["Subject"] == "Su plan de ejercicios en casa de Zenith Performance Physical Therapy"
-    assert "marque una casilla" in message.get_body(("plain",)).get_content()
+    assert "traiga la hoja a su próxima visita" in message.get_body(("plain",)).get_content()
 
 
 def test_the_spanish_wording_file_translates_every_key():

@@ -1,0 +1,185 @@
+"""Phone photos of returned sheets, made at test time: real handouts, ticked by a simulated hand.
+
+A real handout PDF is rendered, pen marks are drawn into chosen boxes (checks, crosses,
+scribbles and slashes, thin and thick, black and blue, some running over the border)
+and a few stray marks elsewhere; then the page is photographed the way a phone would:
+lying on a table at an angle, turned, lit unevenly, a little out of focus, noisy, and
+saved as JPEG. Where the boxes are comes from the rectangles drawn in the PDF itself
+(read with pdfplumber), not from the code the scanner reads, so a mistake in either
+shows up as a wrong answer.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import pdfplumber
+import pypdfium2
+
+DPI = 300
+PT = DPI / 72
+INK = {"black": (25, 25, 30), "blue": (165, 60, 35)}   # BGR: a ballpoint's blue
+KINDS = ("check", "cross", "scribble", "slash", "fill")
+
+
+@dataclass
+class Sheet:
+    """A rendered page and where its tick boxes are, in page pixels (row by row, 14 a row)."""
+
+    image: np.ndarray                   # BGR, DPI dots per inch
+    boxes: list[list[tuple[float, float, float]]]   # (centre x, centre y, side) per row and day
+
+
+def sheet(pdf: bytes) -> Sheet:
+    page = pypdfium2.PdfDocument(pdf)[0]
+    image = np.array(page.render(scale=PT).to_pil().convert("RGB"))[:, :, ::-1].copy()
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        p = doc.pages[0]
+        squares = [r for r in p.rects if abs(r["width"] - r["height"]) < 0.1 and 12 <= r["width"] <= 30
+                   and r["stroke"] and not r["fill"]]
+    rows: dict[int, list[tuple[float, float, float]]] = {}
+    for r in squares:
+        cx, cy = (r["x0"] + r["x1"]) / 2, (r["top"] + r["bottom"]) / 2
+        rows.setdefault(round(cy), []).append((cx * PT, cy * PT, r["width"] * PT))
+    boxes = [sorted(row) for _, row in sorted(rows.items())]
+    assert boxes and all(len(row) == 14 for row in boxes), [len(r) for r in boxes]
+    return Sheet(image, boxes)
+
+
+@dataclass
+class Ticks:
+    """What the simulated patient did: the boxes ticked, and how."""
+
+    ticked: set[tuple[int, int]] = field(default_factory=set)
+    pen: int = 2                        # stroke width in page pixels at 300 dpi (1 px = 0.08 mm)
+    colour: str = "black"
+
+
+def tick_sheet(s: Sheet, rng: np.random.Generator, share: float = 0.45, pen: int | None = None,
+               colour: str | None = None, strays: int = 4) -> tuple[np.ndarray, Ticks]:
+    image = s.image.copy()
+    ticks = Ticks(pen=pen if pen is not None else int(rng.integers(1, 6)),
+                  colour=colour or str(rng.choice(list(INK))))
+    ink = INK[ticks.colour]
+    for r, row in enumerate(s.boxes):
+        for d, (cx, cy, side) in enumerate(row):
+            if rng.random() < share:
+                ticks.ticked.add((r, d))
+                _mark(image, cx, cy, side, str(rng.choice(KINDS)), ticks.pen, ink, rng)
+    h, w = image.shape[:2]
+    first = s.boxes[0][0]
+    for _ in range(strays):  # a doodle in the margin, a line under a name, a note between rows
+        where = rng.choice(["label", "gap", "margin"])
+        if where == "label":
+            x, y = first[0] - rng.uniform(200, 500), rng.uniform(s.boxes[0][0][1], s.boxes[-1][0][1])
+        elif where == "gap":
+            r = int(rng.integers(0, len(s.boxes)))
+            x = rng.uniform(first[0], s.boxes[0][-1][0])
+            y = s.boxes[r][0][1] + s.boxes[r][0][2] * 0.5 + rng.uniform(8, 14)
+        else:
+            x, y = rng.uniform(0.2, 0.8) * w, rng.uniform(0.1, 0.5) * h
+        pts = np.array([[x, y], [x + rng.uniform(-60, 60), y + rng.uniform(-6, 6)]], np.float64)
+        cv2.polylines(image, [np.round(pts * 16).astype(np.int32)], False, ink, ticks.pen, cv2.LINE_AA, 4)
+    return image, ticks
+
+
+def _mark(image: np.ndarray, cx: float, cy: float, side: float, kind: str, pen: int,
+          ink: tuple[int, int, int], rng: np.random.Generator) -> None:
+    over = rng.random() < 0.2           # one in five runs over the border
+    s = side * (rng.uniform(1.0, 1.35) if over else rng.uniform(0.55, 0.9)) / 2
+    ox, oy = rng.uniform(-0.12, 0.12) * side, rng.uniform(-0.12, 0.12) * side
+    x, y = cx + ox, cy + oy
+    if kind == "check":
+        strokes = [[(x - s, y), (x - s * 0.3, y + s * 0.8), (x + s, y - s)]]
+    elif kind == "cross":
+        strokes = [[(x - s, y - s), (x + s, y + s)], [(x - s, y + s), (x + s, y - s)]]
+    elif kind == "slash":
+        strokes = [[(x - s * 0.7, y + s), (x + s * 0.7, y - s)]]
+    elif kind == "scribble":
+        strokes = [[(x + rng.uniform(-s, s), y + rng.uniform(-s, s)) for _ in range(6)]]
+    else:  # filled in: a zig-zag back and forth
+        strokes = [[(x + (s if i % 2 else -s), y - s + i * s / 4) for i in range(9)]]
+    for stroke in strokes:
+        jittered = [(px + rng.normal(0, 0.6), py + rng.normal(0, 0.6)) for px, py in stroke]
+        pts = np.round(np.array(jittered) * 16).astype(np.int32)
+        cv2.polylines(image, [pts], False, ink, pen, cv2.LINE_AA, 4)
+
+
+@dataclass
+class Shot:
+    """How one photo was taken, for the failure message of a test that reads it wrong."""
+
+    seed: int
+    closeup: bool = False
+    turn: float = 0.0
+    tilt: float = 0.0
+    blur: float = 0.0
+    quality: int = 90
+    glare: bool = False
+
+
+def photograph(page: np.ndarray, seed: int, *, closeup_box: tuple[float, float, float, float] | None = None,
+               size: tuple[int, int] = (2448, 3264), blur: float | None = None, glare: bool = False,
+               upside_down: bool = False) -> tuple[bytes, Shot]:
+    """The page (or the part of it inside `closeup_box`, x0 y0 x1 y1 in page pixels) as a phone JPEG."""
+    rng = np.random.default_rng(seed)
+    w_out, h_out = size
+    if closeup_box is not None:
+        x0, y0, x1, y1 = closeup_box
+        w_out, h_out = h_out, w_out     # a close-up of the log is taken with the phone held sideways
+    else:
+        x0, y0, x1, y1 = 0, 0, page.shape[1], page.shape[0]
+    src = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
+    sw, sh = x1 - x0, y1 - y0
+    fill = rng.uniform(0.8, 0.92) if closeup_box is not None else rng.uniform(0.72, 0.9)
+    scale = min(w_out / sw, h_out / sh) * fill
+    turn = rng.uniform(-10, 10) + (180 if upside_down else 0)
+    tilt = rng.uniform(-15, 15)
+    # a phone tipped forward sees the far edge shorter: foreshortening of up to 15 degrees
+    shrink = 1 - math.sin(math.radians(abs(tilt))) * 0.5
+    corners = np.array([[-sw / 2, -sh / 2], [sw / 2, -sh / 2], [sw / 2, sh / 2], [-sw / 2, sh / 2]]) * scale
+    far = (0, 1) if tilt > 0 else (3, 2)
+    for i in far:
+        corners[i, 0] *= shrink
+    corners += rng.normal(0, 0.01 * min(w_out, h_out), corners.shape)
+    a = math.radians(turn)
+    rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    dst = (corners @ rot.T + [w_out / 2 + rng.uniform(-0.04, 0.04) * w_out,
+                              h_out / 2 + rng.uniform(-0.04, 0.04) * h_out]).astype(np.float32)
+    matrix = cv2.getPerspectiveTransform(src, dst)
+    table = np.full((h_out, w_out, 3), rng.uniform(40, 120, 3), np.float32)
+    table += cv2.resize(rng.normal(0, 12, (h_out // 32, w_out // 32, 3)).astype(np.float32), (w_out, h_out))
+    warped = cv2.warpPerspective(page, matrix, (w_out, h_out), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    mask = cv2.warpPerspective(np.full(page.shape[:2], 255, np.uint8), matrix, (w_out, h_out)) > 127
+    photo = np.where(mask[..., None], warped.astype(np.float32), table)
+    # light from one side, a slightly warm lamp, sometimes a glare patch
+    yy, xx = np.mgrid[0:h_out, 0:w_out].astype(np.float32)
+    g = rng.uniform(-1, 1, 2)
+    light = 0.8 + 0.2 * (g[0] * (xx / w_out - 0.5) + g[1] * (yy / h_out - 0.5)) * 2
+    photo *= light[..., None] * np.array([rng.uniform(0.85, 1.0), rng.uniform(0.92, 1.0), 1.0], np.float32)
+    if glare:
+        cx, cy = dst[2] + (dst[0] - dst[2]) * 0.08    # over the bottom right of the sheet
+        r = 0.2 * min(w_out, h_out)
+        spot = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r))
+        photo = photo + spot[..., None] * 255 * 1.6
+    sigma = blur if blur is not None else rng.uniform(0.5, 1.4)
+    photo = cv2.GaussianBlur(photo, (0, 0), sigma)
+    photo += rng.normal(0, rng.uniform(2, 6), photo.shape).astype(np.float32)
+    quality = int(rng.integers(60, 91))
+    ok, jpeg = cv2.imencode(".jpg", np.clip(photo, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return jpeg.tobytes(), Shot(seed, closeup_box is not None, turn, tilt, sigma, quality, glare)
+
+
+def cover_right_markers(page: np.ndarray, s: Sheet) -> np.ndarray:
+    """A sticky note along the sheet's right edge, over both right-hand corner markers."""
+    out = page.copy()
+    w = out.shape[1]
+    top = int(s.boxes[0][0][1] - 70 * PT)
+    bottom = int(s.boxes[-1][0][1] + 40 * PT)
+    cv2.rectangle(out, (int(w - 35 * PT), top), (int(w - 6 * PT), bottom), (170, 235, 250), -1)
+    return out
