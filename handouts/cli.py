@@ -562,6 +562,78 @@ def picture_remove(exercise_id: str, library: Path | None) -> None:
     click.echo(f"removed {removed}" if removed else f"removed the picture from {exercise_id}")
 
 
+@main.command(short_help="Read the ticked boxes from a photo of a returned sheet.")
+@click.argument("photos", nargs=-1, required=True,
+                type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per photo, one per line.")
+@click.option("--annotate", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Write each photo with its reading drawn on it into this directory.")
+@options(history_options)
+@reported
+def scan(photos: tuple[Path, ...], as_json: bool, annotate: Path | None, history_file: Path | None,
+         no_history: bool) -> None:
+    """Read the two-week log of returned sheets from phone photos.
+
+    Prints, for each exercise, the days ticked and whether the weekly goal was met, and
+    the share of planned sessions done. Boxes the photo cannot settle are listed as
+    unsure and not counted. With the history on, each reading is recorded against the
+    handout it came from (the same photo once) and `handouts history NAME` shows it.
+
+    \b
+    Example:
+      handouts scan IMG_2041.jpg
+      handouts scan *.jpg --json > readings.jsonl
+    """
+    try:
+        from handouts import scan as scanner
+    except ImportError:
+        raise click.ClickException("reading photos needs the scan extra: pip install '.[scan]'") from None
+    import json
+    from contextlib import nullcontext
+
+    from handouts.history import History
+    from handouts.make import history_path
+    from handouts.output import write_atomic
+    from handouts.scanreport import as_json as json_of
+    from handouts.scanreport import as_text, spaced
+
+    path = history_path(history_file, no_history)
+    refused = problems = 0
+    with History(path) if path is not None else nullcontext() as hist:
+        for photo in photos:
+            try:
+                out = scanner.scan_photo(photo, hist)
+            except scanner.Unreadable as e:
+                refused += 1
+                if as_json:
+                    click.echo(json.dumps({"photo": str(photo), "refused": str(e).split(": ", 1)[-1]}))
+                click.echo(f"Error: {e}", err=True)
+                continue
+            code = out.reading.code
+            if as_json:
+                click.echo(json.dumps(json_of(str(photo), code, out.tally, out.record, out.recorded),
+                                      ensure_ascii=False))
+            else:
+                click.echo("\n".join(as_text(str(photo), code, out.tally, out.record, out.reading.found_by)))
+            if out.history_problem:
+                problems += 1
+                click.echo(f"Warning: {out.history_problem}", err=True)
+            elif path is not None and out.record is None:
+                click.echo(f"sheet {spaced(code.sheet)} is not in this history ({path}): read, not recorded",
+                           err=True)
+            elif out.recorded is False:
+                click.echo(f"{photo}: this photo was read before; recorded once", err=True)
+            if annotate is not None:
+                summary = f"{out.tally.done} of {out.tally.planned} planned sessions done"
+                if out.tally.unsure:
+                    summary += f", {out.tally.unsure} unsure"
+                target = write_atomic(annotate / f"{photo.stem}-read.jpg", scanner.drawn(out.reading, summary),
+                                      force=True)
+                click.echo(f"drawn: {target}", err=True)
+    if refused or problems:
+        sys.exit(1)
+
+
 @main.command(short_help="Email a handout to the patient.")
 @click.argument("pdf", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--to", "to", required=True, metavar="ADDRESS", help="The patient's email address.")

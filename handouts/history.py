@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from handouts.errors import DataError, UsageError
+from handouts.logcode import sheet_number
 from handouts.models import Dose, Issue
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_MS = 10_000
 FILE_NAME = "history.sqlite3"
 
@@ -40,10 +41,12 @@ CREATE TABLE handouts (
     lang TEXT NOT NULL DEFAULT 'en',
     note TEXT NOT NULL DEFAULT '',
     path TEXT NOT NULL,
-    sha256 TEXT NOT NULL
+    sha256 TEXT NOT NULL,
+    sheet TEXT NOT NULL DEFAULT ''     -- the number in the log's small code (version 2)
 );
 CREATE INDEX handouts_by_patient ON handouts (patient_key, id);
 CREATE INDEX handouts_by_patient_id ON handouts (patient_id, id);
+CREATE INDEX handouts_by_sheet ON handouts (sheet, id);
 CREATE TABLE doses (
     handout_id INTEGER NOT NULL REFERENCES handouts (id) ON DELETE CASCADE,
     position INTEGER NOT NULL,
@@ -71,10 +74,15 @@ CREATE TABLE scans (
     photo_sha256 TEXT NOT NULL,
     done INTEGER NOT NULL,
     planned INTEGER NOT NULL,
-    ticks TEXT NOT NULL,               -- JSON: per row, the dates ticked and unsure
+    ticks TEXT NOT NULL,               -- JSON: per row, the days (0-13) ticked and unsure
     UNIQUE (handout_id, photo_sha256)
 );
 """
+# What each older format needs to become the current one; applied in one transaction.
+_UPGRADES = {
+    1: ["ALTER TABLE handouts ADD COLUMN sheet TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX handouts_by_sheet ON handouts (sheet, id)"],
+}
 
 
 class HistoryError(DataError):
@@ -102,6 +110,16 @@ class PrintedDose(NamedTuple):
     dose: Dose
 
 
+class Scan(NamedTuple):
+    """A returned log read from a photo: sessions done against the plan, and each row's days."""
+
+    at: str
+    done: int
+    planned: int
+    ticked: tuple[tuple[int, ...], ...]     # per exercise row, the days (0-13) ticked
+    unsure: tuple[tuple[int, ...], ...]     # ...and those the photo could not settle
+
+
 class Record(NamedTuple):  # NamedTuple, not a dataclass: a third of the import time
     id: int
     issued_at: str
@@ -117,7 +135,8 @@ class Record(NamedTuple):  # NamedTuple, not a dataclass: a third of the import 
     sha256: str
     doses: tuple[PrintedDose, ...]
     emails: tuple[tuple[str, str, str], ...] = ()       # (at, recipient, result)
-    adherence: tuple[tuple[str, int, int], ...] = ()    # (at, done, planned)
+    adherence: tuple[Scan, ...] = ()
+    sheet: str = ""
 
 
 class History:
@@ -170,13 +189,18 @@ class History:
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("PRAGMA foreign_keys = ON")
             db.execute("PRAGMA secure_delete = ON")
-            if version == 0:
+            if version < SCHEMA_VERSION:
                 with _transaction(db):
-                    if db.execute("PRAGMA user_version").fetchone()[0] == 0:  # another process may have won
+                    version = db.execute("PRAGMA user_version").fetchone()[0]  # another process may have won
+                    if version == 0:
                         for statement in _SCHEMA.split(";"):  # executescript would commit half-way
                             if statement.strip():
                                 db.execute(statement)
-                        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    else:  # an older history: upgraded in place, every record kept
+                        for step in range(version, SCHEMA_VERSION):
+                            for statement in _UPGRADES[step]:
+                                db.execute(statement)
+                    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.Error as e:
             db.close()
             raise self._error(e) from None
@@ -211,9 +235,11 @@ class History:
                     h = issue.handout
                     cur = self.db.execute(
                         "INSERT INTO handouts (issued_at, patient, patient_key, patient_id, program_id, "
-                        "program_title, start, paper, lang, note, path, sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                        "program_title, start, paper, lang, note, path, sha256, sheet) "
+                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         (now, h.patient, patient_key(h.patient), h.patient_id, h.program_id, h.program_title,
-                         h.start.isoformat(), h.paper, h.lang, h.note, str(issue.path.resolve()), issue.sha256))
+                         h.start.isoformat(), h.paper, h.lang, h.note, str(issue.path.resolve()), issue.sha256,
+                         sheet_number(h)))
                     handout_id = int(cur.lastrowid or 0)
                     self.db.executemany(
                         "INSERT INTO doses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -232,6 +258,34 @@ class History:
                                 (handout_id, _now(), recipient, result))
         except sqlite3.Error as e:
             raise self._error(e) from None
+
+    def record_scan(self, sheet: str, photo_sha256: str, done: int, planned: int,
+                    ticked: list[list[int]], unsure: list[list[int]]) -> tuple[Record | None, bool]:
+        """Record a read log against the latest handout with its sheet number.
+
+        Returns that handout (None when this history never saw the sheet) and whether the
+        scan was new: the same photo read again is recorded once.
+        """
+        import json
+
+        try:
+            with _transaction(self.db):
+                row = self.db.execute("SELECT id FROM handouts WHERE sheet = ? ORDER BY id DESC LIMIT 1",
+                                      (sheet,)).fetchone()
+                if row is None:
+                    return None, False
+                cur = self.db.execute(
+                    "INSERT OR IGNORE INTO scans (handout_id, at, photo_sha256, done, planned, ticks) "
+                    "VALUES (?,?,?,?,?,?)",
+                    (row[0], _now(), photo_sha256, done, planned, json.dumps({"ticked": ticked, "unsure": unsure})))
+                new = cur.rowcount == 1
+        except sqlite3.Error as e:
+            raise self._error(e) from None
+        return self.get(int(row[0])), new
+
+    def by_sheet(self, sheet: str) -> Record | None:
+        found = self._records("WHERE sheet = ? ORDER BY id DESC LIMIT 1", (sheet,))
+        return found[0] if found else None
 
     def forget(self, records: list[Record]) -> int:
         """Delete a patient's records; secure_delete and a checkpoint leave no copy in the file."""
@@ -285,7 +339,7 @@ class History:
     def _records(self, where: str, args: tuple[object, ...]) -> list[Record]:
         rows = self._query(
             "SELECT id, issued_at, patient, patient_id, program_id, program_title, start, paper, lang, note, "
-            f"path, sha256 FROM handouts {where}", args)
+            f"path, sha256, sheet FROM handouts {where}", args)
         return [self._record(row) for row in rows]
 
     def _record(self, row: tuple[object, ...]) -> Record:
@@ -301,11 +355,23 @@ class History:
                 "rpe, per_week, load FROM doses WHERE handout_id = ? ORDER BY position", (handout_id,)))
         emails = tuple((str(a), str(b), str(c)) for a, b, c in self._query(
             "SELECT at, recipient, result FROM emails WHERE handout_id = ? ORDER BY id", (handout_id,)))
-        scans = tuple((str(a), int(str(b)), int(str(c))) for a, b, c in self._query(
-            "SELECT at, done, planned FROM scans WHERE handout_id = ? ORDER BY id", (handout_id,)))
+        scans = tuple(_scan(*r) for r in self._query(
+            "SELECT at, done, planned, ticks FROM scans WHERE handout_id = ? ORDER BY id", (handout_id,)))
         return Record(handout_id, str(row[1]), str(row[2]), str(row[3]), str(row[4]), str(row[5]),
                       dt.date.fromisoformat(str(row[6])), str(row[7]), str(row[8]), str(row[9]), str(row[10]),
-                      str(row[11]), doses, emails, scans)
+                      str(row[11]), doses, emails, scans, str(row[12]))
+
+
+def _scan(at: object, done: object, planned: object, ticks: object) -> Scan:
+    import json
+
+    try:
+        days = json.loads(str(ticks))
+        ticked = tuple(tuple(int(d) for d in row) for row in days["ticked"])
+        unsure = tuple(tuple(int(d) for d in row) for row in days["unsure"])
+    except (ValueError, KeyError, TypeError):  # a hand-edited row: the totals still stand
+        ticked = unsure = ()
+    return Scan(str(at), int(str(done)), int(str(planned)), ticked, unsure)
 
 
 @contextmanager
@@ -324,6 +390,10 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def percent(done: int, planned: int) -> str:
+    return f"{round(100 * done / planned)}%" if planned else "nothing planned"
+
+
 def summary_text(record: Record) -> str:
     """The paste-ready summary of one handout, for the clinical note."""
     issued = record.issued_at[:10]
@@ -338,8 +408,15 @@ def summary_text(record: Record) -> str:
         lines.append(f"Note to patient: {record.note}")
     for at, recipient, result in record.emails:
         lines.append(f"Emailed to {recipient} on {at[:10]}: {result}.")
-    for at, done, planned in record.adherence:
-        lines.append(f"Log brought back {at[:10]}: {done} of {planned} planned sessions ticked.")
+    for scan in record.adherence:
+        lines.append(f"Log brought back {scan.at[:10]}: {scan.done} of {scan.planned} planned sessions done "
+                     f"({percent(scan.done, scan.planned)}).")
+        for n, (d, days) in enumerate(zip(record.doses, scan.ticked, strict=False), 1):
+            goal = min(7, d.dose.per_week)
+            weeks = [sum(1 for day in days if w * 7 <= day < w * 7 + 7) for w in (0, 1)]
+            met = ", ".join(f"week {w + 1} {count} (goal met)" if count >= goal else f"week {w + 1} {count} of {goal}"
+                            for w, count in enumerate(weeks))
+            lines.append(f"  {n}. {d.title}: {met}.")
     lines.append(f"File: {record.path}")
     return "\n".join(lines)
 

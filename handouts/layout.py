@@ -471,6 +471,7 @@ class LogGeometry:
     box: float
     rows: int
     page_h: float
+    marker: float = MARK
 
     def box_at(self, row: int, day: int) -> tuple[float, float]:
         """The bottom-left corner of one tick box."""

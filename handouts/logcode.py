@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from handouts.layout import MARK, LogGeometry
-from handouts.models import Handout
+if TYPE_CHECKING:  # the history reads sheet numbers without loading the page layout (and reportlab)
+    from handouts.layout import LogGeometry
+    from handouts.models import Handout
 
 PREFIX = "HO"
 FORMAT = 1                    # changes whenever the fields below change
@@ -74,10 +75,10 @@ def sheet_number(h: Handout) -> str:
 def describe(h: Handout, g: LogGeometry) -> LogCode:
     left, top = g.markers[0]
     bottom = g.markers[3][1]
-    frame_top_y = top + MARK  # PDF y of the frame's top edge
+    frame_top_y = top + g.marker  # PDF y of the frame's top edge
     return LogCode(
         sheet=sheet_number(h), start=h.start, paper=h.paper, frame_top=g.page_h - frame_top_y,
-        width=g.markers[1][0] - left, height=top - bottom, marker=MARK,
+        width=g.markers[1][0] - left, height=top - bottom, marker=g.marker,
         first=(g.first[0] - left, frame_top_y - g.first[1]),
         pitch=g.pitch, row_pitch=g.row_pitch, box=g.box,
         per_week=tuple(min(7, ex.dose.per_week) for ex in h.exercises))

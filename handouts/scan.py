@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -24,6 +24,10 @@ import zxingcpp
 from handouts.errors import DataError
 from handouts.layout import GRID_HEAD_H, LOG_CODE, LOG_CODE_INSET, MARGIN, MARK, MARK_GAP, PAPER
 from handouts.logcode import LogCode, parse
+from handouts.scanreport import Tally, tally
+
+if TYPE_CHECKING:
+    from handouts.history import History, Record
 
 SCALE = 4.0                  # pixels per point of the straightened log (288 dpi)
 INSET = 2.2                  # points inside each box's printed edge left unread: the edge and a little misplacement
@@ -33,6 +37,9 @@ CODE_LEFT = MARK + MARK_GAP + LOG_CODE_INSET
 CODE_TOP = (GRID_HEAD_H - LOG_CODE) / 2
 MAX_SIDE = 2400              # larger photos are looked at this size to find the sheet
 LEAST_PT = 1.1               # photo pixels per point below which a pen line is too thin to see
+CODE_PT = 2.0                # ...and below which the small code's modules cannot be told apart
+BLUR_EDGE = 45
+PAPER_CONTRAST = 40          # grey levels between a sheet and the table it lies on, at least
 # A box's inside: the share of it inked, and the longest stroke across it (share of its width).
 INK = 0.2                    # darker than the paper around it by this share: ink
 TICKED_SHARE, TICKED_SPAN = 0.025, 0.4
@@ -84,7 +91,62 @@ def read_photo(path: Path) -> Reading:
     image = decode(data, path)
     reading = read_image(image, str(path))
     reading.sha256 = hashlib.sha256(data).hexdigest()
+    reading.image = image
     return reading
+
+
+class Outcome(NamedTuple):
+    """One photo read: the boxes, what they add up to, and what the history made of it."""
+
+    reading: Reading
+    tally: Tally
+    record: Record | None            # the handout this sheet was, when this history has it
+    recorded: bool | None            # True new, False the same photo was read before, None not recorded
+    history_problem: str = ""
+
+
+def scan_photo(path: Path, history: History | None) -> Outcome:
+    """Read one photo and record it against its handout. A history that cannot be used never
+    costs the reading: the problem comes back in `history_problem`."""
+    reading = read_photo(path)
+    record: Record | None = None
+    recorded: bool | None = None
+    problem = ""
+    if history is not None:
+        from handouts.history import HistoryError
+
+        try:
+            record = history.by_sheet(reading.code.sheet)
+            if record is not None:
+                t = tally(reading.code, reading.boxes, record)
+                record, recorded = history.record_scan(reading.code.sheet, reading.sha256, t.done, t.planned,
+                                                       [r.ticked for r in t.rows], [r.unsure for r in t.rows])
+        except HistoryError as e:
+            problem = f"{e}\nthe reading of {path} was not recorded in the history"
+    return Outcome(reading, tally(reading.code, reading.boxes, record), record, recorded, problem)
+
+
+def drawn(reading: Reading, summary: str) -> bytes:
+    """The photo with the reading on it: green for ticked, orange and a question mark for unsure."""
+    assert reading.image is not None
+    out = reading.image.copy()
+    line = max(2, round(min(out.shape[:2]) / 700))
+    colours = {True: (40, 160, 30), False: (150, 150, 150), None: (0, 140, 255)}
+    for row, states in zip(reading.outlines, reading.boxes, strict=True):
+        for quad, state in zip(row, states, strict=True):
+            pts = np.round(quad).astype(np.int32)
+            cv2.polylines(out, [pts], True, colours[state], line * (1 if state is False else 2), cv2.LINE_AA)
+            if state is None:
+                x, y = pts.mean(axis=0)
+                cv2.putText(out, "?", (int(x) - 4 * line, int(y) + 4 * line), cv2.FONT_HERSHEY_SIMPLEX,
+                            line * 0.6, colours[None], line, cv2.LINE_AA)
+    scale = out.shape[1] / 1400
+    cv2.rectangle(out, (0, 0), (out.shape[1], int(60 * scale)), (255, 255, 255), -1)
+    cv2.putText(out, summary, (int(15 * scale), int(42 * scale)), cv2.FONT_HERSHEY_SIMPLEX, 1.1 * scale,
+                (20, 20, 20), max(1, round(2 * scale)), cv2.LINE_AA)
+    ok, jpeg = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    assert ok
+    return bytes(jpeg.tobytes())
 
 
 def decode(data: bytes, path: Path) -> np.ndarray:
@@ -114,7 +176,7 @@ def read_image(image: np.ndarray, photo: str = "photo") -> Reading:
     markers = _markers(small, gray, shrink)
     code, code_centre = _find_code(gray, small, shrink, markers)
     if code is None:
-        raise Unreadable(f"{photo}: {NO_SHEET if len(markers) < 3 else NO_CODE}")
+        raise Unreadable(f"{photo}: {_why_no_code(small, markers)}")
     found_by = "markers"
     src = [pt for i in sorted(markers) for pt in code.marker_corners()[i]]
     dst = [pt for i in sorted(markers) for pt in markers[i]]
@@ -135,6 +197,27 @@ def read_image(image: np.ndarray, photo: str = "photo") -> Reading:
         raise Unreadable(f"{photo}: {BLURRED}")
     outlines = [[_box_outline(to_image, code, r, d, shift) for d in range(14)] for r in range(code.rows)]
     return Reading(photo, "", code, boxes, found_by, outlines)
+
+
+def _why_no_code(small: np.ndarray, markers: dict[int, list[tuple[float, float]]]) -> str:
+    """The likeliest reason, among those a person can act on, that the log's code was not read."""
+    if markers:
+        sides = [np.hypot(*np.subtract(m[0], m[1])) for m in markers.values()]
+        if float(np.median(sides)) / MARK < CODE_PT:
+            return TOO_SMALL
+    if _blurred(small) and (markers or _paper(small) is not None):  # a sheet, out of focus
+        return BLURRED
+    if 0 < len(markers) < 3:
+        return TOO_FEW.format(n=len(markers))
+    return NO_CODE if markers else NO_SHEET
+
+
+def _blurred(small: np.ndarray) -> bool:
+    """Edges softer than a phone's focus leaves them: the sharpest Laplacian responses, looked at
+    1200 pixels across (sharp photos measure 200 and more, sigma 4 blur about 25)."""
+    f = min(1.0, 1200 / max(small.shape))
+    g = cv2.resize(small, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else small
+    return float(np.percentile(np.abs(cv2.Laplacian(g.astype(np.float32), cv2.CV_32F)), 99.5)) < BLUR_EDGE
 
 
 def _markers(small: np.ndarray, gray: np.ndarray, shrink: float) -> dict[int, list[tuple[float, float]]]:
@@ -188,8 +271,8 @@ def _find_code(gray: np.ndarray, small: np.ndarray, shrink: float,
     return None, (0.0, 0.0)
 
 
-def _page_outline(small: np.ndarray, shrink: float) -> np.ndarray | None:
-    """The sheet's four corners in the photo when its whole outline shows against the table."""
+def _paper(small: np.ndarray) -> np.ndarray | None:
+    """The outline of the largest bright region, when it is large enough to be a sheet."""
     blurred = cv2.GaussianBlur(small, (0, 0), 2)
     _, paper = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     paper = cv2.morphologyEx(paper, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
@@ -199,11 +282,32 @@ def _page_outline(small: np.ndarray, shrink: float) -> np.ndarray | None:
     biggest = max(contours, key=cv2.contourArea)
     if cv2.contourArea(biggest) < 0.15 * small.size:
         return None
+    inside = np.zeros_like(small)
+    cv2.drawContours(inside, [biggest], -1, 255, -1)
+    # paper is clearly lighter than what it lies on; a patterned table split in two is not
+    lighter = cv2.mean(small, inside)[0] - cv2.mean(small, cv2.bitwise_not(inside))[0]
+    return biggest if lighter >= PAPER_CONTRAST else None
+
+
+def _page_outline(small: np.ndarray, shrink: float) -> np.ndarray | None:
+    """The sheet's four corners in the photo when its whole outline shows against the table."""
+    biggest = _paper(small)
+    if biggest is None:
+        return None
     hull = cv2.convexHull(biggest)
     quad = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
     if len(quad) != 4:
         return None
-    return np.asarray(quad.reshape(4, 2), np.float64) / shrink
+    corners = np.asarray(quad.reshape(4, 2), np.float64)
+    h, w = small.shape[:2]
+    edge = 0.005 * max(h, w)
+    if (corners.min(axis=0) < edge).any() or (corners[:, 0] > w - edge).any() or (corners[:, 1] > h - edge).any():
+        return None  # cut off by the photo's edge: that is not the sheet's corner
+    sides = [np.hypot(*(corners[i] - corners[(i + 1) % 4])) for i in range(4)]
+    ratio = (sides[0] + sides[2]) / (sides[1] + sides[3])
+    if not 1.05 < max(ratio, 1 / ratio) < 1.8:  # letter is 1.29, A4 1.41, seen at an angle
+        return None
+    return corners / shrink
 
 
 def _page_corners(code: LogCode) -> list[tuple[float, float]]:

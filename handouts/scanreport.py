@@ -1,0 +1,98 @@
+"""What a read log means for the therapist: days ticked, weekly goals met, sessions done.
+
+Plain values in, plain values out, so the counting is tested without a camera and the
+CLI, the JSON and the history all count the same way. A session counts as done when
+its box is ticked, up to the row's weekly goal (ticking a twice-a-week exercise every
+day is not 7 of 2); unsure boxes are listed, never counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from handouts.history import Record
+    from handouts.logcode import LogCode
+
+
+class Row(NamedTuple):
+    exercise: str
+    goal: int                       # sessions a week; 7 is every day
+    ticked: list[int]               # days 0-13
+    unsure: list[int]
+
+    def week(self, w: int) -> int:
+        return sum(1 for d in self.ticked if 7 * w <= d < 7 * w + 7)
+
+    def met(self, w: int) -> bool:
+        return self.week(w) >= self.goal
+
+
+class Tally(NamedTuple):
+    rows: list[Row]
+
+    @property
+    def planned(self) -> int:
+        return sum(2 * r.goal for r in self.rows)
+
+    @property
+    def done(self) -> int:
+        return sum(min(r.week(w), r.goal) for r in self.rows for w in (0, 1))
+
+    @property
+    def unsure(self) -> int:
+        return sum(len(r.unsure) for r in self.rows)
+
+
+def tally(code: LogCode, boxes: list[list[bool | None]], record: Record | None) -> Tally:
+    titles = [d.title for d in record.doses] if record and len(record.doses) == code.rows else []
+    return Tally([Row(titles[n] if titles else f"Exercise {n + 1}", min(7, code.per_week[n]),
+                      [d for d, s in enumerate(row) if s is True], [d for d, s in enumerate(row) if s is None])
+                  for n, row in enumerate(boxes)])
+
+
+def as_json(photo: str, code: LogCode, t: Tally, record: Record | None, recorded: bool | None) -> dict[str, Any]:
+    def dates(days: list[int]) -> list[str]:
+        return [(code.start + dt.timedelta(days=d)).isoformat() for d in days]
+
+    return {"photo": photo, "handout_id": code.sheet, "patient": record.patient if record else None,
+            "start": code.start.isoformat(),
+            "rows": [{"exercise": r.exercise, "goal_per_week": r.goal, "ticked": dates(r.ticked),
+                      "unsure": dates(r.unsure), "goal_met": [r.met(0), r.met(1)]} for r in t.rows],
+            "done": t.done, "planned": t.planned, "recorded": recorded}
+
+
+def as_text(photo: str, code: LogCode, t: Tally, record: Record | None, found_by: str) -> list[str]:
+    end = code.start + dt.timedelta(days=13)
+    who = f"{record.patient}, " if record else ""
+    lines = [f"{photo}: {who}sheet {spaced(code.sheet)}, log {_day(code.start)} to {_day(end)} "
+             f"(found by its {found_by})"]
+    width = max(len(r.exercise) for r in t.rows) + 4
+    for n, r in enumerate(t.rows, 1):
+        goal = "every day" if r.goal >= 7 else f"{r.goal}x a week"
+        weeks = "; ".join(f"week {w + 1}: {r.week(w)}, goal met" if r.met(w) else f"week {w + 1}: {r.week(w)} of {r.goal}"
+                          for w in (0, 1))
+        lines.append(f"  {f'{n}. {r.exercise}':<{width}} goal {goal:<10} {weeks}")
+        days = " ".join(_weekday(code.start, d) for d in r.ticked)
+        lines.append(f"  {'':<{width}} ticked: {days or 'none'}")
+    share = f"{round(100 * t.done / t.planned)}%" if t.planned else "none planned"
+    lines.append(f"  Done: {t.done} of {t.planned} planned sessions ({share}).")
+    if t.unsure:
+        where = ", ".join(f"row {n} {_weekday(code.start, d)}" for n, r in enumerate(t.rows, 1) for d in r.unsure)
+        lines.append(f"  Unsure: {t.unsure} box{'es' if t.unsure > 1 else ''} not counted ({where}); "
+                     "look at the sheet itself.")
+    return lines
+
+
+def spaced(sheet: str) -> str:
+    return " ".join(sheet[i:i + 3] for i in range(0, len(sheet), 3))
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def _weekday(start: dt.date, d: int) -> str:
+    day = start + dt.timedelta(days=d)
+    return f"{day:%a} {day.day}"
