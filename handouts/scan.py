@@ -205,7 +205,8 @@ def _why_no_code(small: np.ndarray, markers: dict[int, list[tuple[float, float]]
         sides = [np.hypot(*np.subtract(m[0], m[1])) for m in markers.values()]
         if float(np.median(sides)) / MARK < CODE_PT:
             return TOO_SMALL
-    if _blurred(small) and (markers or _paper(small) is not None):  # a sheet, out of focus
+    # a sheet out of focus: markers, or paper with something on it (not a blank wall)
+    if _blurred(small) and (markers or (_paper(small) is not None and float(small.std()) > 12)):
         return BLURRED
     if 0 < len(markers) < 3:
         return TOO_FEW.format(n=len(markers))

@@ -123,7 +123,8 @@ class Shot:
 
 
 def photograph(page: np.ndarray, seed: int, *, closeup_box: tuple[float, float, float, float] | None = None,
-               size: tuple[int, int] = (2448, 3264), blur: float | None = None, glare: bool = False,
+               size: tuple[int, int] = (2448, 3264), blur: float | None = None,
+               glare: tuple[float, float] | None = None,
                upside_down: bool = False) -> tuple[bytes, Shot]:
     """The page (or the part of it inside `closeup_box`, x0 y0 x1 y1 in page pixels) as a phone JPEG."""
     rng = np.random.default_rng(seed)
@@ -151,28 +152,40 @@ def photograph(page: np.ndarray, seed: int, *, closeup_box: tuple[float, float, 
     dst = (corners @ rot.T + [w_out / 2 + rng.uniform(-0.04, 0.04) * w_out,
                               h_out / 2 + rng.uniform(-0.04, 0.04) * h_out]).astype(np.float32)
     matrix = cv2.getPerspectiveTransform(src, dst)
-    table = np.full((h_out, w_out, 3), rng.uniform(40, 120, 3), np.float32)
-    table += cv2.resize(rng.normal(0, 12, (h_out // 32, w_out // 32, 3)).astype(np.float32), (w_out, h_out))
+    cv2.setRNGSeed(seed)
+    # a table: a colour with soft blotches (made small and enlarged: whole-size arrays are slow)
+    small = (w_out // 32, h_out // 32)
+    table = np.clip(rng.uniform(40, 120, 3) + rng.normal(0, 12, (small[1], small[0], 3)), 0, 255).astype(np.uint8)
+    photo = cv2.resize(table, (w_out, h_out), interpolation=cv2.INTER_LINEAR)
     warped = cv2.warpPerspective(page, matrix, (w_out, h_out), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    mask = cv2.warpPerspective(np.full(page.shape[:2], 255, np.uint8), matrix, (w_out, h_out)) > 127
-    photo = np.where(mask[..., None], warped.astype(np.float32), table)
+    mask = cv2.warpPerspective(np.full(page.shape[:2], 255, np.uint8), matrix, (w_out, h_out))
+    cv2.copyTo(warped, mask, photo)
+    photo = photo.astype(np.float32)
     # light from one side, a slightly warm lamp, sometimes a glare patch
-    yy, xx = np.mgrid[0:h_out, 0:w_out].astype(np.float32)
+    yy, xx = np.mgrid[0:small[1], 0:small[0]].astype(np.float32)
     g = rng.uniform(-1, 1, 2)
-    light = 0.8 + 0.2 * (g[0] * (xx / w_out - 0.5) + g[1] * (yy / h_out - 0.5)) * 2
-    photo *= light[..., None] * np.array([rng.uniform(0.85, 1.0), rng.uniform(0.92, 1.0), 1.0], np.float32)
-    if glare:
-        cx, cy = dst[2] + (dst[0] - dst[2]) * 0.08    # over the bottom right of the sheet
-        r = 0.2 * min(w_out, h_out)
-        spot = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r))
-        photo = photo + spot[..., None] * 255 * 1.6
+    light = 0.8 + 0.4 * (g[0] * (xx / small[0] - 0.5) + g[1] * (yy / small[1] - 0.5))
+    tint = (rng.uniform(0.85, 1.0), rng.uniform(0.92, 1.0), 1.0)
+    extra = np.zeros_like(light)
+    if glare is not None:  # a lamp's reflection centred on this point of the page (page pixels)
+        seen = cv2.perspectiveTransform(np.array([[glare]], np.float32), matrix)[0, 0]
+        cx, cy = seen / 32
+        r = 0.08 * min(small)
+        extra = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r)) * 255 * 1.6
+    light = cv2.resize(light, (w_out, h_out))
+    extra = cv2.resize(extra.astype(np.float32), (w_out, h_out))
+    for c in range(3):
+        photo[:, :, c] = photo[:, :, c] * (light * tint[c]) + extra
     sigma = blur if blur is not None else rng.uniform(0.5, 1.4)
     photo = cv2.GaussianBlur(photo, (0, 0), sigma)
-    photo += rng.normal(0, rng.uniform(2, 6), photo.shape).astype(np.float32)
+    noise = np.empty_like(photo)
+    cv2.randn(noise, 0, rng.uniform(2, 6))
+    photo += noise
+    np.clip(photo, 0, 255, out=photo)
     quality = int(rng.integers(60, 91))
-    ok, jpeg = cv2.imencode(".jpg", np.clip(photo, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    ok, jpeg = cv2.imencode(".jpg", photo.astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
-    return jpeg.tobytes(), Shot(seed, closeup_box is not None, turn, tilt, sigma, quality, glare)
+    return jpeg.tobytes(), Shot(seed, closeup_box is not None, turn, tilt, sigma, quality, glare is not None)
 
 
 def cover_right_markers(page: np.ndarray, s: Sheet) -> np.ndarray:
