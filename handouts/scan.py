@@ -39,6 +39,7 @@ MAX_SIDE = 2400              # larger photos are looked at this size to find the
 LEAST_PT = 1.1               # photo pixels per point below which a pen line is too thin to see
 CODE_PT = 2.0                # ...and below which the small code's modules cannot be told apart
 BLUR_EDGE = 45
+OUTLINE_MISFIT = 3.0         # points a page-outline fit may miss the markers it can see by
 PAPER_CONTRAST = 40          # grey levels between a sheet and the table it lies on, at least
 # A box's inside: the share of it inked, and the longest stroke across it (share of its width).
 INK = 0.2                    # darker than the paper around it by this share: ink
@@ -185,15 +186,19 @@ def read_image(image: np.ndarray, photo: str = "photo") -> Reading:
         if page is None:
             raise Unreadable(f"{photo}: {TOO_FEW.format(n=len(markers)) if markers else NO_SHEET}")
         found_by = "page outline"
+        seen = list(dst)  # the markers' corners, as photographed
         src += _page_corners(code)
         dst += _orient(page, code, code_centre, src, dst)
     to_image, _ = cv2.findHomography(np.array(src, np.float64), np.array(dst, np.float64), 0)
+    if found_by == "page outline" and markers and _misfit(to_image, src[:len(seen)], seen) > OUTLINE_MISFIT:
+        # the outline disagrees with the markers it should agree with: a corner cut off, a second sheet
+        raise Unreadable(f"{photo}: {TOO_FEW.format(n=len(markers))}")
     if _pixels_per_point(to_image, code) < LEAST_PT:
         raise Unreadable(f"{photo}: {TOO_SMALL}")
     straight, origin = _straighten(gray, to_image, code)
     shift = _register(straight, code, origin)
-    boxes, seen = _read_boxes(straight, code, origin, shift)
-    if seen < SEEN_ENOUGH:
+    boxes, visible = _read_boxes(straight, code, origin, shift)
+    if visible < SEEN_ENOUGH:
         raise Unreadable(f"{photo}: {BLURRED}")
     outlines = [[_box_outline(to_image, code, r, d, shift) for d in range(14)] for r in range(code.rows)]
     return Reading(photo, "", code, boxes, found_by, outlines)
@@ -301,7 +306,7 @@ def _page_outline(small: np.ndarray, shrink: float) -> np.ndarray | None:
         return None
     corners = np.asarray(quad.reshape(4, 2), np.float64)
     h, w = small.shape[:2]
-    edge = 0.005 * max(h, w)
+    edge = 0.002 * max(h, w)
     if (corners.min(axis=0) < edge).any() or (corners[:, 0] > w - edge).any() or (corners[:, 1] > h - edge).any():
         return None  # cut off by the photo's edge: that is not the sheet's corner
     sides = [np.hypot(*(corners[i] - corners[(i + 1) % 4])) for i in range(4)]
@@ -337,6 +342,19 @@ def _orient(page: np.ndarray, code: LogCode, code_centre: tuple[float, float],
             best = (miss, corners)  # type: ignore[assignment]
     assert best is not None
     return best[1]
+
+
+def _misfit(to_image: np.ndarray, frame: list[tuple[float, float]], seen: list[tuple[float, float]]) -> float:
+    """The worst distance, in points, between where markers were seen and where the fit puts them."""
+    placed = cv2.perspectiveTransform(np.array(frame, np.float64).reshape(-1, 1, 2), to_image).reshape(-1, 2)
+    scale = _pixels_per_point_at(to_image, frame[0])
+    return float(np.max(np.hypot(*(placed - np.array(seen)).T))) / scale
+
+
+def _pixels_per_point_at(to_image: np.ndarray, at: tuple[float, float]) -> float:
+    pts = np.array([[at, (at[0] + 10, at[1])]], np.float64).reshape(-1, 1, 2)
+    a, b = cv2.perspectiveTransform(pts, to_image).reshape(2, 2)
+    return float(np.hypot(*(b - a))) / 10
 
 
 def _pixels_per_point(to_image: np.ndarray, code: LogCode) -> float:

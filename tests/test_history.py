@@ -71,7 +71,7 @@ def test_the_record_holds_the_pdfs_checksum_and_every_printed_dose(runner, tmp_p
     assert (start, paper) == ("2026-11-25", "letter")
     assert db.execute("SELECT exercise_id, sets_low, reps_low, rpe, per_week FROM doses").fetchall() == [
         ("wall-calf-raise", 2, 12, "8–9", 2)]
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
 
 
 def test_again_for_an_unknown_patient_names_the_closest(runner, tmp_path):
