@@ -64,6 +64,7 @@ TOO_FEW = ("only {n} of the log's four corner markers are in the photo and the p
            "photograph the whole sheet, flat, with the four black squares beside the log in the picture")
 BLURRED = ("the log's boxes cannot be seen clearly (the photo is blurred, or a lamp or window shines on it): "
            "hold the phone still, let it focus, avoid reflections, and take it again")
+NOT_A_PHOTO = "not a photo this can read; use a JPEG or PNG picture of the sheet"
 TOO_SMALL = ("the log is too small in the photo to read the boxes: move closer, so the log fills "
              "most of the picture")
 
@@ -84,13 +85,15 @@ class Reading:
         return [d for d, s in enumerate(self.boxes[row]) if s is state]
 
 
-def read_photo(path: Path) -> Reading:
+def read_photo(path: Path, label: str | None = None) -> Reading:
+    """Read a photo file; `label` names it in messages (the web page's upload name)."""
+    name = label or str(path)
     try:
         data = path.read_bytes()
     except OSError as e:
-        raise Unreadable(f"{path}: cannot read the photo ({e.strerror or e})") from None
-    image = decode(data, path)
-    reading = read_image(image, str(path))
+        raise Unreadable(f"{name}: cannot read the photo ({e.strerror or e})") from None
+    image = decode(data, path, name)
+    reading = read_image(image, name)
     reading.sha256 = hashlib.sha256(data).hexdigest()
     reading.image = image
     return reading
@@ -106,10 +109,10 @@ class Outcome(NamedTuple):
     history_problem: str = ""
 
 
-def scan_photo(path: Path, history: History | None) -> Outcome:
+def scan_photo(path: Path, history: History | None, label: str | None = None) -> Outcome:
     """Read one photo and record it against its handout. A history that cannot be used never
     costs the reading: the problem comes back in `history_problem`."""
-    reading = read_photo(path)
+    reading = read_photo(path, label)
     record: Record | None = None
     recorded: bool | None = None
     problem = ""
@@ -123,14 +126,20 @@ def scan_photo(path: Path, history: History | None) -> Outcome:
                 record, recorded = history.record_scan(reading.code.sheet, reading.sha256, t.done, t.planned,
                                                        [r.ticked for r in t.rows], [r.unsure for r in t.rows])
         except HistoryError as e:
-            problem = f"{e}\nthe reading of {path} was not recorded in the history"
+            problem = f"{e}\nthe reading of {label or path} was not recorded in the history"
     return Outcome(reading, tally(reading.code, reading.boxes, record), record, recorded, problem)
 
 
-def drawn(reading: Reading, summary: str) -> bytes:
-    """The photo with the reading on it: green for ticked, orange and a question mark for unsure."""
+def drawn(reading: Reading, summary: str, width: int | None = None) -> bytes:
+    """The photo with the reading on it, as JPEG: green for ticked, orange and a question mark for
+    unsure; `width` shrinks it (the web page's copy)."""
     assert reading.image is not None
     out = reading.image.copy()
+    if width is not None and out.shape[1] > width:
+        f = width / out.shape[1]
+        out = cv2.resize(out, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+        reading = Reading(reading.photo, reading.sha256, reading.code, reading.boxes, reading.found_by,
+                          [[quad * f for quad in row] for row in reading.outlines])
     line = max(2, round(min(out.shape[:2]) / 700))
     colours = {True: (40, 160, 30), False: (150, 150, 150), None: (0, 140, 255)}
     for row, states in zip(reading.outlines, reading.boxes, strict=True):
@@ -150,13 +159,13 @@ def drawn(reading: Reading, summary: str) -> bytes:
     return bytes(jpeg.tobytes())
 
 
-def decode(data: bytes, path: Path) -> np.ndarray:
+def decode(data: bytes, path: Path, name: str) -> np.ndarray:
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)  # turned upright by its EXIF tag
     if image is None and path.suffix.lower() in (".heic", ".heif"):
         try:
             from pillow_heif import register_heif_opener
         except ImportError:
-            raise Unreadable(f"{path}: an iPhone (HEIC) photo needs the heic extra: "
+            raise Unreadable(f"{name}: an iPhone (HEIC) photo needs the heic extra: "
                              "pip install '.[heic]', or send the photo as JPEG") from None
         import io
 
@@ -166,7 +175,7 @@ def decode(data: bytes, path: Path) -> np.ndarray:
         with Image.open(io.BytesIO(data)) as im:
             image = np.array(ImageOps.exif_transpose(im).convert("RGB"))[:, :, ::-1].copy()
     if image is None:
-        raise Unreadable(f"{path}: not a photo this can read; use a JPEG or PNG picture of the sheet")
+        raise Unreadable(f"{name}: {NOT_A_PHOTO}")
     return image
 
 

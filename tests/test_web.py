@@ -197,3 +197,42 @@ def test_serve_refuses_another_address_without_a_password(runner, monkeypatch):
     result = runner.invoke(main, ["serve", "--host", "0.0.0.0"])
     assert result.exit_code == 2
     assert "HANDOUTS_WEB_PASSWORD" in result.output
+
+
+def test_a_returned_sheet_is_read_from_an_uploaded_photo_and_recorded(client, settings):
+    import base64
+
+    import numpy as np
+
+    from . import sheetphotos as sp
+
+    made = client.post("/api/handout", json={**PLAN, "action": "download"}, headers=csrf(client)).json()
+    sheet = sp.sheet(client.get(made["file"]).content)
+    page, ticks = sp.tick_sheet(sheet, np.random.default_rng(11), pen=2, colour="blue")
+    photo = sp.photograph(page, 11)[0]
+
+    assert "Returned sheets" in client.get("/").text
+    assert 'capture="environment"' in client.get("/returned").text  # a phone opens its camera
+    answer = client.post("/api/returned", files=[("photos", ("IMG_0001.jpg", photo, "image/jpeg")),
+                                                  ("photos", ("notes.jpg", b"not a picture", "image/jpeg"))],
+                         headers=csrf(client))
+    assert answer.status_code == 200
+    first, refused = answer.json()["readings"]
+    assert refused == {"photo": "notes.jpg", "refused": "not a photo this can read; use a JPEG or PNG picture of the sheet"}
+    assert first["patient"] == "Zoë O'Brien" and first["note"] == "Recorded in the patient's history."
+    states = [[s == "ticked" for s in row["states"]] for row in first["rows"]]
+    assert states == [[(r, d) in ticks.ticked for d in range(14)] for r in range(2)]
+    assert first["rows"][0]["exercise"] == "Wall-lean calf raise" and first["rows"][0]["goal"] == "2× a week"
+    image = base64.b64decode(first["image"].removeprefix("data:image/jpeg;base64,"))
+    assert image.startswith(b"\xff\xd8") and Image.open(io.BytesIO(image)).width == 1200
+
+    again = client.post("/api/returned", files={"photos": ("IMG_0001.jpg", photo, "image/jpeg")}, headers=csrf(client))
+    assert again.json()["readings"][0]["note"] == "This photo was read before; it is recorded once."
+    scans = sqlite3.connect(settings.history_file).execute("SELECT count(*) FROM scans").fetchone()[0]
+    assert scans == 1
+    patient = client.get(f"/patients/{first['record']}").text
+    assert f"{first['summary'].split(' planned')[0]} planned sessions done" in patient
+
+    assert client.post("/api/returned", files={}, headers=csrf(client)).json() == {
+        "error": "choose a photo of the returned sheet first"}
+    assert client.post("/api/returned", files={"photos": ("a.jpg", photo, "image/jpeg")}).status_code == 403

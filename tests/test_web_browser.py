@@ -161,3 +161,42 @@ def test_with_a_password_the_page_asks_for_it(browser, tmp_path):
         page.click("button[type=submit]")
         page.wait_for_selector("#patient")
         page.close()
+
+
+def test_a_therapist_reads_a_returned_sheet_from_a_phone_photo(browser, tmp_path):
+    import numpy as np
+    from click.testing import CliRunner
+
+    from handouts.cli import main
+
+    from . import sheetphotos as sp
+
+    with running(tmp_path) as url:
+        made = CliRunner().invoke(main, ["make", "Ana Lima", "hinge-heel-raised", "wall-calf-raise:3x10@8/2w",
+                                         "single-leg-balance", "--start", "2026-11-30", "-o", str(tmp_path / "ana.pdf"),
+                                         "--history", str(tmp_path / "history.sqlite3")])
+        assert made.exit_code == 0, made.output
+        sheet = sp.sheet((tmp_path / "ana.pdf").read_bytes())
+        page_image, ticks = sp.tick_sheet(sheet, np.random.default_rng(21), pen=2)
+        photo = tmp_path / "IMG_3104.jpg"
+        photo.write_bytes(sp.photograph(page_image, 21)[0])
+
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.goto(url + "/")
+        page.click("text=Returned sheets")
+        page.set_input_files("#photos", str(photo))
+        page.click("#returned-form button[type=submit]")
+        page.wait_for_selector("#readings article", timeout=20_000)
+        assert page.inner_text("#readings h2").startswith("Ana Lima: Mon 30 Nov to Sun 13 Dec 2026")
+        ticked = {(r, d) for r in range(3) for d in range(14)
+                  if page.inner_text(f"#readings tbody tr:nth-child({r + 1}) td:nth-child({d + 3})") == "✓"}
+        assert ticked == ticks.ticked
+        assert "Recorded in the patient's history." in page.inner_text("#readings")
+        assert page.locator("#readings img.reading-photo").evaluate("img => img.naturalWidth") == 1200
+        shot = tmp_path / "web-returned.png"
+        page.screenshot(path=str(shot), full_page=False)
+        if os.environ.get("HANDOUTS_REGENERATE"):
+            shutil.copy(shot, DOCS / "web-returned.png")
+        page.click("#readings a")  # on to the patient's page, where the reading now shows
+        assert "planned sessions done" in page.inner_text(".adherence")
+        page.close()

@@ -36,6 +36,7 @@ from handouts.pipeline import Sources, issue, preview
 from handouts.request import HandoutRequest
 from handouts.search import find
 from handouts.web import security
+from handouts.web.returned import Returns
 from handouts.web.workshop import Workshops
 from handouts.wording import languages
 
@@ -65,6 +66,7 @@ def create_app(settings: Settings) -> Starlette:
     guard = security.Guard(settings.password)
     files: dict[str, Path] = {}       # random token -> PDF written: no patient name ever in a URL
     workshops = Workshops(settings, sources)
+    returns = Returns(settings)
 
     def page(request: Request, name: str, **context: Any) -> Response:
         context.update(csrf=security.csrf_token(request), password=bool(settings.password), clinic=sources.clinic.name)
@@ -162,6 +164,12 @@ def create_app(settings: Settings) -> Starlette:
     async def workshop(request: Request) -> Response:
         return page(request, "workshop.html")
 
+    async def returned(request: Request) -> Response:
+        return page(request, "returned.html", ready=returns.ready())
+
+    async def returned_upload(request: Request) -> Response:
+        return await returns.upload(request)
+
     async def workshop_upload(request: Request) -> Response:
         return await workshops.upload(request)
 
@@ -205,6 +213,8 @@ def create_app(settings: Settings) -> Starlette:
         Route("/patients/{record_id:int}", patient_page),
         Route("/api/record/{record_id:int}", record_json),
         Route("/workshop", workshop),
+        Route("/returned", returned),
+        Route("/api/returned", returned_upload, methods=["POST"]),
         Route("/api/workshop", workshop_upload, methods=["POST"]),
         Route("/api/workshop/{job}", workshop_status),
         Route("/workshop/{job}/{kind}", workshop_file),

@@ -251,3 +251,66 @@ if (workshopForm) {
     poll();
   });
 }
+
+// ---- returned sheets -------------------------------------------------------------------
+const returnedForm = $("#returned-form");
+if (returnedForm) {
+  const mark = { ticked: "✓", empty: "", unsure: "?" };
+  const cell = (tag, text, cls) => {
+    const el = document.createElement(tag);
+    el.textContent = text;
+    if (cls) el.className = cls;
+    return el;
+  };
+  returnedForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const problem = $('.error[data-for="photos"]');
+    const files = $("#photos").files;
+    problem.textContent = files.length ? "" : "Choose a photo of the returned sheet first.";
+    if (!files.length) return;
+    const data = new FormData();
+    for (const file of files) data.append("photos", file);
+    $("#returned-busy").textContent = "Reading…";
+    const response = await post("/api/returned", data, false);
+    $("#returned-busy").textContent = "";
+    const answer = await response.json();
+    if (!response.ok) { problem.textContent = answer.error; return; }
+    const out = $("#readings");
+    out.replaceChildren();
+    for (const r of answer.readings) {
+      const article = cell("article", "", "record reading");
+      if (r.refused) {
+        article.append(cell("h2", r.photo), cell("p", `Not read: ${r.refused}.`, "error"));
+        out.append(article);
+        continue;
+      }
+      const title = cell("h2", `${r.patient || "Sheet " + r.sheet}: ${r.from} to ${r.to}`);
+      article.append(title, cell("p", `${r.summary} (${r.percent}%).`, "adherence"), cell("p", r.note, "hint"));
+      if (r.record) {
+        const link = cell("a", `${r.patient}'s page`);
+        link.href = `/patients/${r.record}`;
+        article.append(link);
+      }
+      const table = cell("table", "", "log");
+      const head = table.createTHead().insertRow();
+      head.append(cell("th", "Exercise"), cell("th", "Goal"));
+      r.days.forEach((d, i) => head.append(cell("th", d, i === 7 ? "week2" : "")));
+      head.append(cell("th", "Week 1"), cell("th", "Week 2"));
+      const body = table.createTBody();
+      for (const row of r.rows) {
+        const tr = body.insertRow();
+        tr.append(cell("td", row.exercise), cell("td", row.goal));
+        row.states.forEach((s, i) => tr.append(cell("td", mark[s], `box ${s}${i === 7 ? " week2" : ""}`)));
+        tr.append(cell("td", row.weeks[0]), cell("td", row.weeks[1]));
+      }
+      const wrap = cell("div", "", "table-wrap");
+      wrap.append(table);
+      const img = document.createElement("img");
+      img.src = r.image;
+      img.alt = `${r.photo} with each box as read: green ticked, orange unsure`;
+      img.className = "reading-photo";
+      article.append(wrap, img);
+      out.append(article);
+    }
+  });
+}
