@@ -10,14 +10,14 @@ mask, and decode them with a real reader.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
+from functools import lru_cache
 from itertools import pairwise
+from typing import NamedTuple
 
 ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 # version: (total codewords, error-correction codewords at level M); one block each
 _VERSIONS = {1: (26, 10), 2: (44, 16), 3: (70, 26)}
-_REMAINDER_BITS = {1: 0, 2: 7, 3: 7}
 _LEVEL_M = 0b00
 _MASKS: tuple[Callable[[int, int], bool], ...] = (
     lambda x, y: (x + y) % 2 == 0,
@@ -48,14 +48,18 @@ def encode(text: str, mask: int | None = None) -> list[list[bool]]:
     data = _codewords(bits, total - ec)
     data += _remainder(data, _divisor(ec))
     size = 17 + 4 * version
-    grid = [[False] * size for _ in range(size)]
-    function = [[False] * size for _ in range(size)]
-    _function_patterns(grid, function, version)
-    _place(grid, function, data, _REMAINDER_BITS[version])
-    rows, free = _as_ints(grid), _as_ints([[not f for f in row] for row in function])
+    template = _template(version)
+    rows, columns = list(template.rows), list(template.columns)
+    bits = [(b >> (7 - i)) & 1 for b in data for i in range(8)]
+    for (y, x), bit in zip(template.order, bits, strict=False):  # the remainder bits stay light
+        if bit:
+            rows[y] |= 1 << (size - 1 - x)
+            columns[x] |= 1 << (size - 1 - y)
+    free = template.free
     if mask is None:  # the standard's choice: the mask that leaves the fewest confusing patterns
-        mask = min(range(8), key=lambda m: _penalty(_masked_ints(rows, free, m, size), size))
-    out = [[c == "1" for c in row] for row in _masked_ints(rows, free, mask, size)]
+        mask = min(range(8), key=lambda m: _penalty(_masked_ints(rows, free, m, size),
+                                                    _masked_ints(columns, template.free_columns, m, size, True), size))
+    out = [[c == "1" for c in format(r, f"0{size}b")] for r in _masked_ints(rows, free, mask, size)]
     _format_bits(out, mask)
     return out
 
@@ -195,10 +199,30 @@ def _format_bits(grid: list[list[bool]], mask: int) -> None:
     grid[size - 8][8] = True
 
 
-def _place(grid: list[list[bool]], function: list[list[bool]], data: list[int], remainder: int) -> None:
-    size = len(grid)
-    bits = [(b >> (7 - i)) & 1 == 1 for b in data for i in range(8)] + [False] * remainder
-    i = 0
+class _Template(NamedTuple):
+    """What every code of one version shares: its function patterns, and the zig-zag order
+    in which data modules are placed. Made once per process, so a batch pays for it once."""
+
+    rows: tuple[int, ...]              # function patterns (with the format areas light), row by row
+    columns: tuple[int, ...]           # the same, column by column
+    free: tuple[int, ...]              # 1 where data goes, by row...
+    free_columns: tuple[int, ...]      # ...and by column
+    order: tuple[tuple[int, int], ...]  # (y, x) of each data module in placement order
+
+
+@lru_cache(maxsize=3)
+def _template(version: int) -> _Template:
+    size = 17 + 4 * version
+    grid = [[False] * size for _ in range(size)]
+    function = [[False] * size for _ in range(size)]
+    _function_patterns(grid, function, version)
+    for y in range(size):  # the format areas are drawn last, for the mask chosen
+        for x in range(size):
+            in_row = y == 8 and x != 6 and (x < 9 or x >= size - 8)
+            in_column = x == 8 and y != 6 and (y < 9 or y >= size - 8)
+            if in_row or in_column:
+                grid[y][x] = False
+    order = []
     right = size - 1
     while right >= 1:
         if right == 6:
@@ -206,47 +230,51 @@ def _place(grid: list[list[bool]], function: list[list[bool]], data: list[int], 
         upward = ((right + 1) & 2) == 0
         for vert in range(size):
             y = size - 1 - vert if upward else vert
-            for x in (right, right - 1):
-                if not function[y][x] and i < len(bits):
-                    grid[y][x] = bits[i]
-                    i += 1
+            order += [(y, x) for x in (right, right - 1) if not function[y][x]]
         right -= 2
+    transposed = [list(c) for c in zip(*grid, strict=True)]
+    free = [[not f for f in row] for row in function]
+    return _Template(tuple(_as_ints(grid)), tuple(_as_ints(transposed)), tuple(_as_ints(free)),
+                     tuple(_as_ints([list(c) for c in zip(*free, strict=True)])), tuple(order))
 
 
 def _as_ints(grid: list[list[bool]]) -> list[int]:
     return [int("".join("1" if m else "0" for m in row), 2) for row in grid]
 
 
-# Each mask repeats down the rows with this period, so only these rows are computed.
+# Each mask repeats down the rows (and, for the transposed grid, across) with these periods,
+# so only that many row patterns are computed.
 _PERIODS = (2, 2, 1, 3, 4, 6, 6, 6)
+_PERIODS_ACROSS = (2, 1, 3, 3, 6, 6, 6, 6)
 
 
-def _masked_ints(rows: list[int], free: list[int], mask: int, size: int) -> list[str]:
-    """Rows as strings of 0 and 1 after the mask, leaving the function patterns alone."""
+@lru_cache(maxsize=48)
+def _patterns(mask: int, size: int, across: bool) -> list[int]:
     test = _MASKS[mask]
-    patterns = [int("".join("1" if test(x, y) else "0" for x in range(size)), 2) for y in range(_PERIODS[mask])]
-    return [format(r ^ (patterns[y % len(patterns)] & f), f"0{size}b") for y, (r, f) in enumerate(zip(rows, free, strict=True))]
+    period = (_PERIODS_ACROSS if across else _PERIODS)[mask]
+    return [int("".join("1" if (test(i, j) if across else test(j, i)) else "0" for j in range(size)), 2)
+            for i in range(period)]
 
 
-def _penalty(rows: list[str], size: int) -> int:
-    """The standard's rules 1, 2 and 4 (long runs, 2×2 blocks, dark/light balance).
+def _masked_ints(rows: list[int], free: tuple[int, ...], mask: int, size: int, across: bool = False) -> list[int]:
+    """The rows (or, `across`, the columns) after the mask, leaving the function patterns alone."""
+    patterns = _patterns(mask, size, across)
+    return [r ^ (patterns[i % len(patterns)] & f) for i, (r, f) in enumerate(zip(rows, free, strict=True))]
 
-    Rows are handled as strings (runs) and integers (blocks): a cold `make` picks a mask
-    among eight, so this runs eight times per sheet.
-    """
+
+def _penalty(rows: list[int], columns: list[int], size: int) -> int:
+    """The standard's rules 1, 2 and 4 (long runs, 2×2 blocks, dark/light balance), on rows as
+    integers: a cold `make` picks a mask among eight, so this runs eight times per sheet."""
     score = 0
-    columns = ["".join(col) for col in zip(*rows, strict=True)]
-    for line in rows + columns:
-        for run in _RUNS.findall(line):
-            score += len(run) - 2
-    bits = [int(r, 2) for r in rows]
     pairs = (1 << (size - 1)) - 1
-    for upper, lower in pairwise(bits):
-        same = ~(upper ^ (upper >> 1)) & ~(lower ^ (lower >> 1)) & ~(upper ^ lower) & pairs
-        score += 3 * same.bit_count()
-    dark = sum(r.count("1") for r in rows)
+    for line in rows + columns:  # a run of n >= 5 alike costs n - 2
+        same = ~(line ^ (line >> 1)) & pairs
+        five = same & (same >> 1) & (same >> 2) & (same >> 3)
+        starts = five & ~(five << 1)
+        score += five.bit_count() + 2 * starts.bit_count()
+    for upper, lower in pairwise(rows):
+        block = ~(upper ^ (upper >> 1)) & ~(lower ^ (lower >> 1)) & ~(upper ^ lower) & pairs
+        score += 3 * block.bit_count()
+    dark = sum(r.bit_count() for r in rows)
     score += abs(dark * 20 - size * size * 10) // (size * size) * 10
     return score
-
-
-_RUNS = re.compile(r"0{5,}|1{5,}")
