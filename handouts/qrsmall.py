@@ -114,14 +114,15 @@ def _tables() -> tuple[list[int], list[int]]:
     return exp, log
 
 
-_EXP, _LOG = _tables()
-
-
 def _multiply(x: int, y: int) -> int:
     """Multiplication in GF(256) modulo x^8 + x^4 + x^3 + x^2 + 1."""
     if x == 0 or y == 0:
         return 0
-    return _EXP[_LOG[x] + _LOG[y]]
+    exp, log = _gf()
+    return exp[log[x] + log[y]]
+
+
+_gf = lru_cache(maxsize=1)(_tables)
 
 
 def _divisor(degree: int) -> list[int]:
