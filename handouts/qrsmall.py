@@ -125,6 +125,7 @@ def _multiply(x: int, y: int) -> int:
 _gf = lru_cache(maxsize=1)(_tables)
 
 
+@lru_cache(maxsize=4)
 def _divisor(degree: int) -> list[int]:
     result = [0] * (degree - 1) + [1]
     root = 1
@@ -138,12 +139,16 @@ def _divisor(degree: int) -> list[int]:
 
 
 def _remainder(data: list[int], divisor: list[int]) -> list[int]:
+    exp, log = _gf()
+    logs = [log[c] for c in divisor]  # the divisor's coefficients are never zero
     result = [0] * len(divisor)
     for b in data:
         factor = b ^ result.pop(0)
         result.append(0)
-        for i, coef in enumerate(divisor):
-            result[i] ^= _multiply(coef, factor)
+        if factor:
+            f = log[factor]
+            for i, lc in enumerate(logs):
+                result[i] ^= exp[lc + f]
     return result
 
 
