@@ -42,8 +42,9 @@ def main() -> None:
         subprocess.run([handouts, "make", name, *args, "-o", str(pdf), "--no-history"], check=True,
                        stdout=subprocess.DEVNULL)
         sheets.append(sp.sheet(pdf.read_bytes()))
-    by_pen: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])   # found, false, missed, unsure
-    by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    # found, called ticked but empty, ticked but not called ticked, unsure, ticked but called empty
+    by_pen: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     times, refused = [], 0
     for seed in range(count):
         sheet = sheets[seed % 3]
@@ -77,13 +78,15 @@ def main() -> None:
                     tally[1] += (not truth) and state is True
                     tally[2] += truth and state is not True
                     tally[3] += state is None
+                    tally[4] += truth and state is False
     print(f"{count} photos of 8 MP, {refused} refused; time per photo (read from disk): "
           f"median {statistics.median(times) * 1000:.0f} ms, worst {max(times) * 1000:.0f} ms")
-    total = [sum(t[i] for t in by_pen.values()) for i in range(4)]
+    total = [sum(t[i] for t in by_pen.values()) for i in range(5)]
     for label, t in [*((f"pen {p} px", by_pen[p]) for p in sorted(by_pen)), *by_kind.items(), ("all", total)]:
         precision = t[0] / max(1, t[0] + t[1])
         recall = t[0] / max(1, t[0] + t[2])
-        print(f"  {label:<12} precision {precision:.4f}  recall {recall:.4f}  unsure boxes {t[3]}")
+        print(f"  {label:<12} precision {precision:.4f}  recall {recall:.4f}  unsure boxes {t[3]}, "
+              f"ticks called empty {t[4]}")
     photo = tmp / "photo-0.jpg"
     runs = []
     for _ in range(6):
