@@ -8,6 +8,7 @@ them. Where the boxes are, for the answer key, comes from the PDF's own drawing.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import sqlite3
@@ -297,3 +298,19 @@ def test_one_bad_photo_does_not_stop_the_others(clinic, tmp_path):
 def test_scan_needs_photos(runner):
     result = runner.invoke(main, ["scan"])
     assert result.exit_code == 2 and "Missing argument 'PHOTOS...'" in result.output
+
+
+def test_an_iphone_heic_photo_is_read(clinic, tmp_path):
+    import pillow_heif
+    from PIL import Image
+
+    pillow_heif.register_heif_opener()
+    jpeg, ticks, _, _ = _photo(clinic, 0)
+    photo = tmp_path / "IMG_5120.HEIC"
+    Image.open(io.BytesIO(jpeg)).save(photo, quality=80)
+    result = CliRunner().invoke(main, ["scan", str(photo), "--json", "--no-history"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    start = dt.date(2026, 11, 30)
+    ticked = {(r, (dt.date.fromisoformat(d) - start).days) for r, row in enumerate(data["rows"]) for d in row["ticked"]}
+    assert ticked == ticks.ticked and data["planned"] == 46
