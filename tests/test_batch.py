@@ -147,7 +147,10 @@ def test_an_interrupted_batch_leaves_only_whole_pdfs_and_the_rerun_completes(tmp
 
     from pypdf import PdfReader
 
-    roster = write_roster(tmp_path / "big.csv", [[f"Runner {i:03d}", "", "", "2026-12-01", ""] for i in range(400)])
+    # long enough that a busy CI machine (one CI run here measured the whole 400-row batch done
+    # before the signal landed) still stops it part-way
+    rows = 800
+    roster = write_roster(tmp_path / "big.csv", [[f"Runner {i:03d}", "", "", "2026-12-01", ""] for i in range(rows)])
     out = tmp_path / "o"
     command = [sys.executable, "-m", "handouts", "batch", str(roster), "-o", str(out), "--jobs", "2"]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
@@ -157,14 +160,14 @@ def test_an_interrupted_batch_leaves_only_whole_pdfs_and_the_rerun_completes(tmp
     os.killpg(proc.pid, getattr(signal, how))
     proc.wait(timeout=20)
     made = list(out.glob("*.pdf"))
-    assert 0 < len(made) < 400, "the batch should have been stopped part-way"
+    assert 0 < len(made) < rows, "the batch should have been stopped part-way"
     for pdf in made:
         assert len(PdfReader(pdf).pages) == 1, pdf
     rerun = subprocess.run(command, check=False, capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 0, rerun.stderr
-    assert len(list(out.glob("*.pdf"))) == 400
+    assert len(list(out.glob("*.pdf"))) == rows
     summary = rerun.stderr.strip().splitlines()[-1]
-    assert summary.startswith(f"{400 - len(made)} written, ")  # only what was missing is new...
+    assert summary.startswith(f"{rows - len(made)} written, ")  # only what was missing is new...
     counts = dict((kind, int(n)) for n, kind in re.findall(r"(\d+) (remade|skipped)", summary))
     assert counts.get("remade", 0) + counts.get("skipped", 0) == len(made)
     if how == "SIGINT":
