@@ -70,7 +70,7 @@ def as_text(photo: str, code: LogCode, t: Tally, record: Record | None, found_by
              f"(found by its {found_by})"]
     width = max(len(r.exercise) for r in t.rows) + 4
     for n, r in enumerate(t.rows, 1):
-        goal = "every day" if r.goal >= 7 else f"{r.goal}x a week"
+        goal = "every day" if r.goal >= 7 else f"{r.goal}× a week"
         weeks = "; ".join(f"week {w + 1}: {r.week(w)}, goal met" if r.met(w) else f"week {w + 1}: {r.week(w)} of {r.goal}"
                           for w in (0, 1))
         lines.append(f"  {f'{n}. {r.exercise}':<{width}} goal {goal:<10} {weeks}")

@@ -314,3 +314,16 @@ def test_an_iphone_heic_photo_is_read(clinic, tmp_path):
     start = dt.date(2026, 11, 30)
     ticked = {(r, (dt.date.fromisoformat(d) - start).days) for r, row in enumerate(data["rows"]) for d in row["ticked"]}
     assert ticked == ticks.ticked and data["planned"] == 46
+
+
+def test_a_damaged_history_never_costs_the_reading(clinic, tmp_path):
+    photo = tmp_path / "IMG_0007.jpg"
+    photo.write_bytes(_photo(clinic, 0)[0])
+    damaged = tmp_path / "history.sqlite3"
+    damaged.write_bytes(b"this is not a database" * 100)
+    before = damaged.read_bytes()
+    result = CliRunner().invoke(main, ["scan", str(photo), "--history", str(damaged)])
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"{photo}: sheet ") and "Done: " in result.stdout  # the reading is shown
+    assert "the history file is damaged" in result.stderr and "was not recorded in the history" in result.stderr
+    assert damaged.read_bytes() == before
