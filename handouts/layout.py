@@ -82,9 +82,10 @@ DAY_GAP = 5                  # least space between two day numbers in the log he
 # in the header's empty corner above the exercise names (the sheet's number and where every
 # box is). Both sit in room the page never used, so nothing else moves.
 MARK = 16                    # corner marker side: 6 cells of 2.7 pt, 0.2 mm wider than a pencil line
-MARK_GAP = 3                 # paper between a marker and the text beside it
+MARK_GAP = 4                 # paper between a marker and the text beside it (0.22 in from the paper's edge)
+MARK_DROP = 2                # the top markers sit this far below the log's title, level with the small code
 LOG_CODE = 28                # the small code's side: 25 modules of 1.1 pt
-LOG_CODE_INSET = 2           # from the label column's left edge: the code's own white border
+LOG_CODE_INSET = 9           # from the label column's left edge: 12 pt of paper from the marker, or a blurred photo joins them
 # Notes: ruled lines for the clinician's own words, when the page has room
 NOTES_MIN_H = 60
 NOTES_MAX_H = 200            # about eight lines; past that a page of empty lines looks unfinished
@@ -489,10 +490,10 @@ def log_geometry(plan: Plan, paper: str) -> LogGeometry:
     pitch = (plan.grid.width - plan.grid.label_w - plan.grid.goal_w) / 14
     days_x = MARGIN + plan.grid.label_w + plan.grid.goal_w
     left, right = MARGIN - MARK_GAP - MARK, page_w - MARGIN + MARK_GAP
-    top, bottom = head_top - MARK, rows_bottom
+    top, bottom = head_top - MARK_DROP - MARK, rows_bottom
     return LogGeometry(
         markers=((left, top), (right, top), (right, bottom), (left, bottom)),
-        code=(MARGIN + LOG_CODE_INSET, head_top - (GRID_HEAD_H + LOG_CODE) / 2),
+        code=(MARGIN + LOG_CODE_INSET, head_top - (GRID_HEAD_H + LOG_CODE) / 2),  # centred in the header
         first=(days_x + pitch / 2, rows_top - plan.row_h / 2),
         pitch=pitch, row_pitch=plan.row_h, box=plan.type.box, rows=rows, page_h=page_h)
 

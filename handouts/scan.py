@@ -22,7 +22,7 @@ import numpy as np
 import zxingcpp
 
 from handouts.errors import DataError
-from handouts.layout import GRID_HEAD_H, LOG_CODE, LOG_CODE_INSET, MARGIN, MARK, MARK_GAP, PAPER
+from handouts.layout import GRID_HEAD_H, LOG_CODE, LOG_CODE_INSET, MARGIN, MARK, MARK_DROP, MARK_GAP, PAPER
 from handouts.logcode import LogCode, parse
 from handouts.scanreport import Tally, tally
 
@@ -34,7 +34,7 @@ INSET = 2.2                  # points inside each box's printed edge left unread
 SEARCH = 5.0                 # points the printed boxes may sit away from where the marks say
 FRAME_LEFT = MARGIN - MARK_GAP - MARK   # the frame's left edge on the page, in format 1
 CODE_LEFT = MARK + MARK_GAP + LOG_CODE_INSET
-CODE_TOP = (GRID_HEAD_H - LOG_CODE) / 2
+CODE_TOP = (GRID_HEAD_H - LOG_CODE) / 2 - MARK_DROP
 MAX_SIDE = 2400              # larger photos are looked at this size to find the sheet
 LEAST_PT = 1.1               # photo pixels per point below which a pen line is too thin to see
 CODE_PT = 2.0                # ...and below which the small code's modules cannot be told apart
@@ -181,7 +181,9 @@ def decode(data: bytes, path: Path, name: str) -> np.ndarray:
 
 def read_image(image: np.ndarray, photo: str = "photo") -> Reading:
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-    shrink = min(1.0, MAX_SIDE / max(gray.shape))
+    # a photo a little larger than MAX_SIDE is looked at as it is: shrinking it by a few per cent
+    # softens the markers more than it saves
+    shrink = MAX_SIDE / max(gray.shape) if max(gray.shape) > 1.25 * MAX_SIDE else 1.0
     small = cv2.resize(gray, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA) if shrink < 1 else gray
     markers = _markers(small, gray, shrink)
     code, code_centre = _find_code(gray, small, shrink, markers)
@@ -262,19 +264,26 @@ def _markers(small: np.ndarray, gray: np.ndarray, shrink: float) -> dict[int, li
 def _find_code(gray: np.ndarray, small: np.ndarray, shrink: float,
                markers: dict[int, list[tuple[float, float]]]) -> tuple[LogCode | None, tuple[float, float]]:
     """The log's code, and its centre in the photo: near the top-left marker first, then anywhere."""
-    if 0 in markers:
+    first = markers.get(0)
+    if first is None and {1, 2, 3} <= set(markers):
+        # marker 0 unseen (a thumb, a blur): where the other three put it, the fourth corner of
+        # their parallelogram; near enough to straighten the code beside it
+        first = [(a[0] + c[0] - b[0], a[1] + c[1] - b[1]) for a, b, c in zip(markers[1], markers[2], markers[3],
+                                                                               strict=True)]
+    if first is not None:
         local, _ = cv2.findHomography(np.array([(0, 0), (MARK, 0), (MARK, MARK), (0, MARK)], np.float64),
-                                      np.array(markers[0], np.float64), 0)
+                                      np.array(first, np.float64), 0)
         x0, y0 = CODE_LEFT - 6, CODE_TOP - 6
         px = 8.0  # pixels per point: each module about nine pixels across
         size = int((LOG_CODE + 12) * px)
         place = local @ np.array([[1 / px, 0, x0], [0, 1 / px, y0], [0, 0, 1]])
         crop = cv2.warpPerspective(gray, place, (size, size), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP)
-        for found in zxingcpp.read_barcodes(crop, formats=_QR):
-            code = parse(found.text)
-            if code is not None:
-                centre = place @ np.array([size / 2, size / 2, 1])
-                return code, (float(centre[0] / centre[2]), float(centre[1] / centre[2]))
+        for attempt in _sharper(crop, px):
+            for found in zxingcpp.read_barcodes(attempt, formats=_QR):
+                code = parse(found.text)
+                if code is not None:
+                    centre = place @ np.array([size / 2, size / 2, 1])
+                    return code, (float(centre[0] / centre[2]), float(centre[1] / centre[2]))
     for image, factor in ((small, shrink), (gray, 1.0)) if shrink < 1 else ((gray, 1.0),):
         for found in zxingcpp.read_barcodes(image, formats=_QR):
             code = parse(found.text)
@@ -302,6 +311,16 @@ def _paper(small: np.ndarray) -> np.ndarray | None:
     # paper is clearly lighter than what it lies on; a patterned table split in two is not
     lighter = cv2.mean(small, inside)[0] - cv2.mean(small, cv2.bitwise_not(inside))[0]
     return biggest if lighter >= PAPER_CONTRAST else None
+
+
+def _sharper(crop: np.ndarray, px: float) -> list[np.ndarray]:
+    """The straightened code as seen, then sharpened, then cut to black and white on each
+    module's own neighbourhood: a soft photo often reads at the second or third try."""
+    soft = cv2.GaussianBlur(crop, (0, 0), px * 0.6)
+    sharp = cv2.addWeighted(crop, 2.0, soft, -1.0, 0)
+    block = int(px * 6) | 1
+    ink = cv2.adaptiveThreshold(sharp, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, 10)
+    return [crop, sharp, ink]
 
 
 def _page_outline(small: np.ndarray, shrink: float) -> np.ndarray | None:

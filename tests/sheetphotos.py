@@ -125,7 +125,8 @@ class Shot:
 def photograph(page: np.ndarray, seed: int, *, closeup_box: tuple[float, float, float, float] | None = None,
                size: tuple[int, int] = (2448, 3264), blur: float | None = None,
                glare: tuple[float, float] | None = None,
-               upside_down: bool = False) -> tuple[bytes, Shot]:
+               upside_down: bool = False, blur_range: tuple[float, float] = (0.5, 1.4),
+               quality_range: tuple[int, int] = (60, 91)) -> tuple[bytes, Shot]:
     """The page (or the part of it inside `closeup_box`, x0 y0 x1 y1 in page pixels) as a phone JPEG."""
     rng = np.random.default_rng(seed)
     w_out, h_out = size
@@ -176,13 +177,13 @@ def photograph(page: np.ndarray, seed: int, *, closeup_box: tuple[float, float, 
     extra = cv2.resize(extra.astype(np.float32), (w_out, h_out))
     for c in range(3):
         photo[:, :, c] = photo[:, :, c] * (light * tint[c]) + extra
-    sigma = blur if blur is not None else rng.uniform(0.5, 1.4)
+    sigma = blur if blur is not None else rng.uniform(*blur_range)
     photo = cv2.GaussianBlur(photo, (0, 0), sigma)
     noise = np.empty_like(photo)
     cv2.randn(noise, 0, rng.uniform(2, 6))
     photo += noise
     np.clip(photo, 0, 255, out=photo)
-    quality = int(rng.integers(60, 91))
+    quality = int(rng.integers(*quality_range))
     ok, jpeg = cv2.imencode(".jpg", photo.astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
     return jpeg.tobytes(), Shot(seed, closeup_box is not None, turn, tilt, sigma, quality, glare is not None)
