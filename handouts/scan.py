@@ -43,6 +43,7 @@ OUTLINE_MISFIT = 3.0         # points a page-outline fit may miss the markers it
 PAPER_CONTRAST = 40          # grey levels between a sheet and the table it lies on, at least
 # A box's inside: the share of it inked, and the longest stroke across it (share of its width).
 INK = 0.2                    # darker than the paper around it by this share: ink
+FAINT = 0.08                 # ...by this share: perhaps ink, too faint to call either way
 TICKED_SHARE, TICKED_SPAN = 0.025, 0.4
 EMPTY_SHARE, EMPTY_SPAN = 0.006, 0.2
 EDGE_SEEN = 0.3              # a box's printed edge (0.73 dark on paper when sharp) at least this dark: the box is seen
@@ -476,7 +477,19 @@ def _edge(dark: np.ndarray, cx: float, cy: float, e: float) -> float:
 
 
 def _call(inside: np.ndarray) -> bool | None:
-    ink = (inside > INK).astype(np.uint8)
+    share, span = _ink(inside, INK)
+    if share >= TICKED_SHARE and span >= TICKED_SPAN:
+        return True
+    if share < EMPTY_SHARE and span < EMPTY_SPAN:
+        # nothing dark: but a line across the box too faint to call (a fine pen in a soft photo)
+        # makes it unsure rather than empty
+        return None if _ink(inside, FAINT)[1] >= TICKED_SPAN else False
+    return None
+
+
+def _ink(inside: np.ndarray, level: float) -> tuple[float, float]:
+    """The share of the box's inside darker than `level`, and its longest stroke across (share of the width)."""
+    ink = (inside > level).astype(np.uint8)
     share = float(ink.mean()) if ink.size else 0.0
     span = 0.0
     if share > 0:
@@ -484,11 +497,7 @@ def _call(inside: np.ndarray) -> bool | None:
         if n > 1:
             span = float(max(max(stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]) for i in range(1, n)))
             span /= inside.shape[0]
-    if share >= TICKED_SHARE and span >= TICKED_SPAN:
-        return True
-    if share < EMPTY_SHARE and span < EMPTY_SPAN:
-        return False
-    return None
+    return share, span
 
 
 def _box_outline(to_image: np.ndarray, code: LogCode, row: int, day: int, shift: tuple[float, float]) -> np.ndarray:

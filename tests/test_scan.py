@@ -327,3 +327,22 @@ def test_a_damaged_history_never_costs_the_reading(clinic, tmp_path):
     assert result.stdout.startswith(f"{photo}: sheet ") and "Done: " in result.stdout  # the reading is shown
     assert "the history file is damaged" in result.stderr and "was not recorded in the history" in result.stderr
     assert damaged.read_bytes() == before
+
+
+def test_a_fine_pen_in_a_soft_photo_is_left_unsure_never_called_empty(clinic):
+    sheet = clinic["four"]
+    assert isinstance(sheet, sp.Sheet)
+    read = 0
+    for seed in range(500, 510):
+        page, ticks = sp.tick_sheet(sheet, np.random.default_rng(seed), pen=1)
+        jpeg, _ = sp.photograph(page, seed, blur=2.0, quality_range=(50, 51))
+        try:
+            reading = scan.read_image(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR))
+        except scan.Unreadable:
+            continue
+        read += 1
+        for row, states in enumerate(reading.boxes):
+            for day, state in enumerate(states):
+                assert state is not False or (row, day) not in ticks.ticked, (seed, row, day)
+                assert state is not True or (row, day) in ticks.ticked, (seed, row, day)
+    assert read >= 2
