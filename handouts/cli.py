@@ -263,7 +263,9 @@ def history(name: str | None, as_text: bool, forget: bool, yes: bool, limit: int
         if name is None:
             for r in hist.latest(limit):
                 who = r.patient + (f" [{r.patient_id}]" if r.patient_id else "")
-                click.echo(f"{r.issued_at[:10]}  {who}  {r.program_title} ({len(r.doses)} exercises)  {r.path}")
+                back = (f"  log back: {r.adherence[-1].done} of {r.adherence[-1].planned} sessions"
+                        if r.adherence else "")
+                click.echo(f"{r.issued_at[:10]}  {who}  {r.program_title} ({len(r.doses)} exercises){back}  {r.path}")
             return
         records = hist.patient(name)
         if forget:

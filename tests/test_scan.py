@@ -267,6 +267,7 @@ def test_a_sheet_printed_ticked_and_photographed_is_read_and_remembered(tmp_path
 
     shown = runner.invoke(main, ["history", "zoe o'brien"])
     assert f"Log brought back {dt.date.today().isoformat()}: {done} of 18 planned sessions done" in shown.stdout
+    assert f"log back: {done} of 18 sessions" in runner.invoke(main, ["history"]).stdout  # the front desk's list
 
 
 def test_a_sheet_from_another_computer_is_read_but_not_recorded(clinic, tmp_path, history_file):
