@@ -347,3 +347,19 @@ def test_a_fine_pen_in_a_soft_photo_is_left_unsure_never_called_empty(clinic):
                 assert state is not False or (row, day) not in ticks.ticked, (seed, row, day)
                 assert state is not True or (row, day) in ticks.ticked, (seed, row, day)
     assert read >= 2
+
+
+def test_without_the_scan_extra_the_command_says_how_to_install_it(monkeypatch, tmp_path):
+    import sys
+
+    import handouts
+
+    for name in ("scan", "scanfind", "scanboxes"):  # forgotten, so the command imports them afresh
+        monkeypatch.delitem(sys.modules, f"handouts.{name}", raising=False)
+        monkeypatch.delattr(handouts, name, raising=False)
+    monkeypatch.setitem(sys.modules, "cv2", None)  # as if opencv-python-headless were not installed
+    photo = tmp_path / "IMG_0001.jpg"
+    photo.write_bytes(b"\xff\xd8 not really")
+    result = CliRunner().invoke(main, ["scan", str(photo)])
+    assert result.exit_code == 1
+    assert result.stderr == "Error: reading photos needs the scan extra: pip install '.[scan]'\n"
