@@ -91,8 +91,8 @@ def draw_page(c: Canvas, h: Handout, plan: Plan) -> list[Box]:
     if plan.legend and not plan.grid.side_legend:
         boxes.append(Box("rpe legend", x, safety_top, right, footer_top))
     boxes.append(Box("safety", x, MARGIN, right, safety_top))
-    log_top = footer_top + gap + plan.log_h
     geometry = log_geometry(plan, h.paper)
+    log_top = geometry.top
     _log_grid(c, h, plan, brand, x, log_top, geometry)
     _reading_marks(c, h, geometry)
     boxes.append(Box("log", x, footer_top + gap, x + plan.grid.width, log_top))
@@ -249,7 +249,7 @@ def _card(c: Canvas, card: Card, brand: Color, x: float, top: float, height: flo
 
 def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float, g: LogGeometry) -> None:
     days = h.log_days
-    cell_w = (plan.grid.width - plan.grid.label_w - plan.grid.goal_w) / len(days)
+    cell_w = g.pitch
     words = _words(plan)
     c.setFillColor(brand)
     title = words("log_title")

@@ -470,7 +470,7 @@ class LogGeometry(NamedTuple):  # a NamedTuple: a dataclass costs half a millise
     pitch: float                               # from one day's box centre to the next
     row_pitch: float                           # from one row's box centre to the next
     box: float
-    rows: int
+    top: float                                 # the log's top edge, above its title
     page_h: float
     marker: float = MARK
 
@@ -485,8 +485,7 @@ def log_geometry(plan: Plan, paper: str) -> LogGeometry:
     log_top = MARGIN + plan.footer_h + plan.type.gap + plan.log_h
     head_top = log_top - GRID_TITLE_H
     rows_top = head_top - GRID_HEAD_H
-    rows = len(plan.cards)
-    rows_bottom = rows_top - rows * plan.row_h
+    rows_bottom = rows_top - len(plan.cards) * plan.row_h
     pitch = (plan.grid.width - plan.grid.label_w - plan.grid.goal_w) / 14
     days_x = MARGIN + plan.grid.label_w + plan.grid.goal_w
     left, right = MARGIN - MARK_GAP - MARK, page_w - MARGIN + MARK_GAP
@@ -495,7 +494,7 @@ def log_geometry(plan: Plan, paper: str) -> LogGeometry:
         markers=((left, top), (right, top), (right, bottom), (left, bottom)),
         code=(MARGIN + LOG_CODE_INSET, head_top - (GRID_HEAD_H + LOG_CODE) / 2),  # centred in the header
         first=(days_x + pitch / 2, rows_top - plan.row_h / 2),
-        pitch=pitch, row_pitch=plan.row_h, box=plan.type.box, rows=rows, page_h=page_h)
+        pitch=pitch, row_pitch=plan.row_h, box=plan.type.box, top=log_top, page_h=page_h)
 
 
 @dataclass(frozen=True)

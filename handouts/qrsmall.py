@@ -173,8 +173,7 @@ def _function_patterns(grid: list[list[bool]], function: list[list[bool]], versi
         for dy in range(-2, 3):
             for dx in range(-2, 3):
                 put(c + dx, c + dy, max(abs(dx), abs(dy)) != 1)
-    _format_bits(grid, 0)  # reserves the format areas and the dark module
-    for i in range(9):
+    for i in range(9):  # the format areas: light here, drawn last for the mask chosen
         function[8][i] = function[i][8] = True
     for i in range(8):
         function[8][size - 1 - i] = function[size - 1 - i][8] = True
@@ -222,12 +221,6 @@ def _template(version: int) -> _Template:
     grid = [[False] * size for _ in range(size)]
     function = [[False] * size for _ in range(size)]
     _function_patterns(grid, function, version)
-    for y in range(size):  # the format areas are drawn last, for the mask chosen
-        for x in range(size):
-            in_row = y == 8 and x != 6 and (x < 9 or x >= size - 8)
-            in_column = x == 8 and y != 6 and (y < 9 or y >= size - 8)
-            if in_row or in_column:
-                grid[y][x] = False
     order = []
     right = size - 1
     while right >= 1:
