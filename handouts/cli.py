@@ -626,11 +626,8 @@ def scan(photos: tuple[Path, ...], as_json: bool, annotate: Path | None, history
             elif out.recorded is False:
                 click.echo(f"{photo}: this photo was read before; recorded once", err=True)
             if annotate is not None:
-                summary = f"{out.tally.done} of {out.tally.planned} planned sessions done"
-                if out.tally.unsure:
-                    summary += f", {out.tally.unsure} unsure"
-                target = write_atomic(annotate / f"{photo.stem}-read.jpg", scanner.drawn(out.reading, summary),
-                                      force=True)
+                target = write_atomic(annotate / f"{photo.stem}-read.jpg",
+                                      scanner.drawn(out.reading, out.tally.summary()), force=True)
                 click.echo(f"drawn: {target}", err=True)
     if refused or problems:
         sys.exit(1)

@@ -22,6 +22,7 @@ from typing import NamedTuple
 from handouts.errors import DataError, UsageError
 from handouts.logcode import sheet_number
 from handouts.models import Dose, Issue
+from handouts.scanreport import Row, percent
 
 SCHEMA_VERSION = 2
 BUSY_MS = 10_000
@@ -283,10 +284,6 @@ class History:
             raise self._error(e) from None
         return self.get(int(row[0])), new
 
-    def by_sheet(self, sheet: str) -> Record | None:
-        found = self._records("WHERE sheet = ? ORDER BY id DESC LIMIT 1", (sheet,))
-        return found[0] if found else None
-
     def forget(self, records: list[Record]) -> int:
         """Delete a patient's records; secure_delete and a checkpoint leave no copy in the file."""
         try:
@@ -390,10 +387,6 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def percent(done: int, planned: int) -> str:
-    return f"{round(100 * done / planned)}%" if planned else "nothing planned"
-
-
 def summary_text(record: Record) -> str:
     """The paste-ready summary of one handout, for the clinical note."""
     issued = record.issued_at[:10]
@@ -412,10 +405,9 @@ def summary_text(record: Record) -> str:
         lines.append(f"Log brought back {scan.at[:10]}: {scan.done} of {scan.planned} planned sessions done "
                      f"({percent(scan.done, scan.planned)}).")
         for n, (d, days) in enumerate(zip(record.doses, scan.ticked, strict=False), 1):
-            goal = min(7, d.dose.per_week)
-            weeks = [sum(1 for day in days if w * 7 <= day < w * 7 + 7) for w in (0, 1)]
-            met = ", ".join(f"week {w + 1} {count} (goal met)" if count >= goal else f"week {w + 1} {count} of {goal}"
-                            for w, count in enumerate(weeks))
+            row = Row(d.title, min(7, d.dose.per_week), list(days), [])  # counted as the scan counted it
+            met = ", ".join(f"week {w + 1} {row.week(w)} (goal met)" if row.met(w) else
+                            f"week {w + 1} {row.week(w)} of {row.goal}" for w in (0, 1))
             lines.append(f"  {n}. {d.title}: {met}.")
     lines.append(f"File: {record.path}")
     return "\n".join(lines)

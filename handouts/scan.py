@@ -100,12 +100,12 @@ def scan_photo(path: Path, history: History | None, label: str | None = None) ->
     if history is not None:
         from handouts.history import HistoryError
 
+        t = tally(reading.code, reading.boxes, None)  # the counts need no names
         try:
-            record = history.by_sheet(reading.code.sheet)
-            if record is not None:
-                t = tally(reading.code, reading.boxes, record)
-                record, recorded = history.record_scan(reading.code.sheet, reading.sha256, t.done, t.planned,
-                                                       [r.ticked for r in t.rows], [r.unsure for r in t.rows])
+            record, recorded = history.record_scan(reading.code.sheet, reading.sha256, t.done, t.planned,
+                                                   [r.ticked for r in t.rows], [r.unsure for r in t.rows])
+            if record is None:
+                recorded = None  # a sheet this history never saw: read, not recorded
         except HistoryError as e:
             problem = f"{e}\nthe reading of {label or path} was not recorded in the history"
     return Outcome(reading, tally(reading.code, reading.boxes, record), record, recorded, problem)

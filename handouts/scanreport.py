@@ -28,6 +28,15 @@ class Row(NamedTuple):
     def met(self, w: int) -> bool:
         return self.week(w) >= self.goal
 
+    @property
+    def goal_text(self) -> str:
+        """As the sheet says it: "every day", "2× a week"."""
+        return "every day" if self.goal >= 7 else f"{self.goal}× a week"
+
+    def week_text(self, w: int) -> str:
+        """One week against the goal: "5 of 7", or "7, goal met"."""
+        return f"{self.week(w)}, goal met" if self.met(w) else f"{self.week(w)} of {self.goal}"
+
 
 class Tally(NamedTuple):
     rows: list[Row]
@@ -43,6 +52,14 @@ class Tally(NamedTuple):
     @property
     def unsure(self) -> int:
         return sum(len(r.unsure) for r in self.rows)
+
+    def summary(self) -> str:
+        """One line for the photo with its reading drawn on it."""
+        return f"{self.done} of {self.planned} planned sessions done" + (f", {self.unsure} unsure" if self.unsure else "")
+
+
+def percent(done: int, planned: int) -> str:
+    return f"{round(100 * done / planned)}%" if planned else "nothing planned"
 
 
 def tally(code: LogCode, boxes: list[list[bool | None]], record: Record | None) -> Tally:
@@ -70,14 +87,11 @@ def as_text(photo: str, code: LogCode, t: Tally, record: Record | None, found_by
              f"(found by its {found_by})"]
     width = max(len(r.exercise) for r in t.rows) + 4
     for n, r in enumerate(t.rows, 1):
-        goal = "every day" if r.goal >= 7 else f"{r.goal}× a week"
-        weeks = "; ".join(f"week {w + 1}: {r.week(w)}, goal met" if r.met(w) else f"week {w + 1}: {r.week(w)} of {r.goal}"
-                          for w in (0, 1))
-        lines.append(f"  {f'{n}. {r.exercise}':<{width}} goal {goal:<10} {weeks}")
+        weeks = "; ".join(f"week {w + 1}: {r.week_text(w)}" for w in (0, 1))
+        lines.append(f"  {f'{n}. {r.exercise}':<{width}} goal {r.goal_text:<10} {weeks}")
         days = " ".join(_weekday(code.start, d) for d in r.ticked)
         lines.append(f"  {'':<{width}} ticked: {days or 'none'}")
-    share = f"{round(100 * t.done / t.planned)}%" if t.planned else "none planned"
-    lines.append(f"  Done: {t.done} of {t.planned} planned sessions ({share}).")
+    lines.append(f"  Done: {t.done} of {t.planned} planned sessions ({percent(t.done, t.planned)}).")
     if t.unsure:
         where = ", ".join(f"row {n} {_weekday(code.start, d)}" for n, r in enumerate(t.rows, 1) for d in r.unsure)
         lines.append(f"  Unsure: {t.unsure} box{'es' if t.unsure > 1 else ''} not counted ({where}); "

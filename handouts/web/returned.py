@@ -37,12 +37,10 @@ class Returns:
 
     @staticmethod
     def ready() -> bool:
-        try:
-            import cv2  # noqa: F401
-            import zxingcpp  # noqa: F401
-        except ImportError:
-            return False
-        return True
+        """Whether the scan extra is installed, without loading OpenCV to find out."""
+        from importlib.util import find_spec
+
+        return find_spec("cv2") is not None and find_spec("zxingcpp") is not None
 
     async def upload(self, request: Request) -> Response:
         if not self.ready():
@@ -80,11 +78,11 @@ class Returns:
 
 def _shown(name: str, out: Outcome) -> dict[str, Any]:
     from handouts.scan import drawn
-    from handouts.scanreport import spaced
+    from handouts.scanreport import percent, spaced
 
     code, t = out.reading.code, out.tally
     days = [code.start + dt.timedelta(days=d) for d in range(14)]
-    summary = f"{t.done} of {t.planned} planned sessions done" + (f", {t.unsure} unsure" if t.unsure else "")
+    summary = t.summary()
     if out.history_problem:
         note = "Read, but not recorded: the history could not be written."
     elif out.record is None:
@@ -99,10 +97,8 @@ def _shown(name: str, out: Outcome) -> dict[str, Any]:
         "record": out.record.id if out.record else None, "sheet": spaced(code.sheet),
         "from": f"{days[0]:%a} {days[0].day} {days[0]:%b}", "to": f"{days[-1]:%a} {days[-1].day} {days[-1]:%b %Y}",
         "days": [f"{d:%a}"[:2] + f" {d.day}" for d in days],
-        "rows": [{"exercise": r.exercise, "goal": "every day" if r.goal >= 7 else f"{r.goal}× a week",
-                  "states": [state[s] for s in out.reading.boxes[n]],
-                  "weeks": [f"{r.week(w)}, goal met" if r.met(w) else f"{r.week(w)} of {r.goal}" for w in (0, 1)]}
-                 for n, r in enumerate(t.rows)],
-        "summary": summary, "percent": round(100 * t.done / t.planned) if t.planned else 0, "note": note,
+        "rows": [{"exercise": r.exercise, "goal": r.goal_text, "states": [state[s] for s in out.reading.boxes[n]],
+                  "weeks": [r.week_text(0), r.week_text(1)]} for n, r in enumerate(t.rows)],
+        "summary": summary, "percent": percent(t.done, t.planned), "note": note,
         "image": "data:image/jpeg;base64," + base64.b64encode(drawn(out.reading, summary, SHOWN_WIDTH)).decode(),
     }

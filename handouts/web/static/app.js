@@ -285,7 +285,7 @@ if (returnedForm) {
         continue;
       }
       const title = cell("h2", `${r.patient || "Sheet " + r.sheet}: ${r.from} to ${r.to}`);
-      article.append(title, cell("p", `${r.summary} (${r.percent}%).`, "adherence"), cell("p", r.note, "hint"));
+      article.append(title, cell("p", `${r.summary} (${r.percent}).`, "adherence"), cell("p", r.note, "hint"));
       if (r.record) {
         const link = cell("a", `${r.patient}'s page`);
         link.href = `/patients/${r.record}`;
