@@ -171,3 +171,23 @@ def test_the_spanish_wording_file_translates_every_key():
     en = tomllib.loads((wording_dir() / "en.toml").read_text(encoding="utf-8"))
     es = tomllib.loads((wording_dir() / "es.toml").read_text(encoding="utf-8"))
     assert keys(en) == keys(es)
+
+
+@pytest.mark.parametrize("paper", ["letter", "a4"])
+def test_the_log_instructions_fit_beside_its_title_in_every_language(paper):
+    """On a full page (six exercises; in Spanish the effort legend moves beside the log) the line
+    telling the patient to tick inside the box and bring the sheet back ends within the log."""
+    from handouts import fonts
+    from handouts.fonts import BOLD, REGULAR
+    from handouts.layout import SMALL_PT, plan_page
+    from handouts.wording import languages
+    from handouts.wording import load as load_wording
+
+    six = ["hinge-heel-raised", "hinge-plate", "hinge-tall-toes", "wall-calf-raise", "single-leg-heel-raise",
+           "calf-stretch"]
+    for lang in languages():
+        h = compose(load_library(), load_clinic(), "Ana Lima", six, paper=paper, lang=lang)
+        plan = plan_page(h)
+        words = load_wording(lang)
+        room = plan.grid.width - fonts.width(words("log_title"), BOLD, 13) - 8
+        assert fonts.width(words("log_hint"), REGULAR, SMALL_PT) <= room, lang
