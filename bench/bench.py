@@ -48,7 +48,7 @@ def cold_make_with_pictures(tmp: Path) -> tuple[float, int]:
     """The same cold make with a photo imported for each of the four exercises."""
     from PIL import Image, ImageDraw, ImageFilter
 
-    from handouts.library import DEFAULT_LIBRARY
+    from handouts.paths import DEFAULT_LIBRARY
 
     library = tmp / "library"
     shutil.copytree(DEFAULT_LIBRARY, library)
@@ -116,7 +116,7 @@ import sys
 sys.path.insert(0, {here!r})
 from html_page import html_page
 from handouts.compose import compose
-from handouts.library import load_clinic, load_library
+from handouts.library.load import load_clinic, load_library
 from weasyprint import HTML
 h = compose(load_library(), load_clinic(), "Zoë O'Brien")
 HTML(string=html_page(h)).write_pdf({out!r})
@@ -138,8 +138,8 @@ def weasyprint_cold(tmp: Path) -> tuple[float, int] | None:
 def warm_cpu_ms(count: int = 300) -> float:
     """CPU per handout once fonts, QR and text measurements are warm, as in a batch worker."""
     from handouts.compose import compose
-    from handouts.library import load_clinic, load_library
-    from handouts.pdf import render
+    from handouts.library.load import load_clinic, load_library
+    from handouts.render.pdf import render
 
     library, clinic = load_library(), load_clinic()
     handouts = [compose(library, clinic, f"Runner {i:04d} Ní Bhriain", SEEDS[: 1 + i % 4]) for i in range(count)]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from html import escape
 
-from handouts import qr
-from handouts.fonts import FONT_DIR
 from handouts.models import Handout
+from handouts.render import booking_qr as qr
+from handouts.render.fonts import FONT_DIR
 from handouts.wording import clinic_text, load
 
 

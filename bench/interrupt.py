@@ -32,7 +32,7 @@ def main() -> None:
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=8049)
     controller.start()
-    from handouts.library import DEFAULT_CLINIC
+    from handouts.paths import DEFAULT_CLINIC
 
     clinic = tmp / "clinic.toml"
     clinic.write_text(DEFAULT_CLINIC.read_text().replace("\n[rpe_legend]", (

@@ -17,15 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from handouts import fonts, qr
-from handouts.compose import build
 from handouts.errors import DataError, HandoutError
 from handouts.history import History
 from handouts.ledger import Ledger
 from handouts.models import Handout, Issue
-from handouts.output import file_name, remove_stale_parts, write_atomic
-from handouts.pdf import render
-from handouts.pipeline import Sources, note_email, produce, record
+from handouts.output import file_name, remove_stale_parts
+from handouts.pipeline import Sources, build_handout, deliver_and_note, produce, produce_combined, record, warm_up
 from handouts.request import HandoutRequest, choices_from
 from handouts.roster import Failure, RosterRow, iter_roster
 
@@ -130,7 +127,7 @@ def _plan(roster: Path, out_dir: Path, sources: Sources,
         row = item
         patients += 1
         try:
-            handout = build(sources.library, sources.clinic, row_request(row))
+            handout = build_handout(row_request(row), sources)
         except HandoutError as e:
             report.failed.append(Failure(row.line, str(e)))
             continue
@@ -184,7 +181,7 @@ def run_batch(report: BatchReport, jobs: int, force: bool = False, combined: Pat
     changed: set[Path] = set()
     source: Iterable[tuple[RosterRow, Handout, Path]] = report.plan if report.plan is not None else report.rows
     pages = [h for _, h, _ in report.rows]
-    _warm_up(report.qr_target)
+    warm_up(report.qr_target)
     unrecorded: list[Issue] = []
     with _executor(jobs, report.total if report.plan is not None else len(report.rows)) as pool:
         pending_combined = None
@@ -272,13 +269,9 @@ def _make_one(job: Job) -> tuple[int, Path, str, str]:
 def _write_combined(pages: list[Handout], path: Path) -> Path | None:
     """All good pages in one document, so each font subset is embedded once for the printer."""
     try:
-        from handouts.wording import load
-
-        words = load(pages[0].lang if pages else "en")
-        data = render(pages, skip_bad=True, title=words("combined_title", count=len(pages)))
+        return produce_combined(pages, path)
     except HandoutError:
         return None  # every row failed; each is already reported on its own line
-    return write_atomic(path, data, force=True)
 
 
 class _Inline:
@@ -329,14 +322,6 @@ def _stop(pool: ProcessPoolExecutor | _Inline) -> None:
             process.terminate()
 
 
-def _warm_up(qr_target: str) -> None:
-    """Parse fonts and encode the QR once here; forked workers inherit them."""
-    fonts.face(fonts.REGULAR)
-    fonts.face(fonts.BOLD)
-    if qr_target:
-        qr.dark_runs(qr_target)
-
-
 def _context() -> multiprocessing.context.BaseContext:
     # fork shares the warmed-up parent with the workers; elsewhere use the safe default.
     methods = multiprocessing.get_all_start_methods()
@@ -352,7 +337,7 @@ def email_rows(report: BatchReport, history: History | None = None) -> BatchRepo
 
     The sent log in the output directory lets a rerun skip patients already emailed.
     """
-    from handouts.mail import already_sent, deliver
+    from handouts.mail import already_sent
 
     report.mailing = True
     if not report.mail:  # planned all at once (not streamed): every row is there
@@ -371,12 +356,12 @@ def email_rows(report: BatchReport, history: History | None = None) -> BatchRepo
             continue
         record_id = report.record_ids.get(path)
         try:
-            password = deliver(handout.clinic, path, row.email, lang=handout.lang).password
+            delivery, problem = deliver_and_note(handout.clinic, path, row.email, history, record_id, handout.lang)
         except HandoutError as e:
-            note_email(history, record_id, row.email, f"failed: {e}")
             report.failed.append(Failure(row.line, f"email to {row.email} failed: {e}"))
             continue
-        report.history_problem = report.history_problem or note_email(history, record_id, row.email, "sent")
+        report.history_problem = report.history_problem or problem
+        password = delivery.password
         report.emailed.append(row.email)
         if password:
             report.passwords.append((row.email, password))

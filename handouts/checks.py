@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from handouts.errors import HandoutError, located
-from handouts.library import DEFAULT_CLINIC, DEFAULT_LIBRARY, missing_translations, read_clinic, read_library
+from handouts.library.load import missing_translations, read_clinic, read_library
 from handouts.models import Clinic, Library
+from handouts.paths import DEFAULT_CLINIC, DEFAULT_LIBRARY
 
 
 def check_files(library_dir: Path | None, clinic_file: Path | None) -> tuple[list[str], Library | None, list[str]]:
@@ -32,8 +33,8 @@ def check_files(library_dir: Path | None, clinic_file: Path | None) -> tuple[lis
 
 def _clinic_printable(clinic: Clinic) -> list[str]:
     """Every field of the clinic file the fonts cannot print, each with its line, in one run."""
-    from handouts import fonts
-    from handouts.tomlsource import read_toml
+    from handouts.library.tomlsource import read_toml
+    from handouts.render import fonts
 
     assert clinic.source is not None
     src = read_toml(clinic.source)
@@ -53,7 +54,7 @@ def _clinic_printable(clinic: Clinic) -> list[str]:
 
 def _try_on_a_page(library: Library, clinic: Clinic) -> list[str]:
     from handouts.compose import compose
-    from handouts.pdf import render
+    from handouts.render.pdf import render
 
     problems = _clinic_printable(clinic)
     if problems:

@@ -154,7 +154,8 @@ def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, patie
       handouts make "Ana Lima" --program ankle-loading --start 2026-12-01 --paper a4
       handouts make "Ana Lima" --email ana@example.com --pdf-password
     """
-    from handouts.make import history_path, make_handout
+    from handouts.paths import history_path
+    from handouts.pipeline import make_handout
     from handouts.request import HandoutRequest, choices_from, loads_from
 
     if eml is not None and email_to is None:
@@ -217,9 +218,9 @@ def again(name: str, changes: tuple[str, ...], lang: str | None, note: str | Non
       handouts again "Ana Lima" wall-calf-raise:3x8-12@8 -hinge-plate --start 2026-12-09
     """
     from handouts.history import History
-    from handouts.make import history_path, make_handout
-    from handouts.reissue import again_request
-    from handouts.request import loads_from
+    from handouts.paths import history_path
+    from handouts.pipeline import make_handout
+    from handouts.request import again_request, loads_from
 
     if eml is not None and email_to is None:
         raise click.UsageError("--eml needs --email ADDRESS (the message's recipient)")
@@ -253,7 +254,7 @@ def history(name: str | None, as_text: bool, forget: bool, yes: bool, limit: int
       handouts history --forget "Ana Lima"
     """
     from handouts.history import History, summary_text
-    from handouts.make import history_path
+    from handouts.paths import history_path
 
     path = history_path(history_file, off=False)
     assert path is not None
@@ -296,7 +297,7 @@ def init(directory: Path) -> None:
       handouts init ~/clinic
       export HANDOUTS_LIBRARY=~/clinic HANDOUTS_CLINIC=~/clinic/clinic.toml
     """
-    from handouts.library import copy_library
+    from handouts.library.load import copy_library
 
     for path in copy_library(directory):
         click.echo(str(path))
@@ -322,8 +323,9 @@ def exercises(words: tuple[str, ...], region: str | None, equipment: str | None,
       handouts exercises --region knee --equipment chair
       handouts exercises --library my-library/
     """
-    from handouts.library import load_library
-    from handouts.search import find
+    from handouts.library.load import load_library
+    from handouts.library.search import find
+    from handouts.wording import dose_summary
 
     lib = load_library(library)
     found = find(lib, words, region, equipment)
@@ -332,7 +334,7 @@ def exercises(words: tuple[str, ...], region: str | None, equipment: str | None,
     width = max(len(ex.id) for ex in found)
     for ex in found:
         photo = "  [photo]" if ex.picture else ""
-        click.echo(f"{ex.id:<{width}}  {ex.title}  ({ex.dose.summary()}){photo}")
+        click.echo(f"{ex.id:<{width}}  {ex.title}  ({dose_summary(ex.dose)}){photo}")
 
 
 @main.command()
@@ -346,7 +348,7 @@ def programs(library: Path | None) -> None:
       handouts programs
       handouts make "Ana Lima" --program knee-osteoarthritis
     """
-    from handouts.library import load_library
+    from handouts.library.load import load_library
 
     lib = load_library(library)
     for prog in lib.programs.values():
@@ -413,12 +415,12 @@ def batch(roster: Path, out_dir: Path, combined: Path | None, jobs: int | None, 
     """
     from handouts.batch import default_jobs, email_rows, plan_batch, run_batch
     from handouts.history import History
-    from handouts.make import history_path
+    from handouts.paths import history_path
 
     if combined is not None and combined.suffix.lower() != ".pdf":
         raise click.UsageError(f'--combined "{combined}" must end in .pdf')
     if send_email:  # no point making forty handouts to find the mail settings missing
-        from handouts.library import load_clinic
+        from handouts.library.load import load_clinic
         from handouts.mail import ready
 
         ready(load_clinic(clinic))
@@ -493,13 +495,14 @@ def serve(host: str, port: int, output: Path, clinic: Path | None, library: Path
     """
     import os
 
-    from handouts.make import history_path
+    from handouts.paths import history_path
 
     try:
         import uvicorn
 
-        from handouts.web.app import Settings, create_app
+        from handouts.web.app import create_app
         from handouts.web.security import PASSWORD_ENV, is_loopback
+        from handouts.web.settings import Settings
     except ImportError:
         raise click.ClickException("the web page needs the web extra: pip install '.[web]'") from None
     password = os.environ.get(PASSWORD_ENV, "")
@@ -542,7 +545,7 @@ def picture_add(exercise_id: str, photo: Path, crop: str, library: Path | None) 
     Example:
       handouts picture add wall-calf-raise IMG_2231.jpg --crop left
     """
-    from handouts.pictures import add_picture
+    from handouts.library.pictures import add_picture
 
     click.echo(str(add_picture(exercise_id, photo, library, crop)))
 
@@ -558,7 +561,7 @@ def picture_remove(exercise_id: str, library: Path | None) -> None:
     Example:
       handouts picture remove wall-calf-raise
     """
-    from handouts.pictures import remove_picture
+    from handouts.library.pictures import remove_picture
 
     removed = remove_picture(exercise_id, library)
     click.echo(f"removed {removed}" if removed else f"removed the picture from {exercise_id}")
@@ -587,17 +590,17 @@ def scan(photos: tuple[Path, ...], as_json: bool, annotate: Path | None, history
       handouts scan *.jpg --json > readings.jsonl
     """
     try:
-        from handouts import scan as scanner
+        from handouts.scan import reader as scanner
     except ImportError:
         raise click.ClickException("reading photos needs the scan extra: pip install '.[scan]'") from None
     import json
     from contextlib import nullcontext
 
     from handouts.history import History
-    from handouts.make import history_path
     from handouts.output import write_atomic
-    from handouts.scanreport import as_json as json_of
-    from handouts.scanreport import as_text, spaced
+    from handouts.paths import history_path
+    from handouts.tally import as_json as json_of
+    from handouts.tally import as_text, spaced
 
     path = history_path(history_file, no_history)
     refused = problems = 0
@@ -613,10 +616,10 @@ def scan(photos: tuple[Path, ...], as_json: bool, annotate: Path | None, history
                 continue
             code = out.reading.code
             if as_json:
-                click.echo(json.dumps(json_of(str(photo), code, out.tally, out.record, out.recorded),
+                click.echo(json.dumps(json_of(str(photo), code, out.tally, out.record.patient if out.record else None, out.recorded),
                                       ensure_ascii=False))
             else:
-                click.echo("\n".join(as_text(str(photo), code, out.tally, out.record, out.reading.found_by)))
+                click.echo("\n".join(as_text(str(photo), code, out.tally, out.record.patient if out.record else None, out.reading.found_by)))
             if out.history_problem:
                 problems += 1
                 click.echo(f"Warning: {out.history_problem}", err=True)
@@ -655,10 +658,11 @@ def email(pdf: Path, to: str, eml: Path | None, pdf_password: bool, lang: str, r
       HANDOUTS_SMTP_PASSWORD=... handouts email out/ana-lima_ankle-loading_2026-11-25.pdf --to ana@example.com
       handouts email out/ana.pdf --to ana@example.com --eml ana.eml
     """
-    from handouts.library import load_clinic
-    from handouts.mail import deliver
+    from handouts.library.load import load_clinic
+    from handouts.pipeline import deliver_and_note
 
-    done = deliver(load_clinic(clinic), pdf, to, eml, pdf_password, lang, resend=resend)
+    done, _ = deliver_and_note(load_clinic(clinic), pdf, to, None, None, lang, eml=eml, protect=pdf_password,
+                               resend=resend)
     if done.password:
         click.echo(f"PDF password: {done.password}")
     click.echo(f"draft for {to} written to {done.eml}" if done.eml else f"emailed {pdf.name} to {to}", err=True)

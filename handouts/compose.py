@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from handouts.doses import Choice, DoseChange
 from handouts.errors import DataError, UsageError
-from handouts.library import MAX_EXERCISES, suggest
+from handouts.library.load import MAX_EXERCISES, suggest
 from handouts.models import Clinic, Exercise, Handout, Library, tidy, today
 from handouts.request import HandoutRequest, choices_from
 from handouts.wording import DEFAULT as DEFAULT_LANG

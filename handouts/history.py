@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from handouts.errors import DataError, UsageError
-from handouts.logcode import sheet_number
 from handouts.models import Dose, Issue
-from handouts.scanreport import Row, percent
+from handouts.sheet import LOG_DAYS
+from handouts.tally import Row, percent
+from handouts.wording import dose_summary
 
 SCHEMA_VERSION = 2
 BUSY_MS = 10_000
@@ -88,13 +89,6 @@ _UPGRADES = {
 
 class HistoryError(DataError):
     """The history cannot be read or written; the handout itself is not affected."""
-
-
-def default_path() -> Path:
-    """Under the user's data directory (~/.local/share/handouts on Linux)."""
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("handouts", appauthor=False)) / FILE_NAME
 
 
 def patient_key(name: str) -> str:
@@ -240,7 +234,7 @@ class History:
                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         (now, h.patient, patient_key(h.patient), h.patient_id, h.program_id, h.program_title,
                          h.start.isoformat(), h.paper, h.lang, h.note, str(issue.path.resolve()), issue.sha256,
-                         sheet_number(h)))
+                         h.sheet_number))
                     handout_id = int(cur.lastrowid or 0)
                     self.db.executemany(
                         "INSERT INTO doses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -391,12 +385,12 @@ def summary_text(record: Record) -> str:
     """The paste-ready summary of one handout, for the clinical note."""
     issued = record.issued_at[:10]
     who = record.patient + (f" (ID {record.patient_id})" if record.patient_id else "")
-    end = record.start + dt.timedelta(days=13)
+    end = record.start + dt.timedelta(days=LOG_DAYS - 1)
     lines = [f"Home exercise program given {issued} to {who}: {record.program_title}.",
              f"Two-week log from {record.start.isoformat()} to {end.isoformat()}."]
     for n, d in enumerate(record.doses, 1):
         load = f" Load: {d.dose.load}." if d.dose.load else ""
-        lines.append(f"{n}. {d.title}: {d.dose.summary()}.{load}")
+        lines.append(f"{n}. {d.title}: {dose_summary(d.dose)}.{load}")
     if record.note:
         lines.append(f"Note to patient: {record.note}")
     for at, recipient, result in record.emails:

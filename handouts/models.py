@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from handouts.sheet import LOG_DAYS
+
 Range = tuple[int, int]
 
 
@@ -27,12 +29,6 @@ class Dose:
     def lowest_rpe(self) -> int | None:
         digits = "".join(c if c.isdigit() else " " for c in self.rpe).split()
         return int(digits[0]) if digits else None
-
-    def summary(self) -> str:
-        """One line for listings and clinical notes, in English: amount, effort and frequency."""
-        from handouts.wording import load
-
-        return load().summary(self)
 
 
 @dataclass(frozen=True)
@@ -164,7 +160,18 @@ class Handout:
 
     @property
     def log_days(self) -> list[dt.date]:
-        return [self.start + dt.timedelta(days=i) for i in range(14)]
+        return [self.start + dt.timedelta(days=i) for i in range(LOG_DAYS)]
+
+    @property
+    def sheet_number(self) -> str:
+        """Nine digits from what the sheet says: the same sheet printed twice has one number."""
+        import hashlib  # only when a sheet is drawn or recorded
+
+        parts = [self.patient, self.patient_id, self.start.isoformat(), self.issued.isoformat(), self.paper,
+                 self.lang, self.program_id, self.note, self.clinic.name]
+        parts += [f"{ex.id}:{ex.dose!r}" for ex in self.exercises]
+        digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
+        return f"{int.from_bytes(digest[:8], 'big') % 10**9:09d}"
 
 
 class Issue(NamedTuple):  # a plain record: a NamedTuple costs a sixth of a dataclass at start-up

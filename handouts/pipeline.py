@@ -1,8 +1,10 @@
-"""The one way a handout is issued: compose, render, write, record, deliver.
+"""The one way a handout is issued, in named stages: build and name, produce, record, deliver and note.
 
-`make`, `again`, each roster row of `batch` and the web page build a HandoutRequest
-and come here, so a promise kept for one (atomic writes, nothing written on a bad
-request, the history in step with the files) is kept for all.
+`make`, `again`, `email`, each roster row of `batch` and every route of the web page
+build a HandoutRequest (or hold a written handout) and come through these stages, so a
+promise kept for one (atomic writes, nothing written on a bad request, the history in
+step with the files, an email noted against its handout) is kept for all. `issue` runs
+them in order for one handout; `batch` runs the same stages over many, in parallel.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from handouts.compose import build
 from handouts.errors import HandoutError
-from handouts.library import load_clinic, load_library
+from handouts.library.load import load_clinic, load_library
 from handouts.models import Clinic, Handout, Issue, Library
 from handouts.output import remove_stale_parts, target_path, write_atomic
-from handouts.pdf import render
+from handouts.render.pdf import render
 from handouts.request import HandoutRequest
 
 if TYPE_CHECKING:  # the history (and sqlite3) load only when a history is in use: start-up time
@@ -48,6 +50,22 @@ class Issued(NamedTuple):
     history_problem: str = ""
 
 
+# ---- stage 1: build and name -------------------------------------------------------------
+
+
+def build_handout(request: HandoutRequest, sources: Sources) -> Handout:
+    """The request resolved against the library and clinic: every check that can refuse it, nothing written."""
+    return build(sources.library, sources.clinic, request)
+
+
+def build_and_name(request: HandoutRequest, sources: Sources) -> tuple[Handout, Path]:
+    handout = build_handout(request, sources)
+    return handout, target_path(request.output, handout)
+
+
+# ---- stage 2: produce ----------------------------------------------------------------------
+
+
 def produce(handout: Handout, path: Path, force: bool, password: str | None = None) -> tuple[Path, str]:
     """Render and write one handout; returns the path written and the SHA-256 of its bytes."""
     data = render([handout])  # fully rendered before anything touches the disk
@@ -59,41 +77,31 @@ def produce(handout: Handout, path: Path, force: bool, password: str | None = No
     return written, hashlib.sha256(data).hexdigest()
 
 
+def produce_combined(pages: list[Handout], path: Path) -> Path:
+    """Every good page in one document for a single print job: each font subset embedded once."""
+    from handouts.wording import load
+
+    words = load(pages[0].lang if pages else "en")
+    data = render(pages, skip_bad=True, title=words("combined_title", count=len(pages)))
+    return write_atomic(path, data, force=True)
+
+
+def warm_up(qr_target: str) -> None:
+    """Parse the fonts and encode the booking QR now, before worker processes fork and inherit them."""
+    from handouts.render import booking_qr, fonts
+
+    fonts.face(fonts.REGULAR)
+    fonts.face(fonts.BOLD)
+    if qr_target:
+        booking_qr.dark_runs(qr_target)
+
+
 def preview(request: HandoutRequest, sources: Sources) -> bytes:
     """The page as it would print, without writing or recording anything (the web page's preview)."""
-    return render([build(sources.library, sources.clinic, request)])
+    return render([build_handout(request, sources)])
 
 
-def issue(request: HandoutRequest, sources: Sources, history: History | None) -> Issued:
-    """Issue one handout. A history that cannot record it never costs the PDF: the problem is
-    returned in `history_problem` for the front end to show."""
-    clinic = sources.clinic
-    email_to = request.email_to
-    if email_to is not None:  # every mail check that can fail, before anything is written
-        from handouts.mail import check_address, ready
-
-        email_to = check_address(email_to)
-        if request.eml is None:
-            ready(clinic)
-    handout = build(sources.library, clinic, request)
-    path = target_path(request.output, handout)
-    password: str | None = None
-    if request.protect and email_to is None:  # nothing leaves by mail: protect the file itself
-        from handouts.mail import new_password
-
-        password = new_password()
-    written, sha256 = produce(handout, path, request.force, password)
-    remove_stale_parts(written.parent)
-    ids, problem = record(history, [Issue(handout, written, sha256)])
-    record_id = ids[0] if ids else None
-    delivery: Delivery | None = None
-    if password is not None:
-        from handouts.mail import Delivery
-
-        delivery = Delivery(password)
-    if email_to is not None:
-        delivery, problem = _deliver(clinic, written, email_to, request, history, record_id, problem, handout.lang)
-    return Issued(written, handout, sha256, record_id, delivery, problem)
+# ---- stage 3: record -----------------------------------------------------------------------
 
 
 def record(history: History | None, issues: list[Issue]) -> tuple[list[int], str]:
@@ -109,17 +117,25 @@ def record(history: History | None, issues: list[Issue]) -> tuple[list[int], str
         return [], f"{e}\n{what} written but not recorded in the history"
 
 
-def _deliver(clinic: Clinic, written: Path, email_to: str, request: HandoutRequest, history: History | None,
-             record_id: int | None, problem: str, lang: str) -> tuple[Delivery, str]:
+# ---- stage 4: deliver and note -------------------------------------------------------------
+
+
+def deliver_and_note(clinic: Clinic, written: Path, email_to: str, history: History | None, record_id: int | None,
+                     lang: str, *, eml: Path | None = None, protect: bool = False,
+                     resend: bool = True) -> tuple[Delivery, str]:
+    """Email the written handout (or write the draft) and note the outcome against its record.
+
+    A failure is noted too, then raised for the front end to report; the second value is
+    a history problem to show, if noting failed."""
     from handouts.mail import deliver
 
     try:
-        delivery = deliver(clinic, written, email_to, request.eml, request.protect, lang)
+        delivery = deliver(clinic, written, email_to, eml, protect, lang, resend=resend)
     except HandoutError as e:
         note_email(history, record_id, email_to, f"failed: {e}")
         raise
     result = f"draft written to {delivery.eml}" if delivery.eml else "sent"
-    return delivery, problem or note_email(history, record_id, email_to, result)
+    return delivery, note_email(history, record_id, email_to, result)
 
 
 def note_email(history: History | None, record_id: int | None, recipient: str, result: str) -> str:
@@ -133,3 +149,50 @@ def note_email(history: History | None, record_id: int | None, recipient: str, r
         return f"{e}\nthe email to {recipient} was not recorded in the history"
     return ""
 
+
+# ---- all four, for one handout ---------------------------------------------------------------
+
+
+def issue(request: HandoutRequest, sources: Sources, history: History | None) -> Issued:
+    """Issue one handout. A history that cannot record it never costs the PDF: the problem is
+    returned in `history_problem` for the front end to show."""
+    clinic = sources.clinic
+    email_to = request.email_to
+    if email_to is not None:  # every mail check that can fail, before anything is written
+        from handouts.mail import check_address, ready
+
+        email_to = check_address(email_to)
+        if request.eml is None:
+            ready(clinic)
+    handout, path = build_and_name(request, sources)
+    password: str | None = None
+    if request.protect and email_to is None:  # nothing leaves by mail: protect the file itself
+        from handouts.mail import new_password
+
+        password = new_password()
+    written, sha256 = produce(handout, path, request.force, password)
+    remove_stale_parts(written.parent)
+    ids, problem = record(history, [Issue(handout, written, sha256)])
+    record_id = ids[0] if ids else None
+    delivery: Delivery | None = None
+    if password is not None:
+        from handouts.mail import Delivery
+
+        delivery = Delivery(password)
+    if email_to is not None:
+        delivery, noted = deliver_and_note(clinic, written, email_to, history, record_id, handout.lang,
+                                           eml=request.eml, protect=request.protect)
+        problem = problem or noted
+    return Issued(written, handout, sha256, record_id, delivery, problem)
+
+
+def make_handout(request: HandoutRequest, library_dir: Path | None, clinic_file: Path | None,
+                 history_file: Path | None) -> Issued:
+    """`make` and `again`: the library and clinic from their files, the history opened for this one handout."""
+    sources = Sources.load(library_dir, clinic_file)
+    if history_file is None:
+        return issue(request, sources, None)
+    from handouts.history import History
+
+    with History(history_file) as history:
+        return issue(request, sources, history)

@@ -1,17 +1,25 @@
 """`HandoutRequest`: everything a front end (command line, roster row, web form, reissue) asks for.
 
 One value, so every front end only parses into it and the pipeline (pipeline.py) is the
-one place that turns it into a written, recorded, delivered handout.
+one place that turns it into a written, recorded, delivered handout. A reissue (`again`
+on the command line, Reissue on the web page) is built here too, from the history's
+record: the plan as printed, not as the library says today, under the title it was
+first given.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from handouts.doses import Choice, parse_choice, parse_load
+from handouts.doses import Choice, full_change, parse_choice, parse_load
+from handouts.errors import UsageError
+
+if TYPE_CHECKING:
+    from handouts.history import Record
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,3 +52,32 @@ def choices_from(tokens: Iterable[str]) -> tuple[Choice, ...]:
 
 def loads_from(options: Iterable[str]) -> tuple[tuple[str, str], ...]:
     return tuple(parse_load(o) for o in options)
+
+
+def reissued(request: HandoutRequest, record: Record) -> HandoutRequest:
+    """A reissue keeps the program's title and file name part it was first printed under."""
+    return replace(request, title=record.program_title, file_tag=record.program_id)
+
+
+def again_request(record: Record, changes: Sequence[str], *, start: dt.date | None = None,
+                  note: str | None = None, loads: tuple[tuple[str, str], ...] = (),
+                  lang: str | None = None) -> HandoutRequest:
+    """`ID:DOSE` changes a dose (or adds the exercise), `-ID` takes one off; the note carries over."""
+    plan = {d.exercise_id: Choice(d.exercise_id, full_change(d.dose)) for d in record.doses}
+    for token in changes:
+        if token.startswith("-"):
+            ex_id = token[1:]
+            if ex_id not in plan:
+                raise UsageError(f'"{token}": {ex_id} is not on {record.patient}\'s plan '
+                                 f"(expected one of: {', '.join(plan)})")
+            del plan[ex_id]
+            continue
+        choice = parse_choice(token)
+        known = plan.get(choice.exercise_id)
+        plan[choice.exercise_id] = Choice(choice.exercise_id, known.change.merged(choice.change)) if known else choice
+    if not plan:
+        raise UsageError("every exercise was taken off; a handout needs at least one")
+    request = HandoutRequest(
+        patient=record.patient, patient_id=record.patient_id, choices=tuple(plan.values()), loads=loads,
+        note=record.note if note is None else note, start=start, paper=record.paper, lang=lang or record.lang)
+    return reissued(request, record)

@@ -11,26 +11,28 @@ from __future__ import annotations
 
 import datetime as dt
 import marshal
-import os
 import re
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
+from handouts import cache
 from handouts.errors import DataError, UsageError
 from handouts.models import Clinic, Dose, Range
+from handouts.paths import WORDING_DIR
 
 DEFAULT = "en"
 PLURAL_RANGE = 1000          # plural categories kept for 0..999; larger counts take "other"
-CLDR_FORMAT = 2              # bump when the cached CLDR extract changes shape
 _PATTERN = re.compile(r"'[^']*'|d{1,2}|M{1,4}|y+|E{1,4}|[^'dMyE]+")
 
 
 def wording_dir() -> Path:
-    from handouts.library import DEFAULT_LIBRARY
+    return WORDING_DIR
 
-    return DEFAULT_LIBRARY / "wording"
+
+def dose_summary(dose: Dose) -> str:
+    """One line for listings and clinical notes, in English: amount, effort and frequency."""
+    return load().summary(dose)
 
 
 def languages() -> list[str]:
@@ -186,9 +188,9 @@ def load(lang: str = DEFAULT) -> Wording:
     path = wording_dir() / f"{lang}.toml"
     if not re.fullmatch(r"[a-z]{2,3}", lang) or not path.is_file():
         raise UsageError(f'no wording for language "{lang}" (expected one of: {", ".join(languages())})', field="lang")
-    cache = _cache_file(path)
+    entry = _cache_entry(path)
     try:
-        data: dict[str, Any] = marshal.loads(cache.read_bytes())  # built in: no json import at start-up
+        data: dict[str, Any] = marshal.loads(cache.read(entry) or b"")  # built in: no json import at start-up
         return _wording(lang, data["table"], data["cldr"], path)
     except (OSError, ValueError, KeyError, TypeError, EOFError):
         pass
@@ -197,7 +199,7 @@ def load(lang: str = DEFAULT) -> Wording:
     if width not in ("abbreviated", "narrow", "short", "wide"):
         raise DataError(f'{path}: "weekdays" = "{width}" (expected narrow, short, abbreviated or wide)')
     cldr = _cldr(str(table["locale"]), width)
-    _store(cache, {"table": table, "cldr": cldr})
+    cache.write(entry, marshal.dumps({"table": table, "cldr": cldr}))
     return _wording(lang, table, cldr, path)
 
 
@@ -223,26 +225,9 @@ def _read_table(path: Path) -> dict[str, Any]:
     return table
 
 
-def _cache_file(path: Path) -> Path:
-    """Keyed by the wording file's size and time, so an edit is read again at once."""
-    import hashlib
-
-    st = path.stat()
-    key = hashlib.sha256(repr((CLDR_FORMAT, str(path), st.st_mtime_ns, st.st_size)).encode()).hexdigest()[:24]
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "handouts" / f"wording-{path.stem}-{key}.marshal"
-
-
-def _store(cache: Path, data: dict[str, Any]) -> None:
-    """Best effort: a read-only home only costs the next run the parse."""
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=".wording-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(marshal.dumps(data))
-        os.replace(tmp, cache)
-    except OSError:
-        pass
+def _cache_entry(path: Path) -> Path:
+    """Keyed by the wording file's stamp and the code that extracts from CLDR, so an edit is read again at once."""
+    return cache.entry("wording", cache.stamp(path), cache.made_by(_cldr), cache.made_by(_wording), PLURAL_RANGE)
 
 
 @lru_cache(maxsize=1)

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from handouts.library import DEFAULT_LIBRARY
+from handouts.paths import DEFAULT_LIBRARY
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The whole run (and every command it starts) caches into its own directory, never the user's."""
+    os.environ["HANDOUTS_CACHE"] = tempfile.mkdtemp(prefix="handouts-test-cache-")
 
 
 @pytest.fixture(autouse=True)

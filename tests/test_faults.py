@@ -152,7 +152,7 @@ def test_workers_die_with_a_parent_that_is_killed_outright(tmp_path):
 
 
 def test_sigterm_during_a_single_make_exits_143_without_a_traceback(tmp_path):
-    script = ("import os, signal, handouts.pdf as p\n"
+    script = ("import os, signal, handouts.render.pdf as p\n"
               "real = p.render\n"
               "def slow(*a, **k):\n"
               "    os.kill(os.getpid(), signal.SIGTERM)\n"

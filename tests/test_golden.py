@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from handouts.compose import compose
-from handouts.library import load_clinic, load_library
-from handouts.pdf import render
+from handouts.library.load import load_clinic, load_library
+from handouts.render.pdf import render
 
 from .pdfread import page_texts
 

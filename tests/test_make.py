@@ -14,9 +14,9 @@ from pypdf import PdfReader
 
 from handouts.cli import main
 from handouts.compose import compose
-from handouts.layout import MARGIN, PAPER
-from handouts.library import load_clinic, load_library
-from handouts.pdf import render
+from handouts.library.load import load_clinic, load_library
+from handouts.render.layout import MARGIN, PAPER
+from handouts.render.pdf import render
 
 from .pdfread import black_and_white, booking_codes, chars, font_report, page_count, page_texts, tick_boxes
 from .pdfread import render as render_png
@@ -210,12 +210,12 @@ def test_listings_show_ids_titles_and_doses(runner):
 
 
 def test_the_qr_cache_gives_the_same_code_as_encoding_afresh(tmp_path, monkeypatch):
-    from handouts import qr
+    from handouts.render import booking_qr as qr
 
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("HANDOUTS_CACHE", str(tmp_path))
     qr.modules.cache_clear()
     fresh = qr.modules("tel:+15625021767")
-    assert list((tmp_path / "handouts").glob("qr-*.txt"))
+    assert list(tmp_path.glob("qr-*"))
     qr.modules.cache_clear()
     assert qr.modules("tel:+15625021767") == fresh == qr._encode("tel:+15625021767")
 

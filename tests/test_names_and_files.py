@@ -10,10 +10,10 @@ from pypdf import PdfReader
 
 from handouts.cli import main
 from handouts.compose import compose
-from handouts.layout import PAPER
-from handouts.library import load_clinic, load_library
+from handouts.library.load import load_clinic, load_library
 from handouts.output import slug
-from handouts.pdf import render
+from handouts.render.layout import PAPER
+from handouts.render.pdf import render
 
 from .pdfread import chars, font_report, page_count, page_texts
 

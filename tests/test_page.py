@@ -13,9 +13,9 @@ import textstat
 
 from handouts.cli import main
 from handouts.compose import compose
-from handouts.layout import BOX_GAP, TICK_BOX
-from handouts.library import load_clinic, load_library
-from handouts.pdf import render
+from handouts.library.load import load_clinic, load_library
+from handouts.render.layout import BOX_GAP, TICK_BOX
+from handouts.render.pdf import render
 from handouts.wording import wording_dir
 
 from .pdfread import chars, page_count, page_texts, tick_box_rects

@@ -10,8 +10,8 @@ from PIL import Image, ImageChops
 from pypdf import PdfReader
 
 from handouts.cli import main
-from handouts.images import pixels_for
-from handouts.layout import THUMB
+from handouts.library.photos import pixels_for
+from handouts.render.layout import THUMB
 
 from .pdfread import page_count
 from .pdfread import render as render_png

@@ -10,11 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handouts.compose import compose
-from handouts.library import DEFAULT_LIBRARY, load_clinic, load_library
-from handouts.logcode import parse
+from handouts.library.load import load_clinic, load_library
+from handouts.library.pictures import add_picture
 from handouts.models import Library, tidy
-from handouts.pdf import render
-from handouts.pictures import add_picture
+from handouts.paths import DEFAULT_LIBRARY
+from handouts.render.pdf import render
+from handouts.sheet import parse
 
 from .pdfread import booking_codes, decode_qr, page_count, text_in
 from .pdfread import render as render_png

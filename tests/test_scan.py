@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from handouts import scan
 from handouts.cli import main
+from handouts.scan import reader as scan
 
 from . import sheetphotos as sp
 
@@ -352,11 +352,11 @@ def test_a_fine_pen_in_a_soft_photo_is_left_unsure_never_called_empty(clinic):
 def test_without_the_scan_extra_the_command_says_how_to_install_it(monkeypatch, tmp_path):
     import sys
 
-    import handouts
+    import handouts.scan
 
-    for name in ("scan", "scanfind", "scanboxes"):  # forgotten, so the command imports them afresh
-        monkeypatch.delitem(sys.modules, f"handouts.{name}", raising=False)
-        monkeypatch.delattr(handouts, name, raising=False)
+    for name in ("reader", "find", "boxes"):  # forgotten, so the command imports them afresh
+        monkeypatch.delitem(sys.modules, f"handouts.scan.{name}", raising=False)
+        monkeypatch.delattr(handouts.scan, name, raising=False)
     monkeypatch.setitem(sys.modules, "cv2", None)  # as if opencv-python-headless were not installed
     photo = tmp_path / "IMG_0001.jpg"
     photo.write_bytes(b"\xff\xd8 not really")

@@ -11,10 +11,10 @@ import pytest
 
 from handouts.cli import main
 from handouts.compose import compose
-from handouts.layout import PAPER, plan_card
-from handouts.library import load_clinic, load_library
+from handouts.library.load import load_clinic, load_library
 from handouts.models import Dose
-from handouts.pdf import render
+from handouts.render.layout import PAPER, plan_card
+from handouts.render.pdf import render
 from handouts.wording import load, wording_dir
 
 from .pdfread import page_count, page_texts
@@ -177,9 +177,9 @@ def test_the_spanish_wording_file_translates_every_key():
 def test_the_log_instructions_fit_beside_its_title_in_every_language(paper):
     """On a full page (six exercises; in Spanish the effort legend moves beside the log) the line
     telling the patient to tick inside the box and bring the sheet back ends within the log."""
-    from handouts import fonts
-    from handouts.fonts import BOLD, REGULAR
-    from handouts.layout import SMALL_PT, plan_page
+    from handouts.render import fonts
+    from handouts.render.fonts import BOLD, REGULAR
+    from handouts.render.layout import SMALL_PT, plan_page
     from handouts.wording import languages
     from handouts.wording import load as load_wording
 

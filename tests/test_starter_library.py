@@ -12,9 +12,9 @@ import textstat
 
 from handouts.cli import main
 from handouts.compose import compose
-from handouts.layout import PAPER, plan_card
-from handouts.library import EQUIPMENT, POSITIONS, REGIONS, load_clinic, load_library
-from handouts.pdf import render
+from handouts.library.load import EQUIPMENT, POSITIONS, REGIONS, load_clinic, load_library
+from handouts.render.layout import PAPER, plan_card
+from handouts.render.pdf import render
 
 from .pdfread import page_count, page_texts
 
@@ -176,7 +176,7 @@ def test_exercises_without_an_effort_print_no_rpe(combo, fixed_date):
 
 
 def test_a_copy_of_the_library_survives_being_moved(tmp_path):
-    from handouts.library import DEFAULT_LIBRARY
+    from handouts.paths import DEFAULT_LIBRARY
 
     shutil.copytree(DEFAULT_LIBRARY, tmp_path / "lib")
     assert len(load_library(tmp_path / "lib").exercises) == len(load_library().exercises)

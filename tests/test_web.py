@@ -13,7 +13,8 @@ from PIL import Image
 from starlette.testclient import TestClient
 
 from handouts.cli import main
-from handouts.web.app import Settings, create_app
+from handouts.web.app import create_app
+from handouts.web.settings import Settings
 
 from .pdfread import page_texts
 

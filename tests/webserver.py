@@ -11,7 +11,8 @@ from pathlib import Path
 
 import uvicorn
 
-from handouts.web.app import Settings, create_app
+from handouts.web.app import create_app
+from handouts.web.settings import Settings
 
 
 def free_port() -> int:

@@ -8,12 +8,12 @@ page can never print what the command line would refuse.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import io
-import secrets
 import threading
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -31,32 +31,24 @@ from starlette.templating import Jinja2Templates
 from handouts.doses import Choice, parse_choice
 from handouts.errors import HandoutError
 from handouts.history import History, HistoryError, Record, summary_text
-from handouts.library import EQUIPMENT, REGIONS
+from handouts.library.load import EQUIPMENT, REGIONS
+from handouts.library.search import find
 from handouts.pipeline import Sources, issue, preview
-from handouts.request import HandoutRequest
-from handouts.search import find
+from handouts.request import HandoutRequest, reissued
 from handouts.web import security
+from handouts.web.expiring import Expiring
 from handouts.web.returned import Returns
+from handouts.web.settings import Settings
 from handouts.web.workshop import Workshops
-from handouts.wording import languages
+from handouts.wording import dose_summary, languages
 
 HERE = Path(__file__).resolve().parent
 PREVIEW_DPI = 90
 MAX_PLAN_BYTES = 64 * 1024
+FILE_TTL_S = 8 * 3600          # a download link lasts a working day (the PDF itself stays in -o DIR)
+MAX_FILES = 2000
 # PDFium is not thread-safe, and drawing is bound by the interpreter lock anyway: one page at a time
 _PDFIUM = threading.Lock()
-
-
-@dataclass
-class Settings:
-    """Where the page reads and writes: set once by `handouts serve`."""
-
-    library_dir: Path | None = None
-    clinic_file: Path | None = None
-    history_file: Path | None = None
-    output: Path = Path("out")
-    password: str = ""
-    secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -64,7 +56,8 @@ def create_app(settings: Settings) -> Starlette:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
     templates = Jinja2Templates(env=env)
     guard = security.Guard(settings.password)
-    files: dict[str, Path] = {}       # random token -> PDF written: no patient name ever in a URL
+    # random token -> PDF written (no patient name ever in a URL), for a working day at most
+    files: Expiring[Path] = Expiring(FILE_TTL_S, MAX_FILES)
     workshops = Workshops(settings, sources)
     returns = Returns(settings)
 
@@ -89,9 +82,18 @@ def create_app(settings: Settings) -> Starlette:
             return JSONResponse({"error": str(e)}, status_code=400)
         return JSONResponse([_exercise_json(ex) for ex in found[:60]])
 
+    def reissue_of(body: dict[str, Any], req: HandoutRequest) -> HandoutRequest:
+        """A plan loaded by Reissue keeps the title it was first printed under, as `handouts again` does."""
+        record_id = body.get("reissue_of")
+        if not isinstance(record_id, int) or not 0 < record_id < 2**62:
+            return req
+        record = _record(history(), record_id)
+        return reissued(req, record) if record is not None else req
+
     async def preview_image(request: Request) -> Response:
         try:
-            req = await _plan(request)
+            body = await _json(request)
+            req = reissue_of(body, await _plan(request, body))
             pdf = await asyncio.to_thread(preview, req, sources)
             png = await asyncio.to_thread(_png, pdf)
         except HandoutError as e:
@@ -101,7 +103,7 @@ def create_app(settings: Settings) -> Starlette:
     async def make(request: Request) -> Response:
         body = await _json(request)
         try:
-            req = await _plan(request, body, output=settings.output)
+            req = reissue_of(body, await _plan(request, body, output=settings.output))
             email = str(body.get("email") or "").strip()
             if body.get("action") == "email":
                 if not email:
@@ -115,8 +117,7 @@ def create_app(settings: Settings) -> Starlette:
                     hist.close()
         except HandoutError as e:
             return _problem(e)
-        token = secrets.token_urlsafe(16)
-        files[token] = done.path
+        token = files.put(done.path)
         return JSONResponse({"file": f"/files/{token}", "name": done.path.name, "warning": done.history_problem,
                              "emailed": bool(req.email_to), "password": done.delivery.password if done.delivery else None})
 
@@ -153,7 +154,7 @@ def create_app(settings: Settings) -> Starlette:
                 return RedirectResponse("/patients", status_code=303)
             records = hist.patient(record.patient_id or record.patient)
         return page(request, "patient.html", records=records, latest=records[0],
-                    summaries={r.id: summary_text(r) for r in records})
+                    summaries={r.id: summary_text(r) for r in records}, dose_summary=dose_summary)
 
     async def record_json(request: Request) -> Response:
         record = _record(history(), int(request.path_params["record_id"]))
@@ -227,7 +228,13 @@ def create_app(settings: Settings) -> Starlette:
         Middleware(SessionMiddleware, **security.session_options(settings.secret)),
         Middleware(BaseHTTPMiddleware, dispatch=guard),
     ]
-    return Starlette(routes=routes, middleware=middleware)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        workshops.close()  # the patients' PDFs of every workshop leave the temporary directory with the server
+
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 
 async def _json(request: Request) -> dict[str, Any]:
@@ -304,7 +311,7 @@ def _exercise_json(ex: Any) -> dict[str, Any]:
     d = ex.dose
     amount = d.seconds or d.reps or (1, 1)
     return {"id": ex.id, "title": ex.title, "region": list(ex.region), "equipment": list(ex.equipment),
-            "summary": d.summary(), "sets": _span(d.sets), "amount": _span(amount),
+            "summary": dose_summary(d), "sets": _span(d.sets), "amount": _span(amount),
             "unit": "seconds" if d.seconds else "reps", "rpe": d.rpe.replace("\u2013", "-"),
             "per_week": str(d.per_week), "load": d.load}
 

@@ -20,10 +20,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from handouts.history import History
+from handouts.sheet import LOG_DAYS
 
 if TYPE_CHECKING:
-    from handouts.scan import Outcome
-    from handouts.web.app import Settings
+    from handouts.scan.reader import Outcome
+    from handouts.web.settings import Settings
 
 MAX_PHOTO = 25 * 1024 * 1024     # a 48 MP phone photo is about 15 MB
 MAX_PHOTOS = 10
@@ -65,7 +66,7 @@ class Returns:
         return JSONResponse({"readings": readings})
 
     def _read(self, path: Path, name: str) -> dict[str, Any]:
-        from handouts import scan
+        from handouts.scan import reader as scan
 
         history = History(self.settings.history_file) if self.settings.history_file else None
         try:
@@ -77,11 +78,11 @@ class Returns:
 
 
 def _shown(name: str, out: Outcome) -> dict[str, Any]:
-    from handouts.scan import drawn
-    from handouts.scanreport import percent, spaced
+    from handouts.scan.reader import drawn
+    from handouts.tally import percent, spaced
 
     code, t = out.reading.code, out.tally
-    days = [code.start + dt.timedelta(days=d) for d in range(14)]
+    days = [code.start + dt.timedelta(days=d) for d in range(LOG_DAYS)]
     summary = t.summary()
     if out.history_problem:
         note = "Read, but not recorded: the history could not be written."

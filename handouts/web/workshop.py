@@ -7,7 +7,7 @@ keeps each upload's job (in memory, under a random id) and hands back its files.
 from __future__ import annotations
 
 import asyncio
-import secrets
+import shutil
 import tempfile
 import threading
 import zipfile
@@ -17,16 +17,19 @@ from typing import TYPE_CHECKING
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from handouts.batch import BatchReport, plan_batch, run_batch
 from handouts.errors import HandoutError
 from handouts.history import History
+from handouts.web.expiring import Expiring
 
 if TYPE_CHECKING:
     from handouts.pipeline import Sources
-    from handouts.web.app import Settings
+    from handouts.web.settings import Settings
 
+JOB_TTL_S = 3600                       # a finished workshop's files stay an hour, unless downloaded first
+MAX_JOBS = 50
 MAX_UPLOAD = 5 * 1024 * 1024           # a roster of thousands of rows is well under this
 KINDS = {".csv": b"", ".xlsx": b"PK\x03\x04"}   # accepted types, and how an .xlsx file starts
 
@@ -40,13 +43,33 @@ class Job:
     report: BatchReport | None = None
     directory: Path = field(default_factory=Path)
     roster_name: str = ""
+    downloaded: set[str] = field(default_factory=set)   # "combined", "zip"
+
+    def offered(self) -> set[str]:
+        """The files this workshop's page offers for download."""
+        report = self.report
+        kinds = set()
+        if report and report.combined:
+            kinds.add("combined")
+        if self.finished and report and report.written:
+            kinds.add("zip")
+        return kinds
+
+
+def _delete(job: Job) -> None:
+    """A workshop's folder holds patients' PDFs: gone once downloaded, expired, or the server stops."""
+    shutil.rmtree(job.directory, ignore_errors=True)
 
 
 class Workshops:
     def __init__(self, settings: Settings, sources: Sources) -> None:
         self.settings = settings
         self.sources = sources
-        self.jobs: dict[str, Job] = {}
+        self.jobs: Expiring[Job] = Expiring(JOB_TTL_S, MAX_JOBS, on_drop=_delete, busy=lambda job: not job.finished)
+
+    def close(self) -> None:
+        """At shutdown: every workshop folder deleted."""
+        self.jobs.clear()
 
     async def upload(self, request: Request) -> Response:
         if int(request.headers.get("content-length") or 0) > MAX_UPLOAD + 64 * 1024:
@@ -64,17 +87,16 @@ class Workshops:
         if not data.startswith(KINDS[suffix]) or (suffix == ".csv" and b"\x00" in data[:4096] and
                                                   not data.startswith((b"\xff\xfe", b"\xfe\xff"))):
             return _refuse(f'"{upload.filename}" does not look like a {suffix} file inside')
-        job_id = secrets.token_urlsafe(12)
         directory = Path(tempfile.mkdtemp(prefix="handouts-workshop-"))
         roster = directory / f"roster{suffix}"
         roster.write_bytes(data)
         job = Job(directory=directory, roster_name=upload.filename)
-        self.jobs[job_id] = job
-        threading.Thread(target=self._run, args=(job, roster), daemon=True).start()
+        job_id = self.jobs.put(job)
+        threading.Thread(target=self._run, args=(job_id, job, roster), daemon=True).start()
         await asyncio.sleep(0)
         return JSONResponse({"job": job_id})
 
-    def _run(self, job: Job, roster: Path) -> None:
+    def _run(self, job_id: str, job: Job, roster: Path) -> None:
         settings = self.settings
         history = History(settings.history_file) if settings.history_file else None
         try:
@@ -95,6 +117,7 @@ class Workshops:
             if history is not None:
                 history.close()
             job.finished = True
+            self.jobs.touch(job_id)  # its hour starts now
 
     def status(self, job_id: str) -> Response:
         job = self.jobs.get(job_id)
@@ -114,12 +137,16 @@ class Workshops:
         job = self.jobs.get(job_id)
         if job is None or not job.finished:
             return JSONResponse({"error": "no such workshop file"}, status_code=404)
-        if kind == "combined" and job.report and job.report.combined:
-            return FileResponse(job.report.combined, media_type="application/pdf", filename="workshop-handouts.pdf")
-        if kind == "zip" and (job.directory / "handouts.zip").is_file():
-            return FileResponse(job.directory / "handouts.zip", media_type="application/zip",
-                                filename="workshop-handouts.zip")
-        return JSONResponse({"error": "no such workshop file"}, status_code=404)
+        if kind == "combined" and job.report and job.report.combined and job.report.combined.is_file():
+            data, media, name = job.report.combined.read_bytes(), "application/pdf", "workshop-handouts.pdf"
+        elif kind == "zip" and (job.directory / "handouts.zip").is_file():
+            data, media, name = (job.directory / "handouts.zip").read_bytes(), "application/zip", "workshop-handouts.zip"
+        else:
+            return JSONResponse({"error": "no such workshop file"}, status_code=404)
+        job.downloaded.add(kind)
+        if job.downloaded >= job.offered():  # both files taken: the patients' PDFs leave this computer's temp
+            self.jobs.drop(job_id)
+        return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def _refuse(message: str) -> JSONResponse:

@@ -45,13 +45,16 @@ if (builder) {
     if (input) input.classList.add("invalid");
   }
 
+  const reissue = new URLSearchParams(location.search).get("reissue");
+  let reissueOf = null;
+
   function body() {
     return {
       patient: $("#patient").value, patient_id: $("#patient-id").value,
       exercises: plan.map((e) => ({ id: e.id, sets: e.sets, amount: e.amount, unit: e.unit, rpe: e.rpe,
                                     per_week: e.per_week, load: e.load !== e.defaultLoad ? e.load : "" })),
       note: $("#note").value, start: $("#start").value, paper: $("#paper").value,
-      grayscale: $("#grayscale").checked, lang: $("#lang").value,
+      grayscale: $("#grayscale").checked, lang: $("#lang").value, reissue_of: reissueOf,
     };
   }
 
@@ -168,7 +171,6 @@ if (builder) {
   $("#print").addEventListener("click", () => make("print", window.open("about:blank", "_blank")));
   if ($("#send")) $("#send").addEventListener("click", () => make("email"));
 
-  const reissue = new URLSearchParams(location.search).get("reissue");
   if (reissue) {
     fetch(`/api/record/${encodeURIComponent(reissue)}`).then((r) => r.ok ? r.json() : null).then((record) => {
       if (!record) return;
@@ -177,6 +179,7 @@ if (builder) {
       $("#note").value = record.note;
       $("#paper").value = record.paper;
       $("#lang").value = record.lang;
+      reissueOf = Number(reissue);  // the server keeps the plan's title, as `handouts again` does
       for (const e of record.exercises) add(e);
       history.replaceState(null, "", "/");
     });

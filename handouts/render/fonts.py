@@ -14,9 +14,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
 from handouts.errors import DataError
-from handouts.library import package_dir
+from handouts.paths import FONTS_DIR
 
-FONT_DIR = package_dir("fonts")
+FONT_DIR = FONTS_DIR
 REGULAR = "Atkinson"
 BOLD = "Atkinson-Bold"
 _FILES = {

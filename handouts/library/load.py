@@ -15,11 +15,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from handouts import cache
 from handouts.errors import DataError, UsageError, located
 from handouts.models import Clinic, ClinicText, Dose, EmailSettings, Exercise, ExerciseText, Library, Program, Range, luminance, tidy
+from handouts.paths import DEFAULT_CLINIC, DEFAULT_LIBRARY, WORDING_DIR
 
-if TYPE_CHECKING:  # the TOML reader loads only when a file must really be read (see librarycache)
-    from handouts.tomlsource import TomlSource
+if TYPE_CHECKING:  # the TOML reader loads only when a file must really be read (see load_library)
+    from handouts.library.tomlsource import TomlSource
 
 MAX_EXERCISES = 6
 MAX_CUES = 4
@@ -45,18 +47,11 @@ RPE_LEVELS = ("7", "8", "9", "10")                      # every clinic explains 
 RPE_OPTIONAL = ("1", "2", "3", "4", "5", "6")           # ...and these when a dose asks for them
 EMAIL_KEYS = {"host", "port", "security", "username", "sender", "reply_to", "subject", "body", "cafile", "encrypt",
               "timeout"}
+# What the cache keys its entries by: change a field of any of these and every entry is made afresh
+MODEL_TYPES = (Library, Exercise, Dose, Program, ExerciseText, Clinic, ClinicText, EmailSettings)
 SECURITY = {"starttls": 587, "ssl": 465, "none": 25}  # and the port each usually listens on
 
 
-def package_dir(name: str) -> Path:
-    """Data shipped with the package; in a source checkout it sits beside the package."""
-    here = Path(__file__).resolve().parent
-    inside = here / name
-    return inside if inside.is_dir() else here.parent / name
-
-
-DEFAULT_LIBRARY = package_dir("templates")
-DEFAULT_CLINIC = DEFAULT_LIBRARY / "clinic.toml"
 LIBRARY_FILES = ("exercises.toml", "exercises.es.toml", "programs.toml", "clinic.toml")
 
 
@@ -351,7 +346,7 @@ def missing_translations(library: Library) -> list[str]:
 
 
 def _read(path: Path, problems: list[str]) -> TomlSource | None:
-    from handouts.tomlsource import read_toml
+    from handouts.library.tomlsource import read_toml
 
     try:
         return read_toml(path)
@@ -362,7 +357,7 @@ def _read(path: Path, problems: list[str]) -> TomlSource | None:
 
 def read_clinic(path: Path) -> tuple[Clinic | None, list[str]]:
     """The clinic printed on the sheet, and every problem with its file."""
-    from handouts.tomlsource import read_toml
+    from handouts.library.tomlsource import read_toml
 
     try:
         src = read_toml(path)
@@ -396,7 +391,7 @@ def read_clinic(path: Path) -> tuple[Clinic | None, list[str]]:
         if not logo.is_file():
             src.problem(("logo",), f'logo "{logo_name}" not found (looked for {logo})')
         else:
-            from handouts.images import inspect_image  # Pillow only for clinics with a logo
+            from handouts.library.photos import inspect_image  # Pillow only for clinics with a logo
 
             problem = inspect_image(logo)
             if problem:
@@ -515,28 +510,40 @@ def _luminance(color: str) -> float:
 
 
 def load_library(directory: Path | None = None) -> Library:
-    from handouts import librarycache
-
+    """The validated library, from the cache when none of its files changed since it was checked."""
     directory = directory or DEFAULT_LIBRARY
-    library = librarycache.cached(directory)
+    entry = _cache_entry("library", _library_files(directory))
+    library: Library | None = cache.get_value(entry, Library)
     if library is not None:
         return library if library.source == directory else dataclasses.replace(library, source=directory)
     library, problems = read_library(directory)
     if library is None:
         raise DataError("\n".join(problems))
-    librarycache.store(directory, library)
+    cache.put_value(entry, library, [ex.picture for ex in library.exercises.values() if ex.picture])
     return library
 
 
 def load_clinic(path: Path | None = None) -> Clinic:
-    from handouts import librarycache
-
+    """The validated clinic file, from the cache likewise (checked again when a language is added)."""
     path = path or DEFAULT_CLINIC
-    found = librarycache.cached_clinic(path)
+    entry = _cache_entry("clinic", [path, *sorted(WORDING_DIR.glob("*.toml"))])
+    found: Clinic | None = cache.get_value(entry, Clinic)
     if found is not None:
         return found if found.source == path else dataclasses.replace(found, source=path)  # as typed this time
     clinic, problems = read_clinic(path)
     if clinic is None:
         raise DataError("\n".join(problems))
-    librarycache.store_clinic(path, clinic)
+    cache.put_value(entry, clinic, [p for p in (clinic.logo, clinic.email.cafile if clinic.email else None) if p])
     return clinic
+
+
+def _library_files(directory: Path) -> list[Path]:
+    return [directory / "exercises.toml", directory / "programs.toml", *sorted(directory.glob("exercises.*.toml"))]
+
+
+def _cache_entry(kind: str, files: list[Path]) -> Path | None:
+    """Keyed by the files' stamps and the models' shape: a changed file or model is read and checked afresh."""
+    stamps = cache.stamps(files)
+    if stamps is None:
+        return None  # a missing file: let the reader say so
+    return cache.entry(kind, cache.shape(*MODEL_TYPES), stamps)

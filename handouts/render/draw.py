@@ -10,9 +10,13 @@ import re
 from reportlab.lib.colors import Color, HexColor
 from reportlab.pdfgen.canvas import Canvas
 
-from handouts import fonts, logcode, qr, qrsmall
-from handouts.fonts import BOLD, REGULAR
-from handouts.layout import (
+from handouts import sheet
+from handouts.models import Handout, luminance
+from handouts.render import booking_qr as qr
+from handouts.render import fonts
+from handouts.render import small_qr as qrsmall
+from handouts.render.fonts import BOLD, REGULAR
+from handouts.render.layout import (
     BADGE_D,
     BAND,
     BLACK,
@@ -23,18 +27,12 @@ from handouts.layout import (
     CARD_RADIUS,
     DAY_GAP,
     DOSE_PAD,
-    GRID_HEAD_H,
-    GRID_TITLE_H,
     INK,
     LEGEND_GAP,
-    LOG_CODE,
     LOGO_MAX,
-    MARGIN,
-    MARK,
     MUTED,
     NOTE_PAD,
     NOTES_LINE,
-    PAPER,
     PROGRAM_PT,
     QR_GAP,
     QR_SIZE,
@@ -48,7 +46,6 @@ from handouts.layout import (
     WHITE,
     Box,
     Card,
-    LogGeometry,
     Plan,
     band_h,
     given_text,
@@ -58,8 +55,8 @@ from handouts.layout import (
     patient_h,
     safety_h,
 )
-from handouts.models import Handout, luminance
-from handouts.text import draw, fit_one_line, wrap
+from handouts.render.text import draw, fit_one_line, wrap
+from handouts.sheet import GRID_HEAD_H, GRID_TITLE_H, LOG_CODE, MARGIN, MARK, PAPER, LogGeometry
 from handouts.wording import Wording
 
 
@@ -124,7 +121,7 @@ def _header(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: floa
     clinic = h.clinic
     text_x = x
     if clinic.logo:
-        from handouts.images import draw_logo  # Pillow only when there is a logo
+        from handouts.render.images import draw_logo  # Pillow only when there is a logo
 
         draw_logo(c, clinic.logo, x, top - LOGO_MAX, plan.logo_w, LOGO_MAX, plan.grayscale)
         text_x = x + plan.logo_w + QR_GAP
@@ -212,7 +209,7 @@ def _card(c: Canvas, card: Card, brand: Color, x: float, top: float, height: flo
     c.roundRect(x, top - height, card.width, height, CARD_RADIUS, stroke=1, fill=0)
     ix, iy = x + CARD_PAD, top - card.pad
     if card.thumb and card.exercise.picture:
-        from handouts.images import draw_picture  # Pillow only when a picture needs preparing
+        from handouts.render.images import draw_picture  # Pillow only when a picture needs preparing
 
         draw_picture(c, card.exercise.picture, ix, iy - card.thumb, card.thumb, grayscale)
     # numbered badge, so the log rows can point back at the card; a white ring keeps it
@@ -359,9 +356,9 @@ def _legend_below(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top
 def _reading_marks(c: Canvas, h: Handout, g: LogGeometry) -> None:
     """The corner markers and the small code `handouts scan` reads the returned log by."""
     c.setFillColor(BLACK)  # black whatever the brand: a phone camera needs the contrast
-    for (x, y), rows in zip(g.markers, logcode.MARKER_BITS, strict=True):
+    for (x, y), rows in zip(g.markers, sheet.MARKER_BITS, strict=True):
         _cells(c, x, y, MARK / 6, ["111111", *(f"1{r}1" for r in rows), "111111"])
-    modules = qrsmall.encode(logcode.to_text(logcode.describe(h, g)))
+    modules = qrsmall.encode(sheet.to_text(describe(h, g)))
     _cells(c, *g.code, LOG_CODE / len(modules), ["".join("1" if m else "0" for m in row) for row in modules])
 
 
@@ -391,3 +388,16 @@ def _qr(c: Canvas, target: str, x: float, y: float, size: float) -> None:
     for row, col, run in qr.dark_runs(target):
         path.rect(x + col * module, y + size - (row + 1) * module, run * module, module)
     c.drawPath(path, stroke=0, fill=1)
+
+
+def describe(h: Handout, g: LogGeometry) -> sheet.LogCode:
+    """The small code's fields for this page: its number, dates, goals and where the boxes were drawn."""
+    left, top = g.markers[0]
+    bottom = g.markers[3][1]
+    frame_top_y = top + g.marker  # PDF y of the frame's top edge
+    return sheet.LogCode(
+        sheet=h.sheet_number, start=h.start, paper=h.paper, frame_top=g.page_h - frame_top_y,
+        width=g.markers[1][0] - left, height=top - bottom, marker=g.marker,
+        first=(g.first[0] - left, frame_top_y - g.first[1]),
+        pitch=g.pitch, row_pitch=g.row_pitch, box=g.box,
+        per_week=tuple(min(7, ex.dose.per_week) for ex in h.exercises))

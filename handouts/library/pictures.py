@@ -14,12 +14,13 @@ import tomllib
 from pathlib import Path
 
 from handouts.errors import DataError, UsageError
-from handouts.images import clean_pixels, crop_to, jpeg_bytes, open_image, pixels_for
-from handouts.layout import THUMB
-from handouts.library import DEFAULT_LIBRARY, is_installed_copy, load_library, suggest
+from handouts.library.load import is_installed_copy, load_library, suggest
+from handouts.library.photos import clean_pixels, crop_to, jpeg_bytes, open_image, pixels_for
+from handouts.library.tomlsource import read_toml
 from handouts.models import Library
 from handouts.output import write_atomic
-from handouts.tomlsource import read_toml
+from handouts.paths import DEFAULT_LIBRARY
+from handouts.sheet import THUMB
 
 CROPS = ("center", "left", "right", "top", "bottom")  # left/right for a wide photo, top/bottom for a tall one
 PICTURE_DIR = "pictures"

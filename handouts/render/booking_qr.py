@@ -7,34 +7,26 @@ memory for a batch and in the user's cache directory between runs.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from functools import lru_cache
-from pathlib import Path
+
+from handouts import cache
 
 QUIET_ZONE = 4  # modules of white border the QR standard asks for
 ERROR_CORRECTION = "M"  # survives a smudge or a fold
 
 
-def _cache_file(target: str) -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    key = hashlib.sha256(f"{ERROR_CORRECTION}:{QUIET_ZONE}:{target}".encode()).hexdigest()[:32]
-    return base / "handouts" / f"qr-{key}.txt"
-
-
 @lru_cache(maxsize=8)
 def modules(target: str) -> tuple[tuple[bool, ...], ...]:
     """Dark/light modules including the quiet zone."""
-    cache = _cache_file(target)
+    entry = cache.entry("qr", ERROR_CORRECTION, QUIET_ZONE, cache.made_by(_encode), target)
     try:
-        rows = cache.read_text(encoding="ascii").split()
+        rows = (cache.read(entry) or b"").decode("ascii").split()
         if rows and all(len(r) == len(rows) and set(r) <= {"0", "1"} for r in rows):
             return tuple(tuple(c == "1" for c in r) for r in rows)
-    except (OSError, UnicodeDecodeError):
+    except UnicodeDecodeError:
         pass
     grid = _encode(target)
-    _store(cache, "\n".join("".join("1" if m else "0" for m in row) for row in grid))
+    cache.write(entry, "\n".join("".join("1" if m else "0" for m in row) for row in grid).encode("ascii"))
     return grid
 
 
@@ -47,18 +39,6 @@ def _encode(target: str) -> tuple[tuple[bool, ...], ...]:
     code.add_data(target)
     code.make(fit=True)
     return tuple(tuple(bool(m) for m in row) for row in code.get_matrix())
-
-
-def _store(path: Path, text: str) -> None:
-    """Best effort: a read-only home only costs the next run 15 ms."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".qr-")
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError:
-        pass
 
 
 @lru_cache(maxsize=8)

@@ -22,15 +22,16 @@ import qrcode.constants
 import qrcode.util
 import zxingcpp
 
-from handouts import logcode, qrsmall
+from handouts import sheet
 from handouts.compose import compose
 from handouts.history import History
-from handouts.layout import MARGIN, MARK, MARK_GAP, PAPER
-from handouts.library import load_clinic, load_library
-from handouts.logcode import LogCode, parse, to_text
+from handouts.library.load import load_clinic, load_library
 from handouts.models import Issue
-from handouts.pdf import render
-from handouts.scanreport import Row, Tally, tally
+from handouts.render import small_qr as qrsmall
+from handouts.render.layout import MARGIN, MARK, MARK_GAP, PAPER
+from handouts.render.pdf import render
+from handouts.sheet import LogCode, parse, to_text
+from handouts.tally import Row, Tally, tally
 
 from .pdfread import decode_qr, tick_box_rects
 from .pdfread import render as render_png
@@ -64,7 +65,7 @@ def test_the_encoder_refuses_what_it_cannot_hold():
 
 def test_the_corner_markers_are_the_dictionarys_markers_0_to_3():
     aruco = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
-    for i, rows in enumerate(logcode.MARKER_BITS):
+    for i, rows in enumerate(sheet.MARKER_BITS):
         image = cv2.aruco.generateImageMarker(aruco, i, 6)
         assert ["".join("1" if v == 0 else "0" for v in row[1:5]) for row in image[1:5]] == list(rows)
 
@@ -136,7 +137,7 @@ def test_sessions_done_count_up_to_each_weekly_goal_and_unsure_boxes_do_not_coun
     boxes: list[list[bool | None]] = [[True] * 14, [True] * 5 + [False] * 2 + [None] + [False] * 6,
                                       [True, True, True, False, False, False, False] + [False] * 7]
     code = CODE._replace(per_week=(7, 2, 3))
-    t = tally(code, boxes, None)
+    t = tally(code, boxes, [])
     assert [r.exercise for r in t.rows] == ["Exercise 1", "Exercise 2", "Exercise 3"]
     assert t.planned == 14 + 4 + 6
     assert t.done == 14 + 2 + 3          # five ticks of a twice-a-week exercise count as two
@@ -171,20 +172,20 @@ def test_an_older_history_is_upgraded_with_every_record_kept(tmp_path):
     with History(path) as hist:
         assert [r.patient for r in hist.patient("ana lima")] == ["Ana Lima"]
         [new] = hist.record([Issue(h, tmp_path / "zoe.pdf", "def")])
-        sheet = logcode.sheet_number(h)
-        record, fresh = hist.record_scan(sheet, "photo-1", 20, 46, [[0, 1]] * 4, [[]] * 4)
+        number = h.sheet_number
+        record, fresh = hist.record_scan(number, "photo-1", 20, 46, [[0, 1]] * 4, [[]] * 4)
         assert record is not None and record.id == new and fresh
-        assert hist.record_scan(sheet, "photo-1", 20, 46, [[0, 1]] * 4, [[]] * 4)[1] is False
+        assert hist.record_scan(number, "photo-1", 20, 46, [[0, 1]] * 4, [[]] * 4)[1] is False
         assert hist.record_scan("000000000", "photo-2", 1, 2, [[0]], [[]]) == (None, False)
         assert [s.done for s in hist.get(new).adherence] == [20]  # type: ignore[union-attr]
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 2
-        assert db.execute("SELECT sheet FROM handouts ORDER BY id").fetchall() == [("",), (sheet,)]
+        assert db.execute("SELECT sheet FROM handouts ORDER BY id").fetchall() == [("",), (number,)]
 
 
 def test_the_same_sheet_printed_twice_has_one_number_and_another_sheet_another():
     lib, clinic = load_library(), load_clinic()
     a = compose(lib, clinic, "Zoe Park", start=dt.date(2026, 11, 30))
-    assert logcode.sheet_number(a) == logcode.sheet_number(compose(lib, clinic, "Zoe Park", start=dt.date(2026, 11, 30)))
-    assert logcode.sheet_number(a) != logcode.sheet_number(dataclasses.replace(a, patient="Zoe Parks"))
-    assert logcode.sheet_number(a) != logcode.sheet_number(dataclasses.replace(a, start=dt.date(2026, 12, 1)))
+    assert a.sheet_number == (compose(lib, clinic, "Zoe Park", start=dt.date(2026, 11, 30))).sheet_number
+    assert a.sheet_number != (dataclasses.replace(a, patient="Zoe Parks")).sheet_number
+    assert a.sheet_number != (dataclasses.replace(a, start=dt.date(2026, 12, 1))).sheet_number

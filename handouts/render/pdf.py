@@ -9,9 +9,10 @@ from functools import lru_cache
 
 from reportlab.pdfgen.canvas import Canvas
 
-from handouts import draw, fonts, layout
 from handouts.errors import DataError, HandoutError
 from handouts.models import Clinic, Exercise, Handout
+from handouts.render import draw, fonts, layout
+from handouts.sheet import PAPER
 from handouts.wording import clinic_text
 from handouts.wording import load as load_wording
 
@@ -63,7 +64,7 @@ def render(handouts: Iterable[Handout], skip_bad: bool = False, title: str | Non
             raise
         if canvas is None:
             canvas = _canvas(buffer, h, title)
-        canvas.setPageSize(layout.PAPER[h.paper])
+        canvas.setPageSize(PAPER[h.paper])
         drawn = draw.draw_page(canvas, h, plan)
         if boxes is not None:
             boxes.append(drawn)
@@ -81,7 +82,7 @@ def _canvas(buffer: io.BytesIO, first: Handout, title: str | None) -> Canvas:
     words = load_wording(first.lang)
     c = Canvas(
         buffer,
-        pagesize=layout.PAPER[first.paper],
+        pagesize=PAPER[first.paper],
         initialFontName=fonts.REGULAR,  # never the unembedded Helvetica default
         initialFontSize=layout.BODY_PT,
         invariant=reproducible,

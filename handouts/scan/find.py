@@ -13,8 +13,7 @@ import cv2
 import numpy as np
 import zxingcpp
 
-from handouts.layout import GRID_HEAD_H, LOG_CODE, LOG_CODE_INSET, MARGIN, MARK, MARK_DROP, MARK_GAP, PAPER
-from handouts.logcode import LogCode, parse
+from handouts.sheet import GRID_HEAD_H, LOG_CODE, LOG_CODE_INSET, MARGIN, MARK, MARK_DROP, MARK_GAP, PAPER, LogCode, parse
 
 FRAME_LEFT = MARGIN - MARK_GAP - MARK   # the frame's left edge on the page, in format 1
 CODE_LEFT = MARK + MARK_GAP + LOG_CODE_INSET

@@ -6,7 +6,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 
 from handouts.errors import UsageError
-from handouts.library import EQUIPMENT, REGIONS, suggest
+from handouts.library.load import EQUIPMENT, REGIONS, suggest
 from handouts.models import Exercise, Library
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from handouts.sheet import LOG_DAYS
+
 if TYPE_CHECKING:
-    from handouts.history import Record
-    from handouts.logcode import LogCode
+    from handouts.sheet import LogCode
 
 
 class Row(NamedTuple):
@@ -62,27 +63,28 @@ def percent(done: int, planned: int) -> str:
     return f"{round(100 * done / planned)}%" if planned else "nothing planned"
 
 
-def tally(code: LogCode, boxes: list[list[bool | None]], record: Record | None) -> Tally:
-    titles = [d.title for d in record.doses] if record and len(record.doses) == code.rows else []
+def tally(code: LogCode, boxes: list[list[bool | None]], titles: list[str]) -> Tally:
+    """`titles` from the history when it knows the sheet (one per row), else rows are numbered."""
+    titles = titles if len(titles) == code.rows else []
     return Tally([Row(titles[n] if titles else f"Exercise {n + 1}", min(7, code.per_week[n]),
                       [d for d, s in enumerate(row) if s is True], [d for d, s in enumerate(row) if s is None])
                   for n, row in enumerate(boxes)])
 
 
-def as_json(photo: str, code: LogCode, t: Tally, record: Record | None, recorded: bool | None) -> dict[str, Any]:
+def as_json(photo: str, code: LogCode, t: Tally, patient: str | None, recorded: bool | None) -> dict[str, Any]:
     def dates(days: list[int]) -> list[str]:
         return [(code.start + dt.timedelta(days=d)).isoformat() for d in days]
 
-    return {"photo": photo, "handout_id": code.sheet, "patient": record.patient if record else None,
+    return {"photo": photo, "handout_id": code.sheet, "patient": patient,
             "start": code.start.isoformat(),
             "rows": [{"exercise": r.exercise, "goal_per_week": r.goal, "ticked": dates(r.ticked),
                       "unsure": dates(r.unsure), "goal_met": [r.met(0), r.met(1)]} for r in t.rows],
             "done": t.done, "planned": t.planned, "recorded": recorded}
 
 
-def as_text(photo: str, code: LogCode, t: Tally, record: Record | None, found_by: str) -> list[str]:
-    end = code.start + dt.timedelta(days=13)
-    who = f"{record.patient}, " if record else ""
+def as_text(photo: str, code: LogCode, t: Tally, patient: str | None, found_by: str) -> list[str]:
+    end = code.start + dt.timedelta(days=LOG_DAYS - 1)
+    who = f"{patient}, " if patient else ""
     lines = [f"{photo}: {who}sheet {spaced(code.sheet)}, log {_day(code.start)} to {_day(end)} "
              f"(found by its {found_by})"]
     width = max(len(r.exercise) for r in t.rows) + 4

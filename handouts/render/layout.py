@@ -10,24 +10,32 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 from reportlab.lib.colors import HexColor
-from reportlab.lib.pagesizes import A4, LETTER
-from reportlab.lib.units import inch
 
-from handouts import fonts
 from handouts.errors import DoesNotFit
-from handouts.fonts import BOLD, REGULAR
 from handouts.models import Exercise, Handout
-from handouts.text import fit, fit_one_line, wrap
+from handouts.render import fonts
+from handouts.render.fonts import BOLD, REGULAR
+from handouts.render.text import fit, fit_one_line, wrap
+from handouts.sheet import (
+    GRID_HEAD_H,
+    GRID_TITLE_H,
+    LOG_CODE,
+    LOG_CODE_INSET,
+    LOG_DAYS,
+    MARGIN,
+    MARK,
+    MARK_DROP,
+    MARK_GAP,
+    PAPER,
+    THUMB,
+    LogGeometry,
+)
 from handouts.wording import SheetText, Wording, clinic_text
 from handouts.wording import load as load_wording
 
-PAPER = {"letter": LETTER, "a4": A4}
-
 # Page
-MARGIN = 0.5 * inch          # twice the 0.25 in a printer cannot reach
 SECTION_GAP = 10
 # Type: body text stays at 11 pt or more, nothing anywhere below 8 pt.
 BODY_PT = 11
@@ -56,14 +64,11 @@ BULLET_INDENT = 10
 TITLE_GAP = 3                # title to first cue
 BAND_GAP = 3                 # last cue to the dose band
 CUE_GAP = 2                  # extra space between two cues
-THUMB = 72                   # picture thumbnail, square, 1 in...
 THUMB_SIZES = (THUMB, 60, 50, 44, 40)  # ...smaller only when a full page needs the room (0.55 in at least)
 THUMB_GAP = 8
 THUMB_CLEAR = 2               # between a picture's bottom and the line top under it
 DOSE_PAD = 3
 # Two-week log
-GRID_TITLE_H = 16
-GRID_HEAD_H = 32
 ROW_GROWTH = 8               # spare room on the page grows each log row by up to this
 GRID_LABEL_W = 124
 GRID_GOAL_W = 58
@@ -77,15 +82,7 @@ MIN_LABEL_W = 100            # an exercise's short name must still be readable i
 TICK_BOX = 13               # the least a tick box may be (4.6 mm): a shaky hand still hits it...
 BOX_GAP = 5                  # ...with at least this much paper between two boxes
 DAY_GAP = 5                  # least space between two day numbers in the log header
-# What `handouts scan` reads the returned log by: four corner markers in the side margins,
-# level with the top of the log's header and the bottom of its last row, and a small code
-# in the header's empty corner above the exercise names (the sheet's number and where every
-# box is). Both sit in room the page never used, so nothing else moves.
-MARK = 16                    # corner marker side: 6 cells of 2.7 pt, 0.2 mm wider than a pencil line
-MARK_GAP = 4                 # paper between a marker and the text beside it (0.22 in from the paper's edge)
-MARK_DROP = 2                # the top markers sit this far below the log's title, level with the small code
-LOG_CODE = 28                # the small code's side: 25 modules of 1.1 pt
-LOG_CODE_INSET = 9           # from the label column's left edge: 12 pt of paper from the marker, or a blurred photo joins them
+# The corner markers and the small code `handouts scan` reads: see sheet.py
 # Notes: ruled lines for the clinician's own words, when the page has room
 NOTES_MIN_H = 60
 NOTES_MAX_H = 200            # about eight lines; past that a page of empty lines looks unfinished
@@ -286,7 +283,7 @@ def legend_for(h: Handout, sheet: SheetText) -> tuple[tuple[str, str], ...]:
 def _grids(h: Handout, width: float, legend: tuple[tuple[str, str], ...], t: Type) -> list[Grid]:
     """The usual log across the page, then the narrower one with the legend beside it; each only
     if every day's column still holds a box of this type with BOX_GAP of paper beside it."""
-    days = 14 * (t.box + BOX_GAP)
+    days = LOG_DAYS * (t.box + BOX_GAP)
     grids = []
     if width - GRID_LABEL_W - GRID_GOAL_W >= days:
         grids.append(Grid(width, GRID_LABEL_W, GRID_GOAL_W))
@@ -315,7 +312,7 @@ def safety_h(lines: list[str]) -> float:
 
 def logo_width(logo: Path) -> float:
     """The logo's printed width at LOGO_MAX high, so a wide wordmark is not shrunk to a stamp."""
-    from handouts.images import aspect_ratio  # Pillow only for clinics with a logo
+    from handouts.library.photos import aspect_ratio  # Pillow only for clinics with a logo
 
     return min(LOGO_MAX_W, LOGO_MAX * aspect_ratio(logo))
 
@@ -457,36 +454,13 @@ def given_text(h: Handout) -> str:
     return words("given", date=words.date(h.issued))
 
 
-class LogGeometry(NamedTuple):  # a NamedTuple: a dataclass costs half a millisecond of start-up
-    """Where the log's boxes and reading marks are, in PDF points (origin bottom left).
-
-    The drawing paints from this and the small code describes it, so what the scanner
-    is told and what the patient ticks cannot drift apart.
-    """
-
-    markers: tuple[tuple[float, float], ...]   # bottom-left corners: top left, top right, bottom right, bottom left
-    code: tuple[float, float]                  # the small code's bottom-left corner; LOG_CODE square
-    first: tuple[float, float]                 # centre of the first row's first box
-    pitch: float                               # from one day's box centre to the next
-    row_pitch: float                           # from one row's box centre to the next
-    box: float
-    top: float                                 # the log's top edge, above its title
-    page_h: float
-    marker: float = MARK
-
-    def box_at(self, row: int, day: int) -> tuple[float, float]:
-        """The bottom-left corner of one tick box."""
-        cx, cy = self.first
-        return cx + day * self.pitch - self.box / 2, cy - row * self.row_pitch - self.box / 2
-
-
 def log_geometry(plan: Plan, paper: str) -> LogGeometry:
     page_w, page_h = PAPER[paper]
     log_top = MARGIN + plan.footer_h + plan.type.gap + plan.log_h
     head_top = log_top - GRID_TITLE_H
     rows_top = head_top - GRID_HEAD_H
     rows_bottom = rows_top - len(plan.cards) * plan.row_h
-    pitch = (plan.grid.width - plan.grid.label_w - plan.grid.goal_w) / 14
+    pitch = (plan.grid.width - plan.grid.label_w - plan.grid.goal_w) / LOG_DAYS
     days_x = MARGIN + plan.grid.label_w + plan.grid.goal_w
     left, right = MARGIN - MARK_GAP - MARK, page_w - MARGIN + MARK_GAP
     top, bottom = head_top - MARK_DROP - MARK, rows_bottom

@@ -1,10 +1,10 @@
-"""Pictures on the page: the clinic logo and exercise photos, upright, small and stripped.
+"""Photos as the library holds them: opened safely, upright, cropped, small and stripped (Pillow only).
 
 A phone photo is 12 megapixels with GPS and a face in it; the page needs about
-300 pixels a side and nothing else. Pictures imported with `handouts picture add`
-are already that, so `make` embeds them as they are without decoding (no Pillow
-import, no start-up cost); anything else is decoded, turned upright, cropped,
-scaled to at most PRINT_DPI at its printed size and re-encoded without metadata.
+300 pixels a side and nothing else. `picture add` stores that, `check` inspects a
+clinic's logo and pictures with it, and the renderer prepares any other picture
+with the same steps: decoded, turned upright, cropped, scaled to at most PRINT_DPI
+at its printed size and re-encoded without metadata.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from handouts.errors import DataError
 
 if TYPE_CHECKING:
     from PIL.Image import Image
-    from reportlab.pdfgen.canvas import Canvas
 
 PRINT_DPI = 300
 MAX_PIXELS = 80_000_000      # a 8000x8000 scan is fine; a decompression bomb is not
@@ -151,41 +150,6 @@ def jpeg_bytes(im: Image) -> bytes:
     return buffer.getvalue()
 
 
-@lru_cache(maxsize=32)
-def _prepared(path: Path, mtime_ns: int, box_w: float, box_h: float, crop: bool, grayscale: bool) -> bytes:
-    im = open_image(path)
-    if crop:
-        im = crop_to(im, box_w / box_h)
-    return jpeg_bytes(clean_pixels(im, pixels_for(box_w), pixels_for(box_h), grayscale))
-
-
-def _ready_as_is(path: Path, box: float) -> bool:
-    """An imported picture: a square, small, metadata-free JPEG that can go in unchanged."""
-    if path.suffix.lower() not in (".jpg", ".jpeg"):
-        return False
-    info = jpeg_info(path)
-    if info is None:
-        return False
-    width, height, metadata = info
-    return not metadata and width == height and width <= pixels_for(box) * 1.05
-
-
-def _source(path: Path, box_w: float, box_h: float, crop: bool, grayscale: bool) -> object:
-    try:
-        mtime = path.stat().st_mtime_ns
-    except OSError:
-        raise DataError(f"{path}: image not found") from None
-    if crop and not grayscale and box_w == box_h and _ready_as_is(path, box_w):
-        return str(path)  # reportlab copies a JPEG's bytes straight into the PDF
-    from reportlab.lib.utils import ImageReader
-
-    return ImageReader(io.BytesIO(_prepared(path, mtime, box_w, box_h, crop, grayscale)))
-
-
-def draw_picture(c: Canvas, path: Path, x: float, y: float, size: float, grayscale: bool = False) -> None:
-    c.drawImage(_source(path, size, size, True, grayscale), x, y, size, size)
-
-
 @lru_cache(maxsize=8)
 def aspect_ratio(path: Path) -> float:
     """Width over height, read from the header only (the image is decoded later, if at all)."""
@@ -201,8 +165,3 @@ def aspect_ratio(path: Path) -> float:
     return width / height if height else 1.0
 
 
-def draw_logo(c: Canvas, path: Path, x: float, y: float, width: float, height: float,
-              grayscale: bool = False) -> None:
-    """The logo keeps its shape inside a width x height box, left-aligned."""
-    c.drawImage(_source(path, width, height, False, grayscale), x, y, width, height,
-                preserveAspectRatio=True, anchor="w")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from handouts.logcode import LogCode
+from handouts.sheet import LOG_DAYS, LogCode
 
 SCALE = 4.0                  # pixels per point of the straightened log (288 dpi)
 INSET = 2.2                  # points inside each box's printed edge left unread: the edge and a little misplacement
@@ -53,11 +53,11 @@ def register(flat: np.ndarray, code: LogCode, origin: float) -> tuple[float, flo
     pad = int(SEARCH * s)
     x0 = int(origin + (code.first[0] - code.pitch / 2) * s)
     y0 = int(origin + (code.first[1] - code.row_pitch / 2) * s)
-    w = int(14 * code.pitch * s)
+    w = int(LOG_DAYS * code.pitch * s)
     h = int(code.rows * code.row_pitch * s)
     template = np.zeros((h, w), np.float32)
     for r in range(code.rows):
-        for d in range(14):
+        for d in range(LOG_DAYS):
             cx, cy = code.box_centre(r, d)
             a = (int((cx - code.first[0] + code.pitch / 2 - code.box / 2) * s),
                  int((cy - code.first[1] + code.row_pitch / 2 - code.box / 2) * s))
@@ -80,7 +80,7 @@ def read_boxes(flat: np.ndarray, code: LogCode, origin: float,
     out: list[list[bool | None]] = []
     for r in range(code.rows):
         row: list[bool | None] = []
-        for d in range(14):
+        for d in range(LOG_DAYS):
             cx, cy = code.box_centre(r, d)
             cx, cy = origin + (cx + shift[0]) * s, origin + (cy + shift[1]) * s
             inside = dark[int(cy - half * s):int(cy + half * s), int(cx - half * s):int(cx + half * s)]
@@ -90,7 +90,7 @@ def read_boxes(flat: np.ndarray, code: LogCode, origin: float,
             else:  # glare, a shadow or a smudge hides this box's own printed edge: do not guess
                 row.append(None)
         out.append(row)
-    return out, seen / (14 * code.rows)
+    return out, seen / (LOG_DAYS * code.rows)
 
 
 def edge_darkness(dark: np.ndarray, cx: float, cy: float, e: float) -> float:

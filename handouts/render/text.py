@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from reportlab.pdfgen.canvas import Canvas
 
-from handouts import fonts
+from handouts.render import fonts
 
 
 def wrap(text: str, font: str, size: float, width: float) -> list[str]:

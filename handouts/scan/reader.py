@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, NamedTuple
 import cv2
 import numpy as np
 
-from handouts import scanboxes, scanfind
 from handouts.errors import DataError
-from handouts.layout import MARK
-from handouts.logcode import LogCode
-from handouts.scanreport import Tally, tally
+from handouts.scan import boxes as scanboxes
+from handouts.scan import find as scanfind
+from handouts.sheet import LOG_DAYS, MARK, LogCode
+from handouts.tally import Tally, tally
 
 if TYPE_CHECKING:
     from handouts.history import History, Record
@@ -100,7 +100,7 @@ def scan_photo(path: Path, history: History | None, label: str | None = None) ->
     if history is not None:
         from handouts.history import HistoryError
 
-        t = tally(reading.code, reading.boxes, None)  # the counts need no names
+        t = tally(reading.code, reading.boxes, [])  # the counts need no names
         try:
             record, recorded = history.record_scan(reading.code.sheet, reading.sha256, t.done, t.planned,
                                                    [r.ticked for r in t.rows], [r.unsure for r in t.rows])
@@ -108,7 +108,7 @@ def scan_photo(path: Path, history: History | None, label: str | None = None) ->
                 recorded = None  # a sheet this history never saw: read, not recorded
         except HistoryError as e:
             problem = f"{e}\nthe reading of {label or path} was not recorded in the history"
-    return Outcome(reading, tally(reading.code, reading.boxes, record), record, recorded, problem)
+    return Outcome(reading, tally(reading.code, reading.boxes, [d.title for d in record.doses] if record else []), record, recorded, problem)
 
 
 def drawn(reading: Reading, summary: str, width: int | None = None) -> bytes:
@@ -192,7 +192,7 @@ def read_image(image: np.ndarray, photo: str = "photo") -> Reading:
     boxes, visible = scanboxes.read_boxes(straight, code, origin, shift)
     if visible < SEEN_ENOUGH:
         raise Unreadable(f"{photo}: {BLURRED}")
-    outlines = [[scanboxes.box_outline(to_image, code, r, d, shift) for d in range(14)] for r in range(code.rows)]
+    outlines = [[scanboxes.box_outline(to_image, code, r, d, shift) for d in range(LOG_DAYS)] for r in range(code.rows)]
     return Reading(photo, "", code, boxes, found_by, outlines)
 
 

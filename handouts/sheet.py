@@ -1,24 +1,71 @@
-"""The small code beside the log: which sheet this is and where every tick box sits.
+"""The printed sheet's fixed geometry, shared by drawing and scanning, and its small code.
 
+Paper sizes, the margin, the log's day count, the corner markers and the small code:
+everything `handouts scan` must agree on with the page that was drawn lives here, in
+points, with no reportlab in sight, so the scanner (an optional extra) loads nothing
+of the renderer and the two can never drift apart.
+
+The small code beside the log says which sheet this is and where every tick box sits.
 A returned sheet must be readable by any copy of handouts, not only the computer that
 made it, so the code carries the log's whole geometry: the sheet's number, the first
 day, each row's weekly goal, and the boxes' positions measured from the corner markers.
 The text is "HO" and then digits only, which QR packs three to ten bits; it fits a
 version 2 code (25 modules) for up to eight exercises.
 
-Positions are in points, x to the right and y down, from the top-left corner of the
-top-left marker (the "frame"); `make` writes them and `scan` reads them.
+Positions in the code are in points, x to the right and y down, from the top-left corner
+of the top-left marker (the "frame"); `make` writes them and `scan` reads them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
-if TYPE_CHECKING:  # the history reads sheet numbers without loading the page layout (and reportlab)
-    from handouts.layout import LogGeometry
-    from handouts.models import Handout
+# Units as reportlab defines them, to the last bit, so a page's size is the same float either way
+INCH = 72.0
+MM = INCH / 2.54 * 0.1
+PAPER = {"letter": (8.5 * INCH, 11 * INCH), "a4": (210 * MM, 297 * MM)}
+
+MARGIN = 0.5 * INCH          # twice the 0.25 in a printer cannot reach
+LOG_DAYS = 14                # the two-week log: one column a day
+WEEK = 7
+# The log's title line and its header (month, weekday initials, day numbers)
+GRID_TITLE_H = 16
+GRID_HEAD_H = 32
+# What `handouts scan` reads the returned log by: four corner markers in the side margins,
+# level with the top of the log's header and the bottom of its last row, and a small code
+# in the header's empty corner above the exercise names (the sheet's number and where every
+# box is). Both sit in room the page never used, so nothing else moves.
+MARK = 16                    # corner marker side: 6 cells of 2.7 pt, 0.2 mm wider than a pencil line
+MARK_GAP = 4                 # paper between a marker and the text beside it (0.22 in from the paper's edge)
+MARK_DROP = 2                # the top markers sit this far below the log's title, level with the small code
+LOG_CODE = 28                # the small code's side: 25 modules of 1.1 pt
+LOG_CODE_INSET = 9           # from the label column's left edge: 12 pt of paper from the marker, or a blurred photo joins them
+THUMB = 72                   # an exercise's picture, square, 1 in at most
+
+
+class LogGeometry(NamedTuple):  # a NamedTuple: a dataclass costs half a millisecond of start-up
+    """Where the log's boxes and reading marks are, in PDF points (origin bottom left).
+
+    The drawing paints from this and the small code describes it, so what the scanner
+    is told and what the patient ticks cannot drift apart.
+    """
+
+    markers: tuple[tuple[float, float], ...]   # bottom-left corners: top left, top right, bottom right, bottom left
+    code: tuple[float, float]                  # the small code's bottom-left corner; LOG_CODE square
+    first: tuple[float, float]                 # centre of the first row's first box
+    pitch: float                               # from one day's box centre to the next
+    row_pitch: float                           # from one row's box centre to the next
+    box: float
+    top: float                                 # the log's top edge, above its title
+    page_h: float
+    marker: float = MARK
+
+    def box_at(self, row: int, day: int) -> tuple[float, float]:
+        """The bottom-left corner of one tick box."""
+        cx, cy = self.first
+        return cx + day * self.pitch - self.box / 2, cy - row * self.row_pitch - self.box / 2
+
 
 PREFIX = "HO"
 FORMAT = 1                    # changes whenever the fields below change
@@ -61,27 +108,6 @@ class LogCode(NamedTuple):
         for x, y in ((0.0, 0.0), (self.width, 0.0), (self.width, self.height), (0.0, self.height)):
             out.append([(x, y), (x + m, y), (x + m, y + m), (x, y + m)])
         return out
-
-
-def sheet_number(h: Handout) -> str:
-    """Nine digits from what the sheet says: the same sheet printed twice has one number."""
-    parts = [h.patient, h.patient_id, h.start.isoformat(), h.issued.isoformat(), h.paper, h.lang,
-             h.program_id, h.note, h.clinic.name]
-    parts += [f"{ex.id}:{ex.dose!r}" for ex in h.exercises]
-    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
-    return f"{int.from_bytes(digest[:8], 'big') % 10**9:09d}"
-
-
-def describe(h: Handout, g: LogGeometry) -> LogCode:
-    left, top = g.markers[0]
-    bottom = g.markers[3][1]
-    frame_top_y = top + g.marker  # PDF y of the frame's top edge
-    return LogCode(
-        sheet=sheet_number(h), start=h.start, paper=h.paper, frame_top=g.page_h - frame_top_y,
-        width=g.markers[1][0] - left, height=top - bottom, marker=g.marker,
-        first=(g.first[0] - left, frame_top_y - g.first[1]),
-        pitch=g.pitch, row_pitch=g.row_pitch, box=g.box,
-        per_week=tuple(min(7, ex.dose.per_week) for ex in h.exercises))
 
 
 # (name, digits, scale): every field is a whole number of points, or of tenths where it counts

@@ -1,0 +1,50 @@
+"""Where things live: the data shipped with the package, the user's history and cache.
+
+One module, so a test (or a clinic) that moves one of them moves it for every command.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+HISTORY_ENV = "HANDOUTS_HISTORY"
+CACHE_ENV = "HANDOUTS_CACHE"   # the tests point it at their own directory
+HISTORY_FILE = "history.sqlite3"
+
+
+def package_dir(name: str) -> Path:
+    """Data shipped with the package; in a source checkout it sits beside the package."""
+    here = Path(__file__).resolve().parent
+    inside = here / name
+    return inside if inside.is_dir() else here.parent / name
+
+
+DEFAULT_LIBRARY = package_dir("templates")
+DEFAULT_CLINIC = DEFAULT_LIBRARY / "clinic.toml"
+WORDING_DIR = DEFAULT_LIBRARY / "wording"
+FONTS_DIR = package_dir("fonts")
+
+
+def cache_dir() -> Path:
+    """$HANDOUTS_CACHE, else the user's cache directory (~/.cache/handouts on Linux)."""
+    env = os.environ.get(CACHE_ENV, "").strip()
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("handouts", appauthor=False))
+
+
+def history_path(option: Path | None, off: bool) -> Path | None:
+    """--no-history, else --history FILE, else $HANDOUTS_HISTORY, else the user's data directory."""
+    if off:
+        return None
+    if option is not None:
+        return option
+    env = os.environ.get(HISTORY_ENV, "").strip()
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("handouts", appauthor=False)) / HISTORY_FILE

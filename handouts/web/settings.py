@@ -1,0 +1,19 @@
+"""What `handouts serve` was started with: where the page reads and writes, and its password."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Settings:
+    """Set once by `handouts serve`; every part of the page reads it, none changes it."""
+
+    library_dir: Path | None = None
+    clinic_file: Path | None = None
+    history_file: Path | None = None
+    output: Path = Path("out")
+    password: str = ""
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
