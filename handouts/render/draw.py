@@ -17,22 +17,36 @@ from handouts.render import fonts
 from handouts.render import small_qr as qrsmall
 from handouts.render.fonts import BOLD, REGULAR
 from handouts.render.layout import (
+    BADGE_BASELINE,
     BADGE_D,
+    BADGE_INSET,
+    BADGE_RING,
     BAND,
     BLACK,
     BODY_PT,
     BULLET_INDENT,
+    CAP_CENTRE,
     CARD_GAP,
     CARD_PAD,
     CARD_RADIUS,
+    CELL_PAD,
+    DAY_BASELINE,
     DAY_GAP,
     DOSE_PAD,
+    ELLIPSIS_ROOM,
+    GOAL_BASELINE,
+    HEADING_PT,
+    HINT_GAP,
     INK,
     LEGEND_GAP,
+    LEGEND_HINT_GAP,
     LOGO_MAX,
+    MONTH_INSET,
     MUTED,
+    NOTE_LIFT,
     NOTE_PAD,
     NOTES_LINE,
+    PHONE_GAP,
     PROGRAM_PT,
     QR_GAP,
     QR_SIZE,
@@ -43,6 +57,7 @@ from handouts.render.layout import (
     SAFETY_PAD,
     SIDE_LEGEND_PT,
     SMALL_PT,
+    WEEKDAY_DROP,
     WHITE,
     Box,
     Card,
@@ -56,8 +71,7 @@ from handouts.render.layout import (
     safety_h,
 )
 from handouts.render.text import draw, fit_one_line, wrap
-from handouts.sheet import GRID_HEAD_H, GRID_TITLE_H, LOG_CODE, MARGIN, MARK, PAPER, LogGeometry
-from handouts.wording import Wording
+from handouts.sheet import GRID_HEAD_H, GRID_TITLE_H, LOG_CODE, MARGIN, MARK, PAPER, WEEK, LogGeometry
 
 
 def draw_page(c: Canvas, h: Handout, plan: Plan) -> list[Box]:
@@ -101,7 +115,7 @@ def draw_page(c: Canvas, h: Handout, plan: Plan) -> list[Box]:
 
 
 def _side_legend(c: Canvas, plan: Plan, brand: Color, x: float, top: float) -> None:
-    words = _words(plan)
+    words = plan.words
     c.setFillColor(brand)
     y = top - BODY_PT
     title = words("side_legend_title")
@@ -139,14 +153,14 @@ def _header(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: floa
     right = x + plan.width
     _qr(c, clinic.qr_target, right - QR_SIZE, top - QR_SIZE, QR_SIZE)
     text_right = right - QR_SIZE - QR_GAP
-    block = plan.caption.height + lead(plan.phone_size) + 3
+    block = plan.caption.height + lead(plan.phone_size) + PHONE_GAP
     ty = top - (QR_SIZE - block) / 2
     c.setFillColor(INK)
     for line in plan.caption.lines:
         ty -= lead(plan.caption.size)
         draw(c, text_right, ty, line, BOLD, plan.caption.size, align="right")
     c.setFillColor(brand)
-    draw(c, text_right, ty - 3 - lead(plan.phone_size), _words(plan)("or_call", phone=clinic.phone), BOLD,
+    draw(c, text_right, ty - PHONE_GAP - lead(plan.phone_size), plan.words("or_call", phone=clinic.phone), BOLD,
          plan.phone_size, align="right")
     y = top - QR_SIZE - RULE_W / 2
     c.setStrokeColor(brand)
@@ -161,7 +175,7 @@ def _patient(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: flo
         y -= lead(plan.name_size)
         if i == 0:
             c.setFillColor(MUTED)
-            draw(c, x, y, _words(plan)("for"), REGULAR, BODY_PT)
+            draw(c, x, y, plan.words("for"), REGULAR, BODY_PT)
         c.setFillColor(INK)
         draw(c, x + plan.label_w, y, line, BOLD, plan.name_size)
     c.setFillColor(MUTED)
@@ -186,13 +200,13 @@ def _cards(c: Canvas, plan: Plan, brand: Color, x: float, top: float, boxes: lis
 
 def _notes(c: Canvas, plan: Plan, brand: Color, x: float, top: float) -> None:
     c.setFillColor(brand)
-    draw(c, x, top - 13, _words(plan)("notes"), BOLD, 13)
+    draw(c, x, top - HEADING_PT, plan.words("notes"), BOLD, HEADING_PT)
     c.setFillColor(INK)
     y = top - GRID_TITLE_H
     body = plan.type.body
     for line in plan.note_lines or []:  # the clinician's own words, in the body size
         y -= lead(body)
-        draw(c, x, y + lead(body) - body - 1, line, REGULAR, body)
+        draw(c, x, y + lead(body) - body - NOTE_LIFT, line, REGULAR, body)
     if plan.note_lines:
         y -= NOTE_PAD
     c.setStrokeColor(RULE)
@@ -216,13 +230,13 @@ def _card(c: Canvas, card: Card, brand: Color, x: float, top: float, height: flo
     # readable on top of a photo
     cx, cy = ix + BADGE_D / 2, iy - BADGE_D / 2
     if card.thumb:
-        cx, cy = cx + 2, cy - 2
+        cx, cy = cx + BADGE_INSET, cy - BADGE_INSET
         c.setFillColor(WHITE)
-        c.circle(cx, cy, BADGE_D / 2 + 1.5, stroke=0, fill=1)
+        c.circle(cx, cy, BADGE_D / 2 + BADGE_RING, stroke=0, fill=1)
     c.setFillColor(brand)
     c.circle(cx, cy, BADGE_D / 2, stroke=0, fill=1)
     c.setFillColor(WHITE)
-    draw(c, cx, cy - 4, str(card.number), BOLD, BODY_PT, align="center")
+    draw(c, cx, cy - BADGE_BASELINE, str(card.number), BOLD, BODY_PT, align="center")
     c.setFillColor(INK)
     for line in card.title:
         draw(c, ix + line.dx, iy - line.dy, line.text, BOLD, card.title_size)
@@ -247,36 +261,36 @@ def _card(c: Canvas, card: Card, brand: Color, x: float, top: float, height: flo
 def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float, g: LogGeometry) -> None:
     days = h.log_days
     cell_w = g.pitch
-    words = _words(plan)
+    words = plan.words
     c.setFillColor(brand)
     title = words("log_title")
-    draw(c, x, top - 13, title, BOLD, 13)
+    draw(c, x, top - HEADING_PT, title, BOLD, HEADING_PT)
     c.setFillColor(MUTED)
-    hint_x = x + fonts.width(title, BOLD, 13) + 8
+    hint_x = x + fonts.width(title, BOLD, HEADING_PT) + HINT_GAP
     hint = words("log_hint")  # fitted: another language may run a quarter longer
-    draw(c, hint_x, top - 13, hint, REGULAR, fit_one_line(hint, REGULAR, x + plan.grid.width - hint_x, BODY_PT, SMALL_PT))
+    draw(c, hint_x, top - HEADING_PT, hint, REGULAR, fit_one_line(hint, REGULAR, x + plan.grid.width - hint_x, BODY_PT, SMALL_PT))
     head_top = top - GRID_TITLE_H
     days_x = x + plan.grid.label_w + plan.grid.goal_w
     # two-digit days keep a visible gap even in the narrow grid beside the legend
     day_size = fit_one_line("28", BOLD, cell_w - DAY_GAP, BODY_PT, SMALL_PT)
     c.setFillColor(MUTED)
-    draw(c, x + plan.grid.label_w + plan.grid.goal_w / 2, head_top - GRID_HEAD_H + 7, words("goal"), REGULAR, SMALL_PT,
+    draw(c, x + plan.grid.label_w + plan.grid.goal_w / 2, head_top - GRID_HEAD_H + GOAL_BASELINE, words("goal"), REGULAR, SMALL_PT,
          align="center")
     # a month's name where the log starts and where a month begins; when the log starts a day
     # or two before a new month, the first name would run into the next, so only the new one shows
     months = [i for i, day in enumerate(days) if i == 0 or day.day == 1]
     for i, next_i in zip(months, [*months[1:], None], strict=True):
         label = words.month_short(days[i])
-        if next_i is not None and fonts.width(label, BOLD, SMALL_PT) + 4 > (next_i - i) * cell_w:
+        if next_i is not None and fonts.width(label, BOLD, SMALL_PT) + CELL_PAD > (next_i - i) * cell_w:
             continue
         c.setFillColor(brand)
-        draw(c, days_x + i * cell_w + 2, head_top - SMALL_PT, label, BOLD, SMALL_PT)
+        draw(c, days_x + i * cell_w + MONTH_INSET, head_top - SMALL_PT, label, BOLD, SMALL_PT)
     for i, day in enumerate(days):
         cx = days_x + (i + 0.5) * cell_w
         c.setFillColor(MUTED)
-        draw(c, cx, head_top - SMALL_PT - 10, words.weekday(day), REGULAR, SMALL_PT, align="center")
+        draw(c, cx, head_top - SMALL_PT - WEEKDAY_DROP, words.weekday(day), REGULAR, SMALL_PT, align="center")
         c.setFillColor(INK)
-        draw(c, cx, head_top - GRID_HEAD_H + 3, str(day.day), BOLD, day_size, align="center")
+        draw(c, cx, head_top - GRID_HEAD_H + DAY_BASELINE, str(day.day), BOLD, day_size, align="center")
     y = head_top - GRID_HEAD_H
     c.setStrokeColor(RULE)
     c.setLineWidth(0.5)
@@ -285,17 +299,17 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
     for card in plan.cards:
         ex = card.exercise
         body = plan.type.body
-        base = y - plan.row_h / 2 - body * 0.35
+        base = y - plan.row_h / 2 - body * CAP_CENTRE
         c.setFillColor(INK)
         label = f"{card.number}. {ex.log_label}"
-        size = fit_one_line(label, REGULAR, plan.grid.label_w - 4, body, SMALL_PT)
-        if fonts.width(label, REGULAR, size) > plan.grid.label_w - 4:
-            label = wrap(label, REGULAR, size, plan.grid.label_w - 10)[0] + "\u2026"
+        size = fit_one_line(label, REGULAR, plan.grid.label_w - CELL_PAD, body, SMALL_PT)
+        if fonts.width(label, REGULAR, size) > plan.grid.label_w - CELL_PAD:
+            label = wrap(label, REGULAR, size, plan.grid.label_w - ELLIPSIS_ROOM)[0] + "\u2026"
         draw(c, x, base, label, REGULAR, size)
         c.setFillColor(MUTED)
         goal = words.weekly_target(ex.dose)
         draw(c, x + plan.grid.label_w + plan.grid.goal_w / 2, base, goal, REGULAR,
-             fit_one_line(goal, REGULAR, plan.grid.goal_w - 4, max(10, body - 1), SMALL_PT), align="center")
+             fit_one_line(goal, REGULAR, plan.grid.goal_w - CELL_PAD, max(10, body - 1), SMALL_PT), align="center")
         c.setStrokeColor(MUTED)
         c.setLineWidth(0.8)
         for i in range(len(days)):
@@ -307,12 +321,7 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
     # a faint line between the two weeks helps a patient find today's column
     c.setStrokeColor(RULE)
     c.setLineWidth(0.75)
-    c.line(days_x + 7 * cell_w, head_top - GRID_HEAD_H, days_x + 7 * cell_w, y)
-
-
-def _words(plan: Plan) -> Wording:
-    assert plan.words is not None  # plan_page always sets it
-    return plan.words
+    c.line(days_x + WEEK * cell_w, head_top - GRID_HEAD_H, days_x + WEEK * cell_w, y)
 
 
 def _footer(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> None:
@@ -334,13 +343,13 @@ def _footer(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: floa
 
 def _legend_below(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> None:
     size = plan.legend_size
-    words = _words(plan)
+    words = plan.words
     y = top - size
     c.setFillColor(brand)
     title = words("legend_title")
     draw(c, x, y, title, BOLD, BODY_PT)
     c.setFillColor(MUTED)
-    hint_x = x + fonts.width(title, BOLD, BODY_PT) + 6
+    hint_x = x + fonts.width(title, BOLD, BODY_PT) + LEGEND_HINT_GAP
     hint = words("legend_hint")
     draw(c, hint_x, y, hint, REGULAR, fit_one_line(hint, REGULAR, x + plan.width - hint_x, BODY_PT, SMALL_PT))
     column_w = (plan.width - LEGEND_GAP) / 2

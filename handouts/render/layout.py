@@ -94,6 +94,23 @@ LEGEND_LABEL_GAP = 5         # after "RPE 10", before its words
 SAFETY_PAD = 6
 SAFETY_BAR = 4
 
+# Small offsets inside the sections, named so the drawing has no unexplained numbers
+HEADING_PT = 13              # "Notes" and the log's title
+HINT_GAP = 8                 # a heading to the grey hint after it
+LEGEND_HINT_GAP = 6          # "How hard? (RPE)" to its hint
+PHONE_GAP = 3                # the QR caption to the phone number under it
+NOTE_LIFT = 1                # the typed note sits this far above the ruled line's position
+BADGE_INSET = 2              # a badge on a photo moves in from its corner...
+BADGE_RING = 1.5             # ...inside a white ring this wide
+BADGE_BASELINE = 4           # the number's baseline below the badge's centre
+CELL_PAD = 4                 # room kept free beside text in a log cell
+ELLIPSIS_ROOM = 10           # a cut label leaves this much for its "…"
+MONTH_INSET = 2              # the month name's inset from its first day column
+WEEKDAY_DROP = 10            # weekday initials below the month line
+DAY_BASELINE = 3             # day numbers above the header's bottom edge
+GOAL_BASELINE = 7            # the "goal" heading above the header's bottom edge
+CAP_CENTRE = 0.35            # a label's baseline this many ems below a row's middle centres its letters
+
 INK = HexColor("#1a1a1a")
 MUTED = HexColor("#444444")
 RULE = HexColor("#8a8a8a")
@@ -204,8 +221,10 @@ def _cues_height(cues: tuple[str, ...], width: float, body: float) -> float:
     return lines * lead(body) + CUE_GAP * (len(cues) - 1)
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class Plan:
+    """Everything the drawing needs, decided once: sizes, wrapped lines, the wording resolved."""
+
     width: float
     clinic_name: Fitted
     signed: Fitted
@@ -225,13 +244,12 @@ class Plan:
     legend_size: float
     safety_lines: list[str]
     grid: Grid
+    words: Wording                # the patient's language, resolved once for the whole page
+    type: Type
     grayscale: bool = False
     note_lines: list[str] | None = None
     room_left: float = 0.0        # unused height before the log rows grew into it
     legend: tuple[tuple[str, str], ...] = ()
-    words: Wording | None = None
-    sheet: SheetText | None = None
-    type: Type = TYPES[-1]
     slack: float = 0.0            # spare height put between the sections, so a short page fills evenly
 
     @property
@@ -377,10 +395,13 @@ def plan_page(h: Handout) -> Plan:
                 # what is still empty, spread between the sections: above the cards, above the notes
                 # (when there are any), and above the log
                 slack = max(0.0, spare - used) / (3 if notes_h else 2)
-                return Plan(width, clinic_name, signed, caption, phone_size, logo_w, label_w, name_size, name_lines,
-                            program_lines, columns, cards, rows, row_h, log_h + (row_h - t.row) * n, notes_h,
-                            legend_size, safety_lines, grid, h.grayscale, note_lines, room_left, legend, words, sheet, t,
-                            slack)
+                return Plan(width=width, clinic_name=clinic_name, signed=signed, caption=caption,
+                            phone_size=phone_size, logo_w=logo_w, label_w=label_w, name_size=name_size,
+                            name_lines=name_lines, program_lines=program_lines, columns=columns, cards=cards,
+                            rows=rows, row_h=row_h, log_h=log_h + (row_h - t.row) * n, notes_h=notes_h,
+                            legend_size=legend_size, safety_lines=safety_lines, grid=grid, words=words, type=t,
+                            grayscale=h.grayscale, note_lines=note_lines, room_left=room_left, legend=legend,
+                            slack=slack)
             tallest = max(cards, key=lambda c: c.height)
             if best is None or spare > best[0]:
                 best = (spare, tallest, t)
