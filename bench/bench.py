@@ -61,8 +61,9 @@ def cold_make_with_pictures(tmp: Path) -> tuple[float, int]:
             draw.ellipse((x - r, y - r, x + r, y + r), fill=(rng.randrange(256), rng.randrange(256), 90 + i * 30))
         path = tmp / f"photo{i}.jpg"
         photo.filter(ImageFilter.GaussianBlur(4)).save(path, quality=90)
-        subprocess.run(handouts_cmd() + ["picture", "add", exercise_id, str(path), "--library", str(library)],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            handouts_cmd() + ["picture", "add", exercise_id, str(path), "--library", str(library)], check=True, stdout=subprocess.DEVNULL
+        )
     out = tmp / "pictures.pdf"
     command = handouts_cmd() + ["make", "Zoë O'Brien", "--library", str(library), "-o", str(out), "--force"]
     timed(command)
@@ -71,8 +72,10 @@ def cold_make_with_pictures(tmp: Path) -> tuple[float, int]:
 
 def roster_rows(changed: int = 0) -> list[list[str]]:
     rng = random.Random(1)
-    rows = [[f"Runner {i:04d} Ní Bhriain", " ".join(rng.sample(SEEDS, rng.randint(1, 4))), "2026-12-01",
-             rng.choice(["letter", "a4"])] for i in range(BATCH_ROWS)]
+    rows = [
+        [f"Runner {i:04d} Ní Bhriain", " ".join(rng.sample(SEEDS, rng.randint(1, 4))), "2026-12-01", rng.choice(["letter", "a4"])]
+        for i in range(BATCH_ROWS)
+    ]
     for row in rows[:changed]:
         row[1] += " " if "wall-calf-raise" in row[1] else " wall-calf-raise"
         row[1] = row[1].replace("wall-calf-raise", "wall-calf-raise:3x8@8", 1)
@@ -97,16 +100,16 @@ def write_roster(path: Path, changed: int = 0) -> Path:
     return path
 
 
-def batch(tmp: Path, *extra: str, roster_name: str = "roster.csv", fresh: bool = True,
-          changed: int = 0, combined_file: bool = True) -> tuple[float, int, int]:
+def batch(
+    tmp: Path, *extra: str, roster_name: str = "roster.csv", fresh: bool = True, changed: int = 0, combined_file: bool = True
+) -> tuple[float, int, int]:
     roster = write_roster(tmp / roster_name, changed)
     out = tmp / "batch"
     if fresh:
         shutil.rmtree(out, ignore_errors=True)
     combined = tmp / "all.pdf"
     also = ["--combined", str(combined)] if combined_file else []
-    seconds = timed(handouts_cmd() + ["batch", str(roster), "-o", str(out), *also, "--jobs", "2", *extra],
-                    stderr=subprocess.DEVNULL)
+    seconds = timed(handouts_cmd() + ["batch", str(roster), "-o", str(out), *also, "--jobs", "2", *extra], stderr=subprocess.DEVNULL)
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return seconds, peak_kb, combined.stat().st_size
 
@@ -178,18 +181,24 @@ def main() -> None:
     print(f"    ... with --no-history:        {cold_bare * 1000:7.1f} ms  (recording costs {(cold - cold_bare) * 1000:+.1f} ms)")
     print(f"    ... with four photos:         {pictured * 1000:7.1f} ms  ({pictured_size / 1024:.1f} KB PDF)")
     print(f"    warm, in-process CPU per handout: {warm:5.1f} ms")
-    print(f"(b) {BATCH_ROWS}-row batch, --jobs 2:     {batch_s:7.2f} s   -> {BATCH_ROWS / batch_s:7.1f} handouts/s  "
-          f"(peak RSS {peak_kb / 1024:.0f} MB, combined file {combined_size / 1024 / 1024:.1f} MB)")
+    print(
+        f"(b) {BATCH_ROWS}-row batch, --jobs 2:     {batch_s:7.2f} s   -> {BATCH_ROWS / batch_s:7.1f} handouts/s  "
+        f"(peak RSS {peak_kb / 1024:.0f} MB, combined file {combined_size / 1024 / 1024:.1f} MB)"
+    )
     print(f"    ... with --no-history:        {batch_bare:7.2f} s   (recording costs {batch_s - batch_bare:+.2f} s)")
     print(f"    ... from an .xlsx roster:     {xlsx_s:7.2f} s")
-    print(f"    ... rerun, 10 rows changed:   {rerun_s:7.2f} s   ({rerun_s / batch_s:.0%} of the first run; "
-          "the 1,000-page print file is made again)")
+    print(
+        f"    ... rerun, 10 rows changed:   {rerun_s:7.2f} s   ({rerun_s / batch_s:.0%} of the first run; "
+        "the 1,000-page print file is made again)"
+    )
     print(f"    ... the same, no print file: {rerun_single_s:7.2f} s   ({rerun_single_s / batch_s:.0%})")
     if weasy:
         w, wsize = weasy
         print(f"(c) WeasyPrint, same page, cold:  {w * 1000:7.1f} ms  -> {1 / w:7.1f} handouts/s  ({wsize / 1024:.1f} KB PDF)")
-        print(f"ratios: cold make is {w / cold:.1f}x faster than WeasyPrint; "
-              f"the batch makes {(BATCH_ROWS / batch_s) / (1 / w):.0f}x more handouts per second")
+        print(
+            f"ratios: cold make is {w / cold:.1f}x faster than WeasyPrint; "
+            f"the batch makes {(BATCH_ROWS / batch_s) / (1 / w):.0f}x more handouts per second"
+        )
     else:
         print("(c) WeasyPrint not installed: pip install weasyprint")
 

@@ -13,8 +13,7 @@ from handouts.wording import clinic_text, load
 def html_page(h: Handout) -> str:
     clinic = h.clinic
     grid = qr.modules(clinic.qr_target)
-    cells = "".join(f'<rect x="{c}" y="{r}" width="1" height="1"/>'
-                    for r, row in enumerate(grid) for c, dark in enumerate(row) if dark)
+    cells = "".join(f'<rect x="{c}" y="{r}" width="1" height="1"/>' for r, row in enumerate(grid) for c, dark in enumerate(row) if dark)
     svg = f'<svg viewBox="0 0 {len(grid)} {len(grid)}" width="72pt" height="72pt">{cells}</svg>'
     words = load(h.lang)
     cards = "".join(
@@ -22,14 +21,17 @@ def html_page(h: Handout) -> str:
         + "".join(f"<li>{escape(c)}</li>" for c in ex.cues)
         + f'</ul><div class="dose"><b>{escape(words.band(ex.dose))}</b>'
         f"<br>{escape(ex.dose.load)}</div></div>"
-        for i, ex in enumerate(h.exercises, 1))
+        for i, ex in enumerate(h.exercises, 1)
+    )
     days = h.log_days
     head = "".join(f"<th>{words.weekday(d)}<br><b>{d.day}</b></th>" for d in days)
-    rows = "".join(f"<tr><td>{i}. {escape(ex.log_label)}</td><td>{words.weekly_target(ex.dose)}</td>"
-                   + '<td><span class="box"></span></td>' * 14 + "</tr>"
-                   for i, ex in enumerate(h.exercises, 1))
-    legend = "".join(f"<div><b>RPE {lvl}</b> {escape(text)}</div>"
-                     for lvl, text in clinic_text(clinic, words).rpe_legend if int(lvl) >= 7)
+    rows = "".join(
+        f"<tr><td>{i}. {escape(ex.log_label)}</td><td>{words.weekly_target(ex.dose)}</td>"
+        + '<td><span class="box"></span></td>' * 14
+        + "</tr>"
+        for i, ex in enumerate(h.exercises, 1)
+    )
+    legend = "".join(f"<div><b>RPE {lvl}</b> {escape(text)}</div>" for lvl, text in clinic_text(clinic, words).rpe_legend if int(lvl) >= 7)
     return f"""<!doctype html><html lang="en-US"><head><meta charset="utf-8">
 <title>Home exercise plan for {escape(h.patient)}</title>
 <style>

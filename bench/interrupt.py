@@ -35,16 +35,25 @@ def main() -> None:
     from handouts.paths import DEFAULT_CLINIC
 
     clinic = tmp / "clinic.toml"
-    clinic.write_text(DEFAULT_CLINIC.read_text().replace("\n[rpe_legend]", (
-        '\n[email]\nhost = "localhost"\nport = 8049\nsecurity = "none"\nsender = "desk@zenith.example"\n'
-        "\n[rpe_legend]")) if "[rpe_legend]" in DEFAULT_CLINIC.read_text() else DEFAULT_CLINIC.read_text() + (
-        '\n[email]\nhost = "localhost"\nport = 8049\nsecurity = "none"\nsender = "desk@zenith.example"\n'))
+    clinic.write_text(
+        DEFAULT_CLINIC.read_text().replace(
+            "\n[rpe_legend]",
+            ('\n[email]\nhost = "localhost"\nport = 8049\nsecurity = "none"\nsender = "desk@zenith.example"\n\n[rpe_legend]'),
+        )
+        if "[rpe_legend]" in DEFAULT_CLINIC.read_text()
+        else DEFAULT_CLINIC.read_text()
+        + ('\n[email]\nhost = "localhost"\nport = 8049\nsecurity = "none"\nsender = "desk@zenith.example"\n')
+    )
     roster = tmp / "roster.csv"
     roster.write_text("name,email\n" + "".join(f"Runner {i:04d},r{i}@example.com\n" for i in range(ROWS)))
     env = {**os.environ, "HANDOUTS_HISTORY": str(tmp / "h.sqlite3")}
-    proc = subprocess.Popen([sys.executable, "-m", "handouts", "batch", str(roster), "-o", str(tmp / "out"),
-                             "--email", "--clinic", str(clinic), "--jobs", "2"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "handouts", "batch", str(roster), "-o", str(tmp / "out"), "--email", "--clinic", str(clinic), "--jobs", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+    )
     while inbox.count < 50:  # well into the sending
         time.sleep(0.01)
     started = time.perf_counter()
@@ -53,8 +62,10 @@ def main() -> None:
     took = time.perf_counter() - started
     controller.stop()
     said = proc.stderr.read().decode().strip().splitlines()
-    print(f"Ctrl-C during a {ROWS}-row batch --email: ended in {took * 1000:.0f} ms, exit {proc.returncode}, "
-          f"{inbox.count} messages received; last line: {said[-1] if said else ''}")
+    print(
+        f"Ctrl-C during a {ROWS}-row batch --email: ended in {took * 1000:.0f} ms, exit {proc.returncode}, "
+        f"{inbox.count} messages received; last line: {said[-1] if said else ''}"
+    )
 
 
 if __name__ == "__main__":

@@ -28,24 +28,27 @@ sys.path.insert(0, str(ROOT))
 from handouts import scan  # noqa: E402
 from tests import sheetphotos as sp  # noqa: E402
 
-PATIENTS = [("Zoe Park", []), ("Ana Ruiz", ["hinge-heel-raised", "hinge-plate", "hinge-tall-toes",
-                                             "wall-calf-raise", "ankle-pumps", "calf-stretch", "--paper", "a4"]),
-            ("Bo Li", ["wall-calf-raise", "--large-print"])]
+PATIENTS = [
+    ("Zoe Park", []),
+    (
+        "Ana Ruiz",
+        ["hinge-heel-raised", "hinge-plate", "hinge-tall-toes", "wall-calf-raise", "ankle-pumps", "calf-stretch", "--paper", "a4"],
+    ),
+    ("Bo Li", ["wall-calf-raise", "--large-print"]),
+]
 
 
 def main() -> None:
     args = [a for a in sys.argv[1:] if a != "--hard"]
     hard = "--hard" in sys.argv
     count = int(args[0]) if args else 200
-    shoot: dict[str, object] = ({"size": (1836, 2448), "blur_range": (1.2, 2.2), "quality_range": (45, 71)}
-                                if hard else {})
+    shoot: dict[str, object] = {"size": (1836, 2448), "blur_range": (1.2, 2.2), "quality_range": (45, 71)} if hard else {}
     tmp = Path(tempfile.mkdtemp())
     handouts = str(Path(sys.executable).with_name("handouts"))
     sheets = []
     for n, (name, args) in enumerate(PATIENTS):
         pdf = tmp / f"{n}.pdf"
-        subprocess.run([handouts, "make", name, *args, "-o", str(pdf), "--no-history"], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run([handouts, "make", name, *args, "-o", str(pdf), "--no-history"], check=True, stdout=subprocess.DEVNULL)
         sheets.append(sp.sheet(pdf.read_bytes()))
     # found, called ticked but empty, ticked but not called ticked, unsure, ticked but called empty
     by_pen: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
@@ -84,14 +87,15 @@ def main() -> None:
                     tally[2] += truth and state is not True
                     tally[3] += state is None
                     tally[4] += truth and state is False
-    print(f"{count} photos of {'4.5 MP, hard' if hard else '8 MP'}, {refused} refused; time per photo (read from disk): "
-          f"median {statistics.median(times) * 1000:.0f} ms, worst {max(times) * 1000:.0f} ms")
+    print(
+        f"{count} photos of {'4.5 MP, hard' if hard else '8 MP'}, {refused} refused; time per photo (read from disk): "
+        f"median {statistics.median(times) * 1000:.0f} ms, worst {max(times) * 1000:.0f} ms"
+    )
     total = [sum(t[i] for t in by_pen.values()) for i in range(5)]
     for label, t in [*((f"pen {p} px", by_pen[p]) for p in sorted(by_pen)), *by_kind.items(), ("all", total)]:
         precision = t[0] / max(1, t[0] + t[1])
         recall = t[0] / max(1, t[0] + t[2])
-        print(f"  {label:<12} precision {precision:.4f}  recall {recall:.4f}  unsure boxes {t[3]}, "
-              f"ticks called empty {t[4]}")
+        print(f"  {label:<12} precision {precision:.4f}  recall {recall:.4f}  unsure boxes {t[3]}, ticks called empty {t[4]}")
     photo = tmp / "photo-0.jpg"
     runs = []
     for _ in range(6):

@@ -22,9 +22,17 @@ from pathlib import Path
 CLINICIANS = 20
 SECONDS = float(os.environ.get("WEB_LOAD_SECONDS", "60"))
 PORT = 8047
-PLAN = {"patient": "Runner Ní Bhriain", "exercises": [
-    {"id": "wall-calf-raise", "sets": "3", "amount": "10-15", "unit": "reps", "rpe": "8", "per_week": "2"},
-    {"id": "bridge"}, {"id": "clamshell"}], "note": "Slowly.", "paper": "letter", "lang": "en"}
+PLAN = {
+    "patient": "Runner Ní Bhriain",
+    "exercises": [
+        {"id": "wall-calf-raise", "sets": "3", "amount": "10-15", "unit": "reps", "rpe": "8", "per_week": "2"},
+        {"id": "bridge"},
+        {"id": "clamshell"},
+    ],
+    "note": "Slowly.",
+    "paper": "letter",
+    "lang": "en",
+}
 
 
 class Clinician:
@@ -40,8 +48,9 @@ class Clinician:
 
     def post(self, path: str, body: dict) -> tuple[int, float, bytes]:
         start = time.perf_counter()
-        self.conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json", "Cookie": self.cookie,
-                                                            "X-CSRF-Token": self.token})
+        self.conn.request(
+            "POST", path, json.dumps(body), {"Content-Type": "application/json", "Cookie": self.cookie, "X-CSRF-Token": self.token}
+        )
         response = self.conn.getresponse()
         data = response.read()
         return response.status, time.perf_counter() - start, data
@@ -50,8 +59,9 @@ class Clinician:
 def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="handouts-web-bench-"))
     env = {**os.environ, "HANDOUTS_HISTORY": str(tmp / "history.sqlite3")}
-    server = subprocess.Popen([sys.executable, "-m", "handouts", "serve", "--port", str(PORT), "-o", str(tmp / "out")],
-                              env=env, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "handouts", "serve", "--port", str(PORT), "-o", str(tmp / "out")], env=env, stderr=subprocess.DEVNULL
+    )
     try:
         for _ in range(100):
             try:
@@ -77,7 +87,7 @@ def main() -> None:
             i = 0
             while time.monotonic() < stop:
                 i += 1
-                path = "/api/handout" if i % 5 == 0 else "/api/preview"   # four previews per handout made
+                path = "/api/handout" if i % 5 == 0 else "/api/preview"  # four previews per handout made
                 status, seconds, _ = me.post(path, {**PLAN, "patient": f"Runner {n} {i}", "action": "download"})
                 with lock:
                     latencies.append(seconds)
@@ -94,10 +104,14 @@ def main() -> None:
         server.wait()
     q = statistics.quantiles(latencies, n=100)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    print(f"preview round trip, one clinician: median {statistics.median(single) * 1000:.0f} ms, "
-          f"worst {max(single) * 1000:.0f} ms (server render + PNG, over loopback)")
-    print(f"{CLINICIANS} clinicians for {SECONDS:.0f} s: {len(latencies)} requests "
-          f"({len(latencies) / SECONDS:.1f}/s), p50 {q[49] * 1000:.0f} ms, p95 {q[94] * 1000:.0f} ms, errors {errors}")
+    print(
+        f"preview round trip, one clinician: median {statistics.median(single) * 1000:.0f} ms, "
+        f"worst {max(single) * 1000:.0f} ms (server render + PNG, over loopback)"
+    )
+    print(
+        f"{CLINICIANS} clinicians for {SECONDS:.0f} s: {len(latencies)} requests "
+        f"({len(latencies) / SECONDS:.1f}/s), p50 {q[49] * 1000:.0f} ms, p95 {q[94] * 1000:.0f} ms, errors {errors}"
+    )
     print(f"server peak memory: {rss_kb / 1024:.0f} MB")
 
 

@@ -32,21 +32,27 @@ def main() -> None:
     for n, exercise in enumerate(SIX):
         photo = tmp / f"{exercise}.jpg"
         scene(1200, 1600, seed=n + 1).save(photo, quality=85)
-        subprocess.run([handouts, "picture", "add", exercise, str(photo), "--library", str(library)], check=True,
-                       env=env, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [handouts, "picture", "add", exercise, str(photo), "--library", str(library)], check=True, env=env, stdout=subprocess.DEVNULL
+        )
     plain: list[str] = []  # the shipped library
     pages = {
         "handout": ["Zoë O'Brien", "--start", "2026-11-30", *plain],
         "handout-pictures": ["Zoë O'Brien", "--start", "2026-11-30", "--library", str(library)],
         "handout-es": ["Ana Lima", "--lang", "es", *plain],
-        "handout-one": ["Ana Lima", "wall-calf-raise:3x8-10@8/2w", "--large-print", "--note",
-                        "Left side only for the first week. Stop at the first sharp pain.", *plain],
+        "handout-one": [
+            "Ana Lima",
+            "wall-calf-raise:3x8-10@8/2w",
+            "--large-print",
+            "--note",
+            "Left side only for the first week. Stop at the first sharp pain.",
+            *plain,
+        ],
         "handout-six-pictures": ["Ana Lima", *SIX, "--library", str(library)],
     }
     for name, args in pages.items():
         pdf = tmp / f"{name}.pdf"
-        subprocess.run([handouts, "make", *args, "-o", str(pdf), "--no-history"], check=True, env=env,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run([handouts, "make", *args, "-o", str(pdf), "--no-history"], check=True, env=env, stdout=subprocess.DEVNULL)
         subprocess.run(["pdftoppm", "-png", "-r", "100", "-singlefile", str(pdf), str(ROOT / "docs" / name)], check=True)
         print(f"docs/{name}.png")
 

@@ -37,25 +37,25 @@ class BatchReport:
 
     # paths as text: a 100,000-row batch keeps a list of them, and a Path object weighs several times more
     written: list[str] = field(default_factory=list)
-    remade: list[str] = field(default_factory=list)       # there before, but the row changed since
-    skipped: list[str] = field(default_factory=list)      # there before, made from the same row
+    remade: list[str] = field(default_factory=list)  # there before, but the row changed since
+    skipped: list[str] = field(default_factory=list)  # there before, made from the same row
     failed: list[Failure] = field(default_factory=list)
     warnings: list[Failure] = field(default_factory=list)
     not_emailed: list[Failure] = field(default_factory=list)
-    fingerprints: dict[str, str] = field(default_factory=dict)   # file name -> what it is made from, until made
+    fingerprints: dict[str, str] = field(default_factory=dict)  # file name -> what it is made from, until made
     ledger: Ledger | None = field(default=None, repr=False)
     combined: Path | None = None
     rows: list[tuple[RosterRow, Handout, Path]] = field(default_factory=list)
     emailed: list[str] = field(default_factory=list)
     already_emailed: int = 0
-    passwords: list[tuple[str, str]] = field(default_factory=list)   # (recipient, PDF password)
+    passwords: list[tuple[str, str]] = field(default_factory=list)  # (recipient, PDF password)
     mailing: bool = False
-    record_ids: dict[Path, int] = field(default_factory=dict)        # history row of each handout written
+    record_ids: dict[Path, int] = field(default_factory=dict)  # history row of each handout written
     history_problem: str = ""
-    total: int = 0                      # data rows in the roster, for a progress bar
+    total: int = 0  # data rows in the roster, for a progress bar
     out_dir: Path = Path(".")
-    plan: Iterator[tuple[RosterRow, Handout, Path]] | None = field(default=None, repr=False)   # when streaming
-    mail: list[tuple[RosterRow, Handout, Path]] = field(default_factory=list)   # rows to email, kept as they pass
+    plan: Iterator[tuple[RosterRow, Handout, Path]] | None = field(default=None, repr=False)  # when streaming
+    mail: list[tuple[RosterRow, Handout, Path]] = field(default_factory=list)  # rows to email, kept as they pass
     qr_target: str = ""
 
     @property
@@ -85,8 +85,9 @@ class Job:
     path: Path
 
 
-def plan_batch(roster: Path, out_dir: Path, library_dir: Path | None = None,
-               clinic_file: Path | None = None, stream: bool = False) -> BatchReport:
+def plan_batch(
+    roster: Path, out_dir: Path, library_dir: Path | None = None, clinic_file: Path | None = None, stream: bool = False
+) -> BatchReport:
     """Decide every file name in roster order: all at once, or, with `stream`, row by row as the
     batch runs, so a roster of 100,000 rows never sits in memory (only its file names do).
 
@@ -94,8 +95,7 @@ def plan_batch(roster: Path, out_dir: Path, library_dir: Path | None = None,
     same name gets "-2" in roster order, so a rerun finds the same names again.
     """
     sources = Sources.load(library_dir, clinic_file)
-    report = BatchReport(out_dir=out_dir, total=count_rows(roster), qr_target=sources.clinic.qr_target,
-                         ledger=Ledger(out_dir))
+    report = BatchReport(out_dir=out_dir, total=count_rows(roster), qr_target=sources.clinic.qr_target, ledger=Ledger(out_dir))
     plan = _plan(roster, out_dir, sources, report)
     if stream:
         report.plan = plan
@@ -115,8 +115,7 @@ def count_rows(roster: Path) -> int:
         return 0
 
 
-def _plan(roster: Path, out_dir: Path, sources: Sources,
-          report: BatchReport) -> Iterator[tuple[RosterRow, Handout, Path]]:
+def _plan(roster: Path, out_dir: Path, sources: Sources, report: BatchReport) -> Iterator[tuple[RosterRow, Handout, Path]]:
     ledger = report.ledger
     assert ledger is not None
     patients = 0
@@ -139,8 +138,9 @@ def _plan(roster: Path, out_dir: Path, sources: Sources,
         name = file_name(handout)
         count, first = ledger.number(name, row.line)
         if count:
-            report.warnings.append(Failure(row.line, f"{handout.patient} is also on line {first} with another "
-                                                     f"plan; this one is a file of its own"))
+            report.warnings.append(
+                Failure(row.line, f"{handout.patient} is also on line {first} with another plan; this one is a file of its own")
+            )
             name = f"{name[:-4]}-{count + 1}.pdf"
         report.fingerprints[name] = fp
         yield row, handout, out_dir / name
@@ -155,13 +155,26 @@ def fingerprint(handout: Handout, email: str = "") -> str:
 
 
 def row_request(row: RosterRow) -> HandoutRequest:
-    return HandoutRequest(patient=row.name, patient_id=row.patient_id, choices=choices_from(row.exercises),
-                          program_id=row.program, note=row.note, start=row.start, paper=row.paper,
-                          lang=row.lang or None)
+    return HandoutRequest(
+        patient=row.name,
+        patient_id=row.patient_id,
+        choices=choices_from(row.exercises),
+        program_id=row.program,
+        note=row.note,
+        start=row.start,
+        paper=row.paper,
+        lang=row.lang or None,
+    )
 
 
-def run_batch(report: BatchReport, jobs: int, force: bool = False, combined: Path | None = None,
-              progress: Callable[[int], None] | None = None, history: History | None = None) -> BatchReport:
+def run_batch(
+    report: BatchReport,
+    jobs: int,
+    force: bool = False,
+    combined: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+    history: History | None = None,
+) -> BatchReport:
     """Write every planned handout not already made from the same row, then the combined file;
     record what was written.
 
@@ -227,9 +240,16 @@ def run_batch(report: BatchReport, jobs: int, force: bool = False, combined: Pat
     return report
 
 
-def _collect(done: Future[list[tuple[int, Path, str, str]]], jobs: list[Job], report: BatchReport,
-             changed: set[Path], ledger: Ledger, history: History | None, unrecorded: list[Issue],
-             progress: Callable[[int], None] | None) -> None:
+def _collect(
+    done: Future[list[tuple[int, Path, str, str]]],
+    jobs: list[Job],
+    report: BatchReport,
+    changed: set[Path],
+    ledger: Ledger,
+    history: History | None,
+    unrecorded: list[Issue],
+    progress: Callable[[int], None] | None,
+) -> None:
     """One chunk's results as they come back: counted, recorded in chunks, and noted in the ledger.
     The handouts stay here with their jobs: only lines, paths and checksums cross back from a worker."""
     for (line, path, error, sha256), job in zip(done.result(), jobs, strict=True):

@@ -38,8 +38,14 @@ def _clinic_printable(clinic: Clinic) -> list[str]:
 
     assert clinic.source is not None
     src = read_toml(clinic.source)
-    fields: dict[tuple[str, ...], str] = {("name",): clinic.name, ("clinician",): clinic.clinician, ("credentials",): clinic.credentials,
-              ("phone",): clinic.phone, ("safety",): clinic.safety, ("qr_caption",): clinic.qr_caption}
+    fields: dict[tuple[str, ...], str] = {
+        ("name",): clinic.name,
+        ("clinician",): clinic.clinician,
+        ("credentials",): clinic.credentials,
+        ("phone",): clinic.phone,
+        ("safety",): clinic.safety,
+        ("qr_caption",): clinic.qr_caption,
+    }
     fields.update({("rpe_legend", level): words for level, words in clinic.rpe_legend})
     for lang, local in clinic.texts:
         fields.update({(lang, "safety"): local.safety, (lang, "qr_caption"): local.qr_caption})

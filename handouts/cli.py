@@ -70,11 +70,19 @@ class IsoDate(_DateParam):
 
 
 library_option = click.option(
-    "--library", type=click.Path(path_type=Path, file_okay=False), default=None, envvar="HANDOUTS_LIBRARY",
-    help="Directory with exercises.toml and programs.toml (default: $HANDOUTS_LIBRARY, else the shipped library).")
+    "--library",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    envvar="HANDOUTS_LIBRARY",
+    help="Directory with exercises.toml and programs.toml (default: $HANDOUTS_LIBRARY, else the shipped library).",
+)
 clinic_option = click.option(
-    "--clinic", type=click.Path(path_type=Path, dir_okay=False), default=None, envvar="HANDOUTS_CLINIC",
-    help="Clinic file (default: $HANDOUTS_CLINIC, else the shipped clinic.toml).")
+    "--clinic",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    envvar="HANDOUTS_CLINIC",
+    help="Clinic file (default: $HANDOUTS_CLINIC, else the shipped clinic.toml).",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -91,27 +99,37 @@ def main() -> None:
 
 
 history_options = [
-    click.option("--history", "history_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
-                 help="History file (default: $HANDOUTS_HISTORY, else your data directory)."),
+    click.option(
+        "--history",
+        "history_file",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="History file (default: $HANDOUTS_HISTORY, else your data directory).",
+    ),
     click.option("--no-history", is_flag=True, help="Do not record this in the history."),
 ]
 plan_options = [
-    click.option("--lang", default=None, metavar="LANG",
-                 help="Language of the sheet: en or es (default: the clinic file's lang, else en)."),
+    click.option(
+        "--lang", default=None, metavar="LANG", help="Language of the sheet: en or es (default: the clinic file's lang, else en)."
+    ),
     click.option("--note", default=None, help="Your words to the patient, printed in the notes area."),
     click.option("--large-print", is_flag=True, help="Body type 14 pt or larger; refuses a plan that cannot fit."),
-    click.option("--load", "loads", multiple=True, metavar="ID=TEXT",
-                 help="Replace an exercise's load advice (repeatable)."),
-    click.option("--start", type=IsoDate(), default=None,
-                 help="First day of the two-week log, YYYY-MM-DD (default: today)."),
-    click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-                 help="Directory or .pdf path to write (default: ./out/)."),
+    click.option("--load", "loads", multiple=True, metavar="ID=TEXT", help="Replace an exercise's load advice (repeatable)."),
+    click.option("--start", type=IsoDate(), default=None, help="First day of the two-week log, YYYY-MM-DD (default: today)."),
+    click.option(
+        "-o", "--output", type=click.Path(path_type=Path), default=None, help="Directory or .pdf path to write (default: ./out/)."
+    ),
     click.option("--force", is_flag=True, help="Overwrite an existing file instead of picking a fresh name."),
     click.option("--email", "email_to", metavar="ADDRESS", help="Also email the handout to the patient."),
-    click.option("--eml", type=click.Path(path_type=Path, dir_okay=False), default=None,
-                 help="With --email: write the message to this .eml file instead of sending it."),
-    click.option("--pdf-password", is_flag=True,
-                 help="Protect the PDF (AES-256) with a new password, printed here for you to give by phone."),
+    click.option(
+        "--eml",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="With --email: write the message to this .eml file instead of sending it.",
+    ),
+    click.option(
+        "--pdf-password", is_flag=True, help="Protect the PDF (AES-256) with a new password, printed here for you to give by phone."
+    ),
 ]
 
 
@@ -120,6 +138,7 @@ def options(opts: list[Callable[[F], F]]) -> Callable[[F], F]:
         for opt in reversed(opts):
             func = opt(func)
         return func
+
     return apply
 
 
@@ -129,18 +148,34 @@ def options(opts: list[Callable[[F], F]]) -> Callable[[F], F]:
 @click.option("--program", "program_id", help="Program id; with EXERCISE_IDs, its exercises come first.")
 @click.option("--patient-id", default="", help="Your own id for the patient (chart number), kept in the history.")
 @options(plan_options)
-@click.option("--paper", type=click.Choice(["letter", "a4"], case_sensitive=False), default="letter",
-              show_default=True, help="Paper size.")
+@click.option("--paper", type=click.Choice(["letter", "a4"], case_sensitive=False), default="letter", show_default=True, help="Paper size.")
 @clinic_option
 @library_option
 @click.option("--grayscale", is_flag=True, help="Print pictures and colours in grey, for a black-and-white printer.")
 @options(history_options)
 @reported
-def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, patient_id: str, lang: str | None,
-         note: str | None, large_print: bool,
-         loads: tuple[str, ...], start: dt.date | None, output: Path | None, force: bool, email_to: str | None,
-         eml: Path | None, pdf_password: bool, paper: str, clinic: Path | None, library: Path | None,
-         grayscale: bool, history_file: Path | None, no_history: bool) -> None:
+def make(
+    name: str,
+    exercise_ids: tuple[str, ...],
+    program_id: str | None,
+    patient_id: str,
+    lang: str | None,
+    note: str | None,
+    large_print: bool,
+    loads: tuple[str, ...],
+    start: dt.date | None,
+    output: Path | None,
+    force: bool,
+    email_to: str | None,
+    eml: Path | None,
+    pdf_password: bool,
+    paper: str,
+    clinic: Path | None,
+    library: Path | None,
+    grayscale: bool,
+    history_file: Path | None,
+    no_history: bool,
+) -> None:
     """Make one patient's handout and print the path written.
 
     With no EXERCISE_ID the library's default program is used. A dose typed after
@@ -161,10 +196,23 @@ def make(name: str, exercise_ids: tuple[str, ...], program_id: str | None, patie
     if eml is not None and email_to is None:
         raise click.UsageError("--eml needs --email ADDRESS (the message's recipient)")
     request = HandoutRequest(
-        patient=name, patient_id=patient_id, choices=choices_from(exercise_ids), program_id=program_id,
-        loads=loads_from(loads), note=note or "", start=start, paper=paper.lower(), grayscale=grayscale, lang=lang,
+        patient=name,
+        patient_id=patient_id,
+        choices=choices_from(exercise_ids),
+        program_id=program_id,
+        loads=loads_from(loads),
+        note=note or "",
+        start=start,
+        paper=paper.lower(),
+        grayscale=grayscale,
+        lang=lang,
         large_print=large_print,
-        output=output, force=force, email_to=email_to, eml=eml, protect=pdf_password)
+        output=output,
+        force=force,
+        email_to=email_to,
+        eml=eml,
+        protect=pdf_password,
+    )
     _report_issued(make_handout(request, library, clinic, history_path(history_file, no_history)), email_to)
 
 
@@ -175,8 +223,7 @@ def _report_issued(done: Issued, email_to: str | None) -> None:
     if delivery and delivery.password:
         click.echo(f"PDF password: {delivery.password}")
     if email_to is not None and delivery:
-        click.echo(f"draft for {email_to} written to {delivery.eml}" if delivery.eml else f"emailed to {email_to}",
-                   err=True)
+        click.echo(f"draft for {email_to} written to {delivery.eml}" if delivery.eml else f"emailed to {email_to}", err=True)
     if done.history_problem:
         click.echo(f"Warning: {done.history_problem}", err=True)
         sys.exit(1)
@@ -186,7 +233,7 @@ class _TakesOffIds(click.Command):
     """Lets `-hinge-plate` mean "take this exercise off" rather than a cluster of short options."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        head, sep, tail = (args[: args.index("--")], ["--"], args[args.index("--") + 1:]) if "--" in args else (args, [], [])
+        head, sep, tail = (args[: args.index("--")], ["--"], args[args.index("--") + 1 :]) if "--" in args else (args, [], [])
         off = [a for a in head if _OFF.match(a)]
         kept = [a for a in head if not _OFF.match(a)]
         return super().parse_args(ctx, kept + (["--"] if off or sep else []) + off + tail)
@@ -203,10 +250,23 @@ _OFF = re.compile(r"^-[a-z][a-z0-9]*-[a-z0-9-]+$|^-[a-z]{3,}[a-z0-9]*$")
 @library_option
 @options(history_options[:1])
 @reported
-def again(name: str, changes: tuple[str, ...], lang: str | None, note: str | None, large_print: bool,
-          loads: tuple[str, ...], start: dt.date | None,
-          output: Path | None, force: bool, email_to: str | None, eml: Path | None, pdf_password: bool,
-          clinic: Path | None, library: Path | None, history_file: Path | None) -> None:
+def again(
+    name: str,
+    changes: tuple[str, ...],
+    lang: str | None,
+    note: str | None,
+    large_print: bool,
+    loads: tuple[str, ...],
+    start: dt.date | None,
+    output: Path | None,
+    force: bool,
+    email_to: str | None,
+    eml: Path | None,
+    pdf_password: bool,
+    clinic: Path | None,
+    library: Path | None,
+    history_file: Path | None,
+) -> None:
     """Reissue a patient's latest handout with a new two-week log.
 
     The plan comes from the history, with the doses as printed. ID:DOSE changes one
@@ -230,7 +290,13 @@ def again(name: str, changes: tuple[str, ...], lang: str | None, note: str | Non
         latest = history.patient(name)[0]
     request = dataclasses.replace(
         again_request(latest, changes, start=start, note=note, loads=loads_from(loads), lang=lang),
-        large_print=large_print, output=output, force=force, email_to=email_to, eml=eml, protect=pdf_password)
+        large_print=large_print,
+        output=output,
+        force=force,
+        email_to=email_to,
+        eml=eml,
+        protect=pdf_password,
+    )
     _report_issued(make_handout(request, library, clinic, path), email_to)
 
 
@@ -239,8 +305,7 @@ def again(name: str, changes: tuple[str, ...], lang: str | None, note: str | Non
 @click.option("--text", "as_text", is_flag=True, help="A paste-ready summary of NAME's latest handout.")
 @click.option("--forget", is_flag=True, help="Delete every record of NAME (asks first).")
 @click.option("--yes", is_flag=True, help="With --forget: do not ask.")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
-              help="How many of the latest handouts to list.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many of the latest handouts to list.")
 @options(history_options[:1])
 @reported
 def history(name: str | None, as_text: bool, forget: bool, yes: bool, limit: int, history_file: Path | None) -> None:
@@ -264,15 +329,13 @@ def history(name: str | None, as_text: bool, forget: bool, yes: bool, limit: int
         if name is None:
             for r in hist.latest(limit):
                 who = r.patient + (f" [{r.patient_id}]" if r.patient_id else "")
-                back = (f"  log back: {r.adherence[-1].done} of {r.adherence[-1].planned} sessions"
-                        if r.adherence else "")
+                back = f"  log back: {r.adherence[-1].done} of {r.adherence[-1].planned} sessions" if r.adherence else ""
                 click.echo(f"{r.issued_at[:10]}  {who}  {r.program_title} ({len(r.doses)} exercises){back}  {r.path}")
             return
         records = hist.patient(name)
         if forget:
             if not yes:
-                click.confirm(f"Delete {len(records)} handout record(s) of {records[0].patient} from {path}?",
-                              abort=True, err=True)
+                click.confirm(f"Delete {len(records)} handout record(s) of {records[0].patient} from {path}?", abort=True, err=True)
             click.echo(f"forgot {hist.forget(records)} handout record(s) of {records[0].patient}", err=True)
             return
         if as_text:
@@ -305,10 +368,14 @@ def init(directory: Path) -> None:
 
 @main.command(short_help="List or search the exercises in the library.")
 @click.argument("words", nargs=-1)
-@click.option("--region", help="Only this body region (ankle-foot, knee, hip, low-back-core, neck-upper-back, "
-                               "shoulder, elbow-wrist-hand, balance, mobility).")
-@click.option("--equipment", help="Only exercises that use this (none, chair, wall, step, band, weight, ball, towel, "
-                                  "counter, plate, pillow, door, table).")
+@click.option(
+    "--region",
+    help="Only this body region (ankle-foot, knee, hip, low-back-core, neck-upper-back, shoulder, elbow-wrist-hand, balance, mobility).",
+)
+@click.option(
+    "--equipment",
+    help="Only exercises that use this (none, chair, wall, step, band, weight, ball, towel, counter, plate, pillow, door, table).",
+)
 @library_option
 @reported
 def exercises(words: tuple[str, ...], region: str | None, equipment: str | None, library: Path | None) -> None:
@@ -385,21 +452,41 @@ def check(library: Path | None, clinic: Path | None) -> None:
 
 @main.command()
 @click.argument("roster", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
-              help="Directory for the handouts, one PDF per roster row.")
-@click.option("--combined", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Also write every handout into this one PDF, for a single print job.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: the number of cores).")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Directory for the handouts, one PDF per roster row.",
+)
+@click.option(
+    "--combined",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write every handout into this one PDF, for a single print job.",
+)
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: the number of cores).")
 @clinic_option
 @library_option
 @click.option("--force", is_flag=True, help="Remake handouts that already exist.")
-@click.option("--email", "send_email", is_flag=True,
-              help="Email each handout to the roster's email column (skips patients already emailed).")
+@click.option(
+    "--email", "send_email", is_flag=True, help="Email each handout to the roster's email column (skips patients already emailed)."
+)
 @options(history_options)
 @reported
-def batch(roster: Path, out_dir: Path, combined: Path | None, jobs: int | None, clinic: Path | None,
-          library: Path | None, force: bool, send_email: bool, history_file: Path | None, no_history: bool) -> None:
+def batch(
+    roster: Path,
+    out_dir: Path,
+    combined: Path | None,
+    jobs: int | None,
+    clinic: Path | None,
+    library: Path | None,
+    force: bool,
+    send_email: bool,
+    history_file: Path | None,
+    no_history: bool,
+) -> None:
     """Make a handout for every row of a workshop roster (CSV or .xlsx).
 
     Columns: name (or first name and last name), exercises (ids, each optionally
@@ -471,17 +558,25 @@ def _show_batch(report: BatchReport, roster: Path) -> None:
 
 
 @main.command(short_help="The clinic's web page for building handouts.")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; anything but this computer needs HANDOUTS_WEB_PASSWORD.")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on; anything but this computer needs HANDOUTS_WEB_PASSWORD."
+)
 @click.option("--port", type=click.IntRange(1, 65535), default=8040, show_default=True, help="Port to listen on.")
-@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), default=Path("out"),
-              show_default=True, help="Directory for the handouts made on the page.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("out"),
+    show_default=True,
+    help="Directory for the handouts made on the page.",
+)
 @clinic_option
 @library_option
 @options(history_options)
 @reported
-def serve(host: str, port: int, output: Path, clinic: Path | None, library: Path | None, history_file: Path | None,
-          no_history: bool) -> None:
+def serve(
+    host: str, port: int, output: Path, clinic: Path | None, library: Path | None, history_file: Path | None, no_history: bool
+) -> None:
     """Start the clinic's own web page: build, preview, print, email and reissue handouts.
 
     It listens on this computer only unless --host says otherwise; then the
@@ -507,11 +602,18 @@ def serve(host: str, port: int, output: Path, clinic: Path | None, library: Path
         raise click.ClickException("the web page needs the web extra: pip install '.[web]'") from None
     password = os.environ.get(PASSWORD_ENV, "")
     if not is_loopback(host) and not password:
-        raise click.UsageError(f"listening on {host} lets other computers reach patient data; set {PASSWORD_ENV} "
-                               "to a password first (or leave --host at 127.0.0.1)")
-    settings = Settings(library_dir=library, clinic_file=clinic, history_file=history_path(history_file, no_history),
-                        output=output, password=password, secret=os.environ.get("HANDOUTS_WEB_SECRET", "") or
-                        Settings().secret)
+        raise click.UsageError(
+            f"listening on {host} lets other computers reach patient data; set {PASSWORD_ENV} "
+            "to a password first (or leave --host at 127.0.0.1)"
+        )
+    settings = Settings(
+        library_dir=library,
+        clinic_file=clinic,
+        history_file=history_path(history_file, no_history),
+        output=output,
+        password=password,
+        secret=os.environ.get("HANDOUTS_WEB_SECRET", "") or Settings().secret,
+    )
     app = create_app(settings)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"handouts: the clinic's page is at http://{shown}:{port}/  (Ctrl-C to stop)", err=True)
@@ -531,8 +633,13 @@ def picture() -> None:
 @picture.command("add")
 @click.argument("exercise_id")
 @click.argument("photo", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--crop", type=click.Choice(["center", "left", "right", "top", "bottom"]), default="center",
-              show_default=True, help="Which part to keep in the square: left/right of a wide photo, top/bottom of a tall one.")
+@click.option(
+    "--crop",
+    type=click.Choice(["center", "left", "right", "top", "bottom"]),
+    default="center",
+    show_default=True,
+    help="Which part to keep in the square: left/right of a wide photo, top/bottom of a tall one.",
+)
 @library_option
 @reported
 def picture_add(exercise_id: str, photo: Path, crop: str, library: Path | None) -> None:
@@ -568,15 +675,17 @@ def picture_remove(exercise_id: str, library: Path | None) -> None:
 
 
 @main.command(short_help="Read the ticked boxes from a photo of a returned sheet.")
-@click.argument("photos", nargs=-1, required=True,
-                type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("photos", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per photo, one per line.")
-@click.option("--annotate", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Write each photo with its reading drawn on it into this directory.")
+@click.option(
+    "--annotate",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Write each photo with its reading drawn on it into this directory.",
+)
 @options(history_options)
 @reported
-def scan(photos: tuple[Path, ...], as_json: bool, annotate: Path | None, history_file: Path | None,
-         no_history: bool) -> None:
+def scan(photos: tuple[Path, ...], as_json: bool, annotate: Path | None, history_file: Path | None, no_history: bool) -> None:
     """Read the two-week log of returned sheets from phone photos.
 
     Prints, for each exercise, the days ticked and whether the weekly goal was met, and
@@ -616,21 +725,24 @@ def scan(photos: tuple[Path, ...], as_json: bool, annotate: Path | None, history
                 continue
             code = out.reading.code
             if as_json:
-                click.echo(json.dumps(json_of(str(photo), code, out.tally, out.record.patient if out.record else None, out.recorded),
-                                      ensure_ascii=False))
+                click.echo(
+                    json.dumps(
+                        json_of(str(photo), code, out.tally, out.record.patient if out.record else None, out.recorded), ensure_ascii=False
+                    )
+                )
             else:
-                click.echo("\n".join(as_text(str(photo), code, out.tally, out.record.patient if out.record else None, out.reading.found_by)))
+                click.echo(
+                    "\n".join(as_text(str(photo), code, out.tally, out.record.patient if out.record else None, out.reading.found_by))
+                )
             if out.history_problem:
                 problems += 1
                 click.echo(f"Warning: {out.history_problem}", err=True)
             elif path is not None and out.record is None:
-                click.echo(f"sheet {spaced(code.sheet)} is not in this history ({path}): read, not recorded",
-                           err=True)
+                click.echo(f"sheet {spaced(code.sheet)} is not in this history ({path}): read, not recorded", err=True)
             elif out.recorded is False:
                 click.echo(f"{photo}: this photo was read before; recorded once", err=True)
             if annotate is not None:
-                target = write_atomic(annotate / f"{photo.stem}-read.jpg",
-                                      scanner.drawn(out.reading, out.tally.summary()), force=True)
+                target = write_atomic(annotate / f"{photo.stem}-read.jpg", scanner.drawn(out.reading, out.tally.summary()), force=True)
                 click.echo(f"drawn: {target}", err=True)
     if refused or problems:
         sys.exit(1)
@@ -639,10 +751,15 @@ def scan(photos: tuple[Path, ...], as_json: bool, annotate: Path | None, history
 @main.command(short_help="Email a handout to the patient.")
 @click.argument("pdf", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--to", "to", required=True, metavar="ADDRESS", help="The patient's email address.")
-@click.option("--eml", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write the message to this .eml file (for your own mail program) instead of sending it.")
-@click.option("--pdf-password", is_flag=True,
-              help="Protect the attachment (AES-256) with a new password, printed here for you to give by phone.")
+@click.option(
+    "--eml",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the message to this .eml file (for your own mail program) instead of sending it.",
+)
+@click.option(
+    "--pdf-password", is_flag=True, help="Protect the attachment (AES-256) with a new password, printed here for you to give by phone."
+)
 @click.option("--lang", default="en", show_default=True, metavar="LANG", help="Language of the message: en or es.")
 @click.option("--resend", is_flag=True, help="Send it even though the sent log shows it already went to this address.")
 @clinic_option
@@ -661,8 +778,7 @@ def email(pdf: Path, to: str, eml: Path | None, pdf_password: bool, lang: str, r
     from handouts.library.load import load_clinic
     from handouts.pipeline import deliver_and_note
 
-    done, _ = deliver_and_note(load_clinic(clinic), pdf, to, None, None, lang, eml=eml, protect=pdf_password,
-                               resend=resend)
+    done, _ = deliver_and_note(load_clinic(clinic), pdf, to, None, None, lang, eml=eml, protect=pdf_password, resend=resend)
     if done.password:
         click.echo(f"PDF password: {done.password}")
     click.echo(f"draft for {to} written to {done.eml}" if done.eml else f"emailed {pdf.name} to {to}", err=True)

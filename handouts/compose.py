@@ -27,35 +27,39 @@ def build(library: Library, clinic: Clinic, req: HandoutRequest) -> Handout:
     if not patient:
         raise UsageError("the patient name is empty (expected the name as it should be printed)", field="patient")
     if len(patient) > MAX_NAME:
-        raise UsageError(f"the patient name is {len(patient)} characters; at most {MAX_NAME} fit on the page",
-                         field="patient")
+        raise UsageError(f"the patient name is {len(patient)} characters; at most {MAX_NAME} fit on the page", field="patient")
     patient_id = tidy(req.patient_id)
     if len(patient_id) > MAX_PATIENT_ID:
-        raise UsageError(f'the patient id "{patient_id[:20]}…" is {len(patient_id)} characters; at most {MAX_PATIENT_ID}',
-                         field="patient_id")
+        raise UsageError(
+            f'the patient id "{patient_id[:20]}…" is {len(patient_id)} characters; at most {MAX_PATIENT_ID}', field="patient_id"
+        )
     if req.paper not in PAPERS:
         raise UsageError(f'unknown paper "{req.paper}" (expected letter or a4)', field="paper")
     note = tidy(req.note)
     if len(note) > MAX_NOTE:
         raise UsageError(f"the note is {len(note)} characters; at most {MAX_NOTE} fit on a page", field="note")
     if req.program_id is not None and req.program_id not in library.programs:
-        raise UsageError(f'unknown program "{req.program_id}"{suggest(req.program_id, library.programs)}; '
-                         "run `handouts programs` to list them", field="program")
+        raise UsageError(
+            f'unknown program "{req.program_id}"{suggest(req.program_id, library.programs)}; run `handouts programs` to list them',
+            field="program",
+        )
     program = library.programs[req.program_id or library.default_program]
     plan = _plan(req, program.exercise_ids)
     unknown = [c.exercise_id for c in plan if c.exercise_id not in library.exercises]
     if unknown:
         bad = unknown[0]
-        raise UsageError(f'unknown exercise "{bad}"{suggest(bad, library.exercises)}; '
-                         "run `handouts exercises` to list them", field=f"exercise:{bad}")
+        raise UsageError(
+            f'unknown exercise "{bad}"{suggest(bad, library.exercises)}; run `handouts exercises` to list them', field=f"exercise:{bad}"
+        )
     if len(plan) > MAX_EXERCISES:
-        raise DataError(f"{len(plan)} exercises do not fit on one page; choose at most {MAX_EXERCISES}",
-                        field="exercises")
+        raise DataError(f"{len(plan)} exercises do not fit on one page; choose at most {MAX_EXERCISES}", field="exercises")
     loads = dict(req.loads)
     for ex_id in loads:
         if ex_id not in {c.exercise_id for c in plan}:
-            raise UsageError(f'--load names "{ex_id}", which is not on this plan '
-                             f"(expected one of: {', '.join(c.exercise_id for c in plan)})", field=f"exercise:{ex_id}")
+            raise UsageError(
+                f'--load names "{ex_id}", which is not on this plan (expected one of: {", ".join(c.exercise_id for c in plan)})',
+                field=f"exercise:{ex_id}",
+            )
     lang = req.lang or clinic.lang
     words = load_wording(lang)
     exercises = []
@@ -70,8 +74,10 @@ def build(library: Library, clinic: Clinic, req: HandoutRequest) -> Handout:
     if lang != DEFAULT_LANG and from_program and not req.title:
         program_title = library.program_titles.get(lang, {}).get(program.id, "")
         if not program_title:
-            raise DataError(f'program "{program.id}" has no {words.table["language"]} title; add it under [programs] '
-                            f"in exercises.{lang}.toml", field="lang")
+            raise DataError(
+                f'program "{program.id}" has no {words.table["language"]} title; add it under [programs] in exercises.{lang}.toml',
+                field="lang",
+            )
     return Handout(
         patient=patient,
         program_title=req.title or (program_title if from_program else words("custom_title")),
@@ -96,10 +102,12 @@ def _in_language(library: Library, ex: Exercise, lang: str, language: str) -> Ex
     text = library.translations.get(lang, {}).get(ex.id)
     if text is None or (ex.dose.load and not text.load):
         what = "text" if text is None else "load advice"
-        raise DataError(f'exercise "{ex.id}" has no {language} {what}; add it to exercises.{lang}.toml '
-                        f"in {library.source} or print this sheet in another language", field=f"exercise:{ex.id}")
-    return dataclasses.replace(ex, title=text.title, short=text.short, cues=text.cues,
-                               dose=dataclasses.replace(ex.dose, load=text.load))
+        raise DataError(
+            f'exercise "{ex.id}" has no {language} {what}; add it to exercises.{lang}.toml '
+            f"in {library.source} or print this sheet in another language",
+            field=f"exercise:{ex.id}",
+        )
+    return dataclasses.replace(ex, title=text.title, short=text.short, cues=text.cues, dose=dataclasses.replace(ex.dose, load=text.load))
 
 
 def _plan(req: HandoutRequest, program_ids: Sequence[str]) -> list[Choice]:
@@ -127,6 +135,16 @@ def compose(
     lang: str | None = None,
 ) -> Handout:
     """A handout from plain arguments: the short form tests and benchmarks use."""
-    return build(library, clinic, HandoutRequest(
-        patient=patient, choices=choices_from(exercise_ids), program_id=program_id,
-        start=start, paper=paper, grayscale=grayscale, lang=lang))
+    return build(
+        library,
+        clinic,
+        HandoutRequest(
+            patient=patient,
+            choices=choices_from(exercise_ids),
+            program_id=program_id,
+            start=start,
+            paper=paper,
+            grayscale=grayscale,
+            lang=lang,
+        ),
+    )

@@ -15,8 +15,10 @@ from handouts.errors import UsageError
 from handouts.models import Dose, Range
 
 LIMITS = {"sets": (1, 10), "reps": (1, 100), "seconds": (1, 600), "rpe": (1, 10), "per_week": (1, 7)}
-FORM = ("ID:SETSxREPS or ID:SETSxSECONDSs, each a number or a range, then optionally @RPE "
-        "(7, 7+ or 8-9) and /daily or /Nw; e.g. wall-calf-raise:3x12@8 or hinge-plate:2x45-60s@7+/daily")
+FORM = (
+    "ID:SETSxREPS or ID:SETSxSECONDSs, each a number or a range, then optionally @RPE "
+    "(7, 7+ or 8-9) and /daily or /Nw; e.g. wall-calf-raise:3x12@8 or hinge-plate:2x45-60s@7+/daily"
+)
 
 _NUM = r"\d{1,4}(?:-\d{1,4})?"
 _DOSE = re.compile(
@@ -55,8 +57,10 @@ class DoseChange:
 
     def merged(self, later: DoseChange) -> DoseChange:
         """This change, then `later` on top (a reissue's new dose over the printed one)."""
-        values = {k: getattr(later, k) if getattr(later, k) is not None else getattr(self, k)
-                  for k in ("sets", "reps", "seconds", "rpe", "per_week", "load")}
+        values = {
+            k: getattr(later, k) if getattr(later, k) is not None else getattr(self, k)
+            for k in ("sets", "reps", "seconds", "rpe", "per_week", "load")
+        }
         if later.reps is not None:
             values["seconds"] = None
         if later.seconds is not None:
@@ -112,8 +116,13 @@ def parse_dose(text: str, token: str) -> DoseChange:
         per_week = 7 if g["often"] == "daily" else int(g["often"][:-1])
         if not 1 <= per_week <= 7:
             raise UsageError(f'dose "{token}": "/{g["often"]}" must be /daily or from /1w to /7w (days a week)')
-    return DoseChange(sets=sets, reps=amount if amount_kind == "reps" else None,
-                      seconds=amount if amount_kind == "seconds" else None, rpe=rpe, per_week=per_week)
+    return DoseChange(
+        sets=sets,
+        reps=amount if amount_kind == "reps" else None,
+        seconds=amount if amount_kind == "seconds" else None,
+        rpe=rpe,
+        per_week=per_week,
+    )
 
 
 def _range(text: str | None, what: str, token: str) -> Range | None:
@@ -146,8 +155,7 @@ def dose_text(change: DoseChange) -> str:
 
 def full_change(dose: Dose) -> DoseChange:
     """The whole dose as a change: what a reissue holds on to when the library moves on."""
-    return DoseChange(sets=dose.sets, reps=dose.reps, seconds=dose.seconds, rpe=dose.rpe,
-                      per_week=dose.per_week, load=dose.load)
+    return DoseChange(sets=dose.sets, reps=dose.reps, seconds=dose.seconds, rpe=dose.rpe, per_week=dose.per_week, load=dose.load)
 
 
 def parse_load(option: str) -> tuple[str, str]:

@@ -82,8 +82,7 @@ CREATE TABLE scans (
 """
 # What each older format needs to become the current one; applied in one transaction.
 _UPGRADES = {
-    1: ["ALTER TABLE handouts ADD COLUMN sheet TEXT NOT NULL DEFAULT ''",
-        "CREATE INDEX handouts_by_sheet ON handouts (sheet, id)"],
+    1: ["ALTER TABLE handouts ADD COLUMN sheet TEXT NOT NULL DEFAULT ''", "CREATE INDEX handouts_by_sheet ON handouts (sheet, id)"],
 }
 
 
@@ -111,8 +110,8 @@ class Scan(NamedTuple):
     at: str
     done: int
     planned: int
-    ticked: tuple[tuple[int, ...], ...]     # per exercise row, the days (0-13) ticked
-    unsure: tuple[tuple[int, ...], ...]     # ...and those the photo could not settle
+    ticked: tuple[tuple[int, ...], ...]  # per exercise row, the days (0-13) ticked
+    unsure: tuple[tuple[int, ...], ...]  # ...and those the photo could not settle
 
 
 class Record(NamedTuple):  # NamedTuple, not a dataclass: a third of the import time
@@ -129,7 +128,7 @@ class Record(NamedTuple):  # NamedTuple, not a dataclass: a third of the import 
     path: str
     sha256: str
     doses: tuple[PrintedDose, ...]
-    emails: tuple[tuple[str, str, str], ...] = ()       # (at, recipient, result)
+    emails: tuple[tuple[str, str, str], ...] = ()  # (at, recipient, result)
     adherence: tuple[Scan, ...] = ()
     sheet: str = ""
 
@@ -165,8 +164,9 @@ class History:
             # created owner-only before SQLite touches it; its -wal and -shm files follow this mode
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         except OSError as e:
-            raise HistoryError(f"{path}: cannot open the history file ({e.strerror or e}); "
-                               "use --history FILE for another place or --no-history") from None
+            raise HistoryError(
+                f"{path}: cannot open the history file ({e.strerror or e}); use --history FILE for another place or --no-history"
+            ) from None
         try:
             # one History is used by one thread at a time, but the web page may open it in a worker thread
             db = sqlite3.connect(path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=False)
@@ -176,8 +176,10 @@ class History:
             db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
-                raise HistoryError(f"{path}: this history was written by a newer version of handouts "
-                                   f"(format {version}; this one reads {SCHEMA_VERSION}); upgrade handouts")
+                raise HistoryError(
+                    f"{path}: this history was written by a newer version of handouts "
+                    f"(format {version}; this one reads {SCHEMA_VERSION}); upgrade handouts"
+                )
             db.execute("PRAGMA journal_mode = WAL")
             # WAL with NORMAL sync: a commit survives a crash of this program; only a power cut in
             # the same instant can lose the newest record, and the PDF itself is already on disk
@@ -207,15 +209,18 @@ class History:
     def _error(self, e: sqlite3.Error) -> HistoryError:
         text = str(e)
         if "locked" in text or "busy" in text:
-            return HistoryError(f"{self.path}: the history file is busy (another program kept it locked "
-                                f"for {BUSY_MS // 1000} s); try again, or close the other program")
+            return HistoryError(
+                f"{self.path}: the history file is busy (another program kept it locked "
+                f"for {BUSY_MS // 1000} s); try again, or close the other program"
+            )
         if "not a database" in text or "malformed" in text or "corrupt" in text:
-            return HistoryError(f"{self.path}: the history file is damaged and cannot be read; it was left "
-                                "untouched. Keep it for your records, move it aside to start a new history, "
-                                "or use --no-history")
+            return HistoryError(
+                f"{self.path}: the history file is damaged and cannot be read; it was left "
+                "untouched. Keep it for your records, move it aside to start a new history, "
+                "or use --no-history"
+            )
         if "readonly" in text or "read-only" in text or "unable to open" in text or "disk" in text:
-            return HistoryError(f"{self.path}: the history file cannot be written ({text}); "
-                                "check the disk and the file's permissions")
+            return HistoryError(f"{self.path}: the history file cannot be written ({text}); check the disk and the file's permissions")
         return HistoryError(f"{self.path}: the history file could not be used ({text})")
 
     # -- writing ---------------------------------------------------------------
@@ -232,15 +237,41 @@ class History:
                         "INSERT INTO handouts (issued_at, patient, patient_key, patient_id, program_id, "
                         "program_title, start, paper, lang, note, path, sha256, sheet) "
                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                        (now, h.patient, patient_key(h.patient), h.patient_id, h.program_id, h.program_title,
-                         h.start.isoformat(), h.paper, h.lang, h.note, str(issue.path.resolve()), issue.sha256,
-                         h.sheet_number))
+                        (
+                            now,
+                            h.patient,
+                            patient_key(h.patient),
+                            h.patient_id,
+                            h.program_id,
+                            h.program_title,
+                            h.start.isoformat(),
+                            h.paper,
+                            h.lang,
+                            h.note,
+                            str(issue.path.resolve()),
+                            issue.sha256,
+                            h.sheet_number,
+                        ),
+                    )
                     handout_id = int(cur.lastrowid or 0)
                     self.db.executemany(
                         "INSERT INTO doses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                        [(handout_id, n, ex.id, ex.title, *ex.dose.sets, *(ex.dose.reps or (None, None)),
-                          *(ex.dose.seconds or (None, None)), ex.dose.rpe, ex.dose.per_week, ex.dose.load)
-                         for n, ex in enumerate(h.exercises)])
+                        [
+                            (
+                                handout_id,
+                                n,
+                                ex.id,
+                                ex.title,
+                                *ex.dose.sets,
+                                *(ex.dose.reps or (None, None)),
+                                *(ex.dose.seconds or (None, None)),
+                                ex.dose.rpe,
+                                ex.dose.per_week,
+                                ex.dose.load,
+                            )
+                            for n, ex in enumerate(h.exercises)
+                        ],
+                    )
                     ids.append(handout_id)
         except sqlite3.Error as e:
             raise self._error(e) from None
@@ -249,13 +280,15 @@ class History:
     def record_email(self, handout_id: int, recipient: str, result: str) -> None:
         try:
             with _transaction(self.db):
-                self.db.execute("INSERT INTO emails (handout_id, at, recipient, result) VALUES (?,?,?,?)",
-                                (handout_id, _now(), recipient, result))
+                self.db.execute(
+                    "INSERT INTO emails (handout_id, at, recipient, result) VALUES (?,?,?,?)", (handout_id, _now(), recipient, result)
+                )
         except sqlite3.Error as e:
             raise self._error(e) from None
 
-    def record_scan(self, sheet: str, photo_sha256: str, done: int, planned: int,
-                    ticked: list[list[int]], unsure: list[list[int]]) -> tuple[Record | None, bool]:
+    def record_scan(
+        self, sheet: str, photo_sha256: str, done: int, planned: int, ticked: list[list[int]], unsure: list[list[int]]
+    ) -> tuple[Record | None, bool]:
         """Record a read log against the latest handout with its sheet number.
 
         Returns that handout (None when this history never saw the sheet) and whether the
@@ -265,14 +298,13 @@ class History:
 
         try:
             with _transaction(self.db):
-                row = self.db.execute("SELECT id FROM handouts WHERE sheet = ? ORDER BY id DESC LIMIT 1",
-                                      (sheet,)).fetchone()
+                row = self.db.execute("SELECT id FROM handouts WHERE sheet = ? ORDER BY id DESC LIMIT 1", (sheet,)).fetchone()
                 if row is None:
                     return None, False
                 cur = self.db.execute(
-                    "INSERT OR IGNORE INTO scans (handout_id, at, photo_sha256, done, planned, ticks) "
-                    "VALUES (?,?,?,?,?,?)",
-                    (row[0], _now(), photo_sha256, done, planned, json.dumps({"ticked": ticked, "unsure": unsure})))
+                    "INSERT OR IGNORE INTO scans (handout_id, at, photo_sha256, done, planned, ticks) VALUES (?,?,?,?,?,?)",
+                    (row[0], _now(), photo_sha256, done, planned, json.dumps({"ticked": ticked, "unsure": unsure})),
+                )
                 new = cur.rowcount == 1
         except sqlite3.Error as e:
             raise self._error(e) from None
@@ -293,23 +325,23 @@ class History:
     def latest(self, limit: int = 20, search: str = "") -> list[Record]:
         """The latest handouts, newest first; `search` matches part of a name or a patient id."""
         like = f"%{patient_key(search)}%"
-        return self._records("WHERE patient_key LIKE ? OR patient_id LIKE ? ORDER BY id DESC LIMIT ?",
-                             (like, f"%{search}%", limit))
+        return self._records("WHERE patient_key LIKE ? OR patient_id LIKE ? ORDER BY id DESC LIMIT ?", (like, f"%{search}%", limit))
 
     def patient(self, who: str) -> list[Record]:
         """Every handout of one patient (by name or patient id), newest first.
 
         An unknown patient is a usage mistake: it names the closest patients recorded.
         """
-        records = self._records("WHERE patient_key = ? OR (patient_id != '' AND patient_id = ?) ORDER BY id DESC",
-                                (patient_key(who), who.strip()))
+        records = self._records(
+            "WHERE patient_key = ? OR (patient_id != '' AND patient_id = ?) ORDER BY id DESC", (patient_key(who), who.strip())
+        )
         if records:
             return records
         names = [str(row[0]) for row in self._query("SELECT DISTINCT patient FROM handouts", ())]
         keys = {patient_key(n): n for n in names}
         wanted = patient_key(who)
         close = [keys[k] for k in difflib.get_close_matches(wanted, list(keys), n=3, cutoff=0.6)]
-        close += [n for k, n in sorted(keys.items()) if wanted and wanted in k and n not in close][:5 - len(close)]
+        close += [n for k, n in sorted(keys.items()) if wanted and wanted in k and n not in close][: 5 - len(close)]
         hint = (" (did you mean " + " or ".join(f'"{c}"' for c in close) + "?)") if close else ""
         raise UsageError(f'no handouts recorded for "{who}"{hint}; `handouts history` lists the latest')
 
@@ -330,27 +362,57 @@ class History:
     def _records(self, where: str, args: tuple[object, ...]) -> list[Record]:
         rows = self._query(
             "SELECT id, issued_at, patient, patient_id, program_id, program_title, start, paper, lang, note, "
-            f"path, sha256, sheet FROM handouts {where}", args)
+            f"path, sha256, sheet FROM handouts {where}",
+            args,
+        )
         return [self._record(row) for row in rows]
 
     def _record(self, row: tuple[object, ...]) -> Record:
         handout_id = int(str(row[0]))
         doses = tuple(
-            PrintedDose(str(d[0]), str(d[1]), Dose(
-                sets=(int(str(d[2])), int(str(d[3]))),
-                reps=(int(str(d[4])), int(str(d[5]))) if d[4] is not None else None,
-                seconds=(int(str(d[6])), int(str(d[7]))) if d[6] is not None else None,
-                rpe=str(d[8]), per_week=int(str(d[9])), load=str(d[10])))
+            PrintedDose(
+                str(d[0]),
+                str(d[1]),
+                Dose(
+                    sets=(int(str(d[2])), int(str(d[3]))),
+                    reps=(int(str(d[4])), int(str(d[5]))) if d[4] is not None else None,
+                    seconds=(int(str(d[6])), int(str(d[7]))) if d[6] is not None else None,
+                    rpe=str(d[8]),
+                    per_week=int(str(d[9])),
+                    load=str(d[10]),
+                ),
+            )
             for d in self._query(
                 "SELECT exercise_id, title, sets_low, sets_high, reps_low, reps_high, seconds_low, seconds_high, "
-                "rpe, per_week, load FROM doses WHERE handout_id = ? ORDER BY position", (handout_id,)))
-        emails = tuple((str(a), str(b), str(c)) for a, b, c in self._query(
-            "SELECT at, recipient, result FROM emails WHERE handout_id = ? ORDER BY id", (handout_id,)))
-        scans = tuple(_scan(*r) for r in self._query(
-            "SELECT at, done, planned, ticks FROM scans WHERE handout_id = ? ORDER BY id", (handout_id,)))
-        return Record(handout_id, str(row[1]), str(row[2]), str(row[3]), str(row[4]), str(row[5]),
-                      dt.date.fromisoformat(str(row[6])), str(row[7]), str(row[8]), str(row[9]), str(row[10]),
-                      str(row[11]), doses, emails, scans, str(row[12]))
+                "rpe, per_week, load FROM doses WHERE handout_id = ? ORDER BY position",
+                (handout_id,),
+            )
+        )
+        emails = tuple(
+            (str(a), str(b), str(c))
+            for a, b, c in self._query("SELECT at, recipient, result FROM emails WHERE handout_id = ? ORDER BY id", (handout_id,))
+        )
+        scans = tuple(
+            _scan(*r) for r in self._query("SELECT at, done, planned, ticks FROM scans WHERE handout_id = ? ORDER BY id", (handout_id,))
+        )
+        return Record(
+            handout_id,
+            str(row[1]),
+            str(row[2]),
+            str(row[3]),
+            str(row[4]),
+            str(row[5]),
+            dt.date.fromisoformat(str(row[6])),
+            str(row[7]),
+            str(row[8]),
+            str(row[9]),
+            str(row[10]),
+            str(row[11]),
+            doses,
+            emails,
+            scans,
+            str(row[12]),
+        )
 
 
 def _scan(at: object, done: object, planned: object, ticks: object) -> Scan:
@@ -386,8 +448,10 @@ def summary_text(record: Record) -> str:
     issued = record.issued_at[:10]
     who = record.patient + (f" (ID {record.patient_id})" if record.patient_id else "")
     end = record.start + dt.timedelta(days=LOG_DAYS - 1)
-    lines = [f"Home exercise program given {issued} to {who}: {record.program_title}.",
-             f"Two-week log from {record.start.isoformat()} to {end.isoformat()}."]
+    lines = [
+        f"Home exercise program given {issued} to {who}: {record.program_title}.",
+        f"Two-week log from {record.start.isoformat()} to {end.isoformat()}.",
+    ]
     for n, d in enumerate(record.doses, 1):
         load = f" Load: {d.dose.load}." if d.dose.load else ""
         lines.append(f"{n}. {d.title}: {dose_summary(d.dose)}.{load}")
@@ -396,13 +460,14 @@ def summary_text(record: Record) -> str:
     for at, recipient, result in record.emails:
         lines.append(f"Emailed to {recipient} on {at[:10]}: {result}.")
     for scan in record.adherence:
-        lines.append(f"Log brought back {scan.at[:10]}: {scan.done} of {scan.planned} planned sessions done "
-                     f"({percent(scan.done, scan.planned)}).")
+        lines.append(
+            f"Log brought back {scan.at[:10]}: {scan.done} of {scan.planned} planned sessions done ({percent(scan.done, scan.planned)})."
+        )
         for n, (d, days) in enumerate(zip(record.doses, scan.ticked, strict=False), 1):
             row = Row(d.title, min(7, d.dose.per_week), list(days), [])  # counted as the scan counted it
-            met = ", ".join(f"week {w + 1} {row.week(w)} (goal met)" if row.met(w) else
-                            f"week {w + 1} {row.week(w)} of {row.goal}" for w in (0, 1))
+            met = ", ".join(
+                f"week {w + 1} {row.week(w)} (goal met)" if row.met(w) else f"week {w + 1} {row.week(w)} of {row.goal}" for w in (0, 1)
+            )
             lines.append(f"  {n}. {d.title}: {met}.")
     lines.append(f"File: {record.path}")
     return "\n".join(lines)
-

@@ -27,18 +27,18 @@ class Ledger:
         try:
             directory.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
-            self.db.execute("PRAGMA temp_store = FILE")         # this run's tables on disk, not in memory
-            self.db.execute("PRAGMA cache_size = -2000")        # about 2 MB, whatever the roster
+            self.db.execute("PRAGMA temp_store = FILE")  # this run's tables on disk, not in memory
+            self.db.execute("PRAGMA cache_size = -2000")  # about 2 MB, whatever the roster
             self.db.execute("CREATE TABLE IF NOT EXISTS made (name TEXT PRIMARY KEY, fp TEXT NOT NULL)")
             self.db.execute("CREATE TEMP TABLE seen (fp TEXT PRIMARY KEY, line INTEGER NOT NULL)")
-            self.db.execute("CREATE TEMP TABLE taken (name TEXT PRIMARY KEY, count INTEGER NOT NULL, "
-                            "first INTEGER NOT NULL)")
+            self.db.execute("CREATE TEMP TABLE taken (name TEXT PRIMARY KEY, count INTEGER NOT NULL, first INTEGER NOT NULL)")
             self.db.execute("BEGIN")
         except OSError as e:
             raise DataError(f"{directory}: cannot create the output directory ({why(e)})") from None
         except sqlite3.Error as e:
-            raise DataError(f"{self.path}: the batch ledger cannot be used ({e}); delete it to start afresh "
-                            "(the next run then remakes every handout)") from None
+            raise DataError(
+                f"{self.path}: the batch ledger cannot be used ({e}); delete it to start afresh (the next run then remakes every handout)"
+            ) from None
         self.committed = time.monotonic()
 
     def made_from(self, name: str) -> str | None:

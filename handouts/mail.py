@@ -34,7 +34,7 @@ from handouts.output import write_atomic
 
 PASSWORD_ENV = "HANDOUTS_SMTP_PASSWORD"
 SENT_LOG = "sent-log.csv"
-PASSWORD_LOG = "pdf-passwords.csv"   # beside the sent log, mode 0600
+PASSWORD_LOG = "pdf-passwords.csv"  # beside the sent log, mode 0600
 TIMEOUT_S = 20
 # No 0/O or 1/I/L: the password is read out over the phone.
 PASSWORD_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -54,8 +54,10 @@ def check_address(address: str) -> str:
 
 def settings_of(clinic: Clinic) -> EmailSettings:
     if clinic.email is None:
-        raise DataError(f"{clinic.source}: no [email] table; add host, port, security and sender "
-                        "(see README, Email) or use --eml to write a draft instead")
+        raise DataError(
+            f"{clinic.source}: no [email] table; add host, port, security and sender "
+            "(see README, Email) or use --eml to write a draft instead"
+        )
     return clinic.email
 
 
@@ -104,7 +106,7 @@ def _date_header() -> str:
 def new_password() -> str:
     """12 characters in three groups: about 59 bits, and easy to read out by phone."""
     chars = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(12))
-    return "-".join(chars[i:i + 4] for i in range(0, 12, 4))
+    return "-".join(chars[i : i + 4] for i in range(0, 12, 4))
 
 
 def encrypt_pdf(pdf: bytes, password: str) -> bytes:
@@ -135,8 +137,10 @@ def ready(clinic: Clinic) -> tuple[EmailSettings, str]:
     """Settings and password, checked before any handout is made or any server contacted."""
     settings = settings_of(clinic)
     if settings.security == "none" and not is_loopback(settings.host):
-        raise DataError(f'security = "none" would send patient mail unencrypted to {settings.host}; '
-                        "it is allowed only for a server on this machine (localhost)")
+        raise DataError(
+            f'security = "none" would send patient mail unencrypted to {settings.host}; '
+            "it is allowed only for a server on this machine (localhost)"
+        )
     password = os.environ.get(PASSWORD_ENV, "")
     if settings.username and not password:
         raise DataError(f"{PASSWORD_ENV} is not set; export the mail password for {settings.username} first")
@@ -185,7 +189,7 @@ def send(message: EmailMessage, clinic: Clinic) -> None:
     settings, password = ready(clinic)
     where = f"{settings.host}:{settings.port}"
     context = ssl.create_default_context(cafile=str(settings.cafile) if settings.cafile else None)
-    stage = "connect"   # so "not supported" names what the server lacks, not a guess
+    stage = "connect"  # so "not supported" names what the server lacks, not a guess
     holder: list[_SMTP | _SMTPSSL] = []
     expired = threading.Event()
 
@@ -214,39 +218,46 @@ def send(message: EmailMessage, clinic: Clinic) -> None:
                 stage = "login"
                 server.ehlo_or_helo_if_needed()
                 if not server.has_extn("auth"):
-                    raise DataError(f"mail server {where} offers no login, but the clinic file sets username = "
-                                    f'"{settings.username}"; remove the username or check the server and port')
+                    raise DataError(
+                        f"mail server {where} offers no login, but the clinic file sets username = "
+                        f'"{settings.username}"; remove the username or check the server and port'
+                    )
                 try:
                     server.login(settings.username, password)
                 except UnicodeEncodeError:
-                    raise DataError(f"the mail password in {PASSWORD_ENV} has letters the server's login cannot "
-                                    "take (only plain ASCII works); ask your provider for another password") from None
+                    raise DataError(
+                        f"the mail password in {PASSWORD_ENV} has letters the server's login cannot "
+                        "take (only plain ASCII works); ask your provider for another password"
+                    ) from None
             stage = "send"
             server.send_message(message)
     except smtplib.SMTPAuthenticationError as e:
-        raise DataError(f"mail server {where} refused the login for {settings.username} "
-                        f"({e.smtp_code} {_text(e.smtp_error)}); check {PASSWORD_ENV}") from None
+        raise DataError(
+            f"mail server {where} refused the login for {settings.username} ({e.smtp_code} {_text(e.smtp_error)}); check {PASSWORD_ENV}"
+        ) from None
     except smtplib.SMTPRecipientsRefused as e:
         refused = ", ".join(f"{addr} ({code} {_text(msg)})" for addr, (code, msg) in e.recipients.items())
         raise DataError(f"mail server {where} refused the recipient: {refused}; nothing was sent") from None
     except smtplib.SMTPSenderRefused as e:
         raise DataError(f"mail server {where} refused the sender {e.sender} ({e.smtp_code} {_text(e.smtp_error)})") from None
     except smtplib.SMTPDataError as e:  # an explicit answer: the server says it did not take it
-        raise DataError(f"mail server {where} did not accept the message ({e.smtp_code} {_text(e.smtp_error)}); "
-                        "nothing was sent") from None
+        raise DataError(f"mail server {where} did not accept the message ({e.smtp_code} {_text(e.smtp_error)}); nothing was sent") from None
     except smtplib.SMTPNotSupportedError as e:
         if stage == "starttls":
-            raise DataError(f"mail server {where} does not offer STARTTLS; set security = \"ssl\" "
-                            "or ask your provider") from None
+            raise DataError(f'mail server {where} does not offer STARTTLS; set security = "ssl" or ask your provider') from None
         if stage == "send":
-            raise DataError(f"mail server {where} cannot take this message ({e}): it does not accept addresses "
-                            "with accents (no SMTPUTF8); nothing was sent") from None
+            raise DataError(
+                f"mail server {where} cannot take this message ({e}): it does not accept addresses "
+                "with accents (no SMTPUTF8); nothing was sent"
+            ) from None
         raise DataError(f"mail server {where} does not support {stage} ({e}); nothing was sent") from None
     except (smtplib.SMTPException, ssl.SSLError, OSError) as e:
         if holder and holder[0].content_sent:
-            raise MaybeSent(f"mail server {where} took the message but its answer was lost ({_reason(e, expired)}); "
-                            "it may have been delivered, so it is logged as unknown and not sent again "
-                            "(use --resend after checking with the patient)") from None
+            raise MaybeSent(
+                f"mail server {where} took the message but its answer was lost ({_reason(e, expired)}); "
+                "it may have been delivered, so it is logged as unknown and not sent again "
+                "(use --resend after checking with the patient)"
+            ) from None
         if isinstance(e, ssl.SSLError):
             raise DataError(f"secure connection to {where} failed ({e.reason or e}); nothing was sent") from None
         if isinstance(e, smtplib.SMTPException):
@@ -280,17 +291,26 @@ def is_loopback(host: str) -> bool:
 
 # The sent log: a rerun of a batch skips patients already emailed.
 
+
 def log_result(directory: Path, recipient: str, pdf: Path, result: str) -> None:
     """One line per message, flushed to disk before the next message is tried."""
-    _append(directory / SENT_LOG, ["time", "recipient", "file", "result"],
-            [dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), recipient, pdf.name, result], 0o644)
+    _append(
+        directory / SENT_LOG,
+        ["time", "recipient", "file", "result"],
+        [dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), recipient, pdf.name, result],
+        0o644,
+    )
 
 
 def log_password(directory: Path, recipient: str, pdf: Path, password: str) -> None:
     """Each PDF password, kept (readable by this user only) the moment its message is handed over,
     so a batch stopped half-way never loses the password of a patient already sent."""
-    _append(directory / PASSWORD_LOG, ["time", "recipient", "file", "password"],
-            [dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), recipient, pdf.name, password], 0o600)
+    _append(
+        directory / PASSWORD_LOG,
+        ["time", "recipient", "file", "password"],
+        [dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), recipient, pdf.name, password],
+        0o600,
+    )
 
 
 def _append(path: Path, header: list[str], row: list[str], mode: int) -> None:
@@ -318,8 +338,11 @@ def already_sent(directory: Path) -> set[tuple[str, str]]:
     if not path.exists():
         return set()
     with path.open(newline="", encoding="utf-8") as f:
-        return {(row["recipient"], row["file"]) for row in csv.DictReader(f)
-                if row.get("result") == "sent" or str(row.get("result", "")).startswith("unknown")}
+        return {
+            (row["recipient"], row["file"])
+            for row in csv.DictReader(f)
+            if row.get("result") == "sent" or str(row.get("result", "")).startswith("unknown")
+        }
 
 
 @dataclass(frozen=True)
@@ -330,8 +353,9 @@ class Delivery:
     eml: Path | None = None
 
 
-def deliver(clinic: Clinic, pdf_path: Path, to: str, eml: Path | None = None, protect: bool = False,
-            lang: str = "en", resend: bool = True) -> Delivery:
+def deliver(
+    clinic: Clinic, pdf_path: Path, to: str, eml: Path | None = None, protect: bool = False, lang: str = "en", resend: bool = True
+) -> Delivery:
     """Email one handout, or write it as a draft.
 
     The sent log in the PDF's directory records the outcome of a sending either way;
@@ -339,8 +363,7 @@ def deliver(clinic: Clinic, pdf_path: Path, to: str, eml: Path | None = None, pr
     """
     to = check_address(to)
     if not resend and eml is None and (to, pdf_path.name) in already_sent(pdf_path.parent):
-        raise DataError(f"{pdf_path.name} was already sent to {to} (see {pdf_path.parent / SENT_LOG}); "
-                        "add --resend to send it again")
+        raise DataError(f"{pdf_path.name} was already sent to {to} (see {pdf_path.parent / SENT_LOG}); add --resend to send it again")
     try:
         pdf = pdf_path.read_bytes()
     except OSError as e:

@@ -39,7 +39,7 @@ class Exercise:
     dose: Dose
     short: str = ""
     picture: Path | None = None
-    line: int = field(default=0, compare=False)   # where it is defined, for messages
+    line: int = field(default=0, compare=False)  # where it is defined, for messages
     region: tuple[str, ...] = ()
     equipment: tuple[str, ...] = ()
     position: str = ""
@@ -74,9 +74,9 @@ class Library:
     programs: dict[str, Program]
     default_program: str
     source: Path
-    translations: dict[str, dict[str, ExerciseText]] = field(default_factory=dict)   # lang -> id -> text
-    program_titles: dict[str, dict[str, str]] = field(default_factory=dict)          # lang -> id -> title
-    leftovers: tuple[str, ...] = ()   # translations of exercises or programs no longer there, for `check`
+    translations: dict[str, dict[str, ExerciseText]] = field(default_factory=dict)  # lang -> id -> text
+    program_titles: dict[str, dict[str, str]] = field(default_factory=dict)  # lang -> id -> title
+    leftovers: tuple[str, ...] = ()  # translations of exercises or programs no longer there, for `check`
 
 
 @dataclass(frozen=True)
@@ -85,15 +85,15 @@ class EmailSettings:
 
     host: str
     port: int
-    security: str                 # "starttls", "ssl" or "none" (loopback only)
+    security: str  # "starttls", "ssl" or "none" (loopback only)
     sender: str
     username: str = ""
     reply_to: str = ""
     subject: str = ""
     body: str = ""
-    cafile: Path | None = None    # a private CA or self-signed server certificate
-    encrypt: bool = False         # always protect attachments with a password
-    deadline: float = 60.0        # seconds for one whole message, connect to final answer
+    cafile: Path | None = None  # a private CA or self-signed server certificate
+    encrypt: bool = False  # always protect attachments with a password
+    deadline: float = 60.0  # seconds for one whole message, connect to final answer
 
 
 class ClinicText(NamedTuple):  # a plain record: a NamedTuple costs a sixth of a dataclass at start-up
@@ -113,15 +113,15 @@ class Clinic:
     credentials: str
     phone: str
     safety: str
-    rpe_legend: tuple[tuple[str, str], ...] = ()   # the clinic's words for any level; the rest from the wording
-    qr_caption: str = ""                          # empty: the wording's default caption
+    rpe_legend: tuple[tuple[str, str], ...] = ()  # the clinic's words for any level; the rest from the wording
+    qr_caption: str = ""  # empty: the wording's default caption
     booking_url: str = ""
     logo: Path | None = None
     brand_color: str = "#1d4e6e"
     source: Path | None = None
     grayscale: bool = False
     email: EmailSettings | None = None
-    lang: str = "en"                                # the sheet's language when none is asked for
+    lang: str = "en"  # the sheet's language when none is asked for
     texts: tuple[tuple[str, ClinicText], ...] = ()  # the clinic's words in other languages
 
     @property
@@ -167,8 +167,17 @@ class Handout:
         """Nine digits from what the sheet says: the same sheet printed twice has one number."""
         import hashlib  # only when a sheet is drawn or recorded
 
-        parts = [self.patient, self.patient_id, self.start.isoformat(), self.issued.isoformat(), self.paper,
-                 self.lang, self.program_id, self.note, self.clinic.name]
+        parts = [
+            self.patient,
+            self.patient_id,
+            self.start.isoformat(),
+            self.issued.isoformat(),
+            self.paper,
+            self.lang,
+            self.program_id,
+            self.note,
+            self.clinic.name,
+        ]
         parts += [f"{ex.id}:{ex.dose!r}" for ex in self.exercises]
         digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
         return f"{int.from_bytes(digest[:8], 'big') % 10**9:09d}"
@@ -202,6 +211,7 @@ def tidy(text: str) -> str:
     if text.isascii() and text.isprintable() and "  " not in text and text == text.strip():
         return text  # the common case, checked cheaply: a large library has thousands of these
     text = unicodedata.normalize("NFC", text)
-    kept = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c.isspace() else c
-                   for c in text if unicodedata.category(c) != "Cf")
+    kept = "".join(
+        " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c.isspace() else c for c in text if unicodedata.category(c) != "Cf"
+    )
     return " ".join(kept.split())

@@ -44,8 +44,7 @@ def target_path(out: Path | None, h: Handout) -> Path:
     if out.exists() and not out.is_dir():
         raise UsageError(f'-o "{out}" is an existing file that is not a .pdf (expected a directory or a .pdf path)')
     if out.suffix and not out.is_dir():  # "out.txt" is a typo for a file name, not a folder to create
-        raise UsageError(f'-o "{out}" is neither a directory nor a .pdf path (expected a directory, or a name '
-                         "ending in .pdf)")
+        raise UsageError(f'-o "{out}" is neither a directory nor a .pdf path (expected a directory, or a name ending in .pdf)')
     return out / file_name(h)
 
 
@@ -70,7 +69,7 @@ def write_atomic(path: Path, data: bytes, force: bool = False) -> Path:
             os.unlink(tmp)
 
 
-STALE_PART_S = 60   # a temporary file this old belongs to a run that was killed
+STALE_PART_S = 60  # a temporary file this old belongs to a run that was killed
 
 
 def remove_stale_parts(directory: Path) -> None:
@@ -96,11 +95,17 @@ def why(e: OSError) -> str:
     """An operating system error in the words of someone at a clinic computer."""
     import errno
 
-    words = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
-             errno.EROFS: "the disk is read-only", errno.ENAMETOOLONG: "the name or path is too long for this disk",
-             errno.EACCES: "no permission to write there", errno.EPERM: "no permission to write there",
-             errno.EIO: "the disk reported a read or write error", errno.ENOENT: "a folder on the way does not exist",
-             errno.ENOTDIR: "a part of the path is a file, not a folder"}
+    words = {
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is used up",
+        errno.EROFS: "the disk is read-only",
+        errno.ENAMETOOLONG: "the name or path is too long for this disk",
+        errno.EACCES: "no permission to write there",
+        errno.EPERM: "no permission to write there",
+        errno.EIO: "the disk reported a read or write error",
+        errno.ENOENT: "a folder on the way does not exist",
+        errno.ENOTDIR: "a part of the path is a file, not a folder",
+    }
     return words.get(e.errno or 0, e.strerror or str(e))
 
 

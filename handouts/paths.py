@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 HISTORY_ENV = "HANDOUTS_HISTORY"
-CACHE_ENV = "HANDOUTS_CACHE"   # the tests point it at their own directory
+CACHE_ENV = "HANDOUTS_CACHE"  # the tests point it at their own directory
 HISTORY_FILE = "history.sqlite3"
 
 

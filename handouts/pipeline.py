@@ -120,9 +120,18 @@ def record(history: History | None, issues: list[Issue]) -> tuple[list[int], str
 # ---- stage 4: deliver and note -------------------------------------------------------------
 
 
-def deliver_and_note(clinic: Clinic, written: Path, email_to: str, history: History | None, record_id: int | None,
-                     lang: str, *, eml: Path | None = None, protect: bool = False,
-                     resend: bool = True) -> tuple[Delivery, str]:
+def deliver_and_note(
+    clinic: Clinic,
+    written: Path,
+    email_to: str,
+    history: History | None,
+    record_id: int | None,
+    lang: str,
+    *,
+    eml: Path | None = None,
+    protect: bool = False,
+    resend: bool = True,
+) -> tuple[Delivery, str]:
     """Email the written handout (or write the draft) and note the outcome against its record.
 
     A failure is noted too, then raised for the front end to report; the second value is
@@ -180,14 +189,14 @@ def issue(request: HandoutRequest, sources: Sources, history: History | None) ->
 
         delivery = Delivery(password)
     if email_to is not None:
-        delivery, noted = deliver_and_note(clinic, written, email_to, history, record_id, handout.lang,
-                                           eml=request.eml, protect=request.protect)
+        delivery, noted = deliver_and_note(
+            clinic, written, email_to, history, record_id, handout.lang, eml=request.eml, protect=request.protect
+        )
         problem = problem or noted
     return Issued(written, handout, sha256, record_id, delivery, problem)
 
 
-def make_handout(request: HandoutRequest, library_dir: Path | None, clinic_file: Path | None,
-                 history_file: Path | None) -> Issued:
+def make_handout(request: HandoutRequest, library_dir: Path | None, clinic_file: Path | None, history_file: Path | None) -> Issued:
     """`make` and `again`: the library and clinic from their files, the history opened for this one handout."""
     sources = Sources.load(library_dir, clinic_file)
     if history_file is None:

@@ -26,17 +26,17 @@ if TYPE_CHECKING:
 class HandoutRequest:
     patient: str
     patient_id: str = ""
-    choices: tuple[Choice, ...] = ()          # the exercises typed, each with this patient's dose
-    program_id: str | None = None             # with choices: the program's exercises, then the extras
-    title: str = ""                           # a reissue keeps the title it was given
-    file_tag: str = ""                        # ...and the program part of its file name
-    loads: tuple[tuple[str, str], ...] = ()   # (exercise id, load advice) replacing the library's
+    choices: tuple[Choice, ...] = ()  # the exercises typed, each with this patient's dose
+    program_id: str | None = None  # with choices: the program's exercises, then the extras
+    title: str = ""  # a reissue keeps the title it was given
+    file_tag: str = ""  # ...and the program part of its file name
+    loads: tuple[tuple[str, str], ...] = ()  # (exercise id, load advice) replacing the library's
     note: str = ""
     start: dt.date | None = None
     paper: str = "letter"
     grayscale: bool = False
-    lang: str | None = None                   # None: the clinic's language
-    large_print: bool = False                 # body type 14 pt or larger, or a refusal
+    lang: str | None = None  # None: the clinic's language
+    large_print: bool = False  # body type 14 pt or larger, or a refusal
     # where and how it leaves: not part of what is printed
     output: Path | None = None
     force: bool = False
@@ -59,17 +59,22 @@ def reissued(request: HandoutRequest, record: Record) -> HandoutRequest:
     return replace(request, title=record.program_title, file_tag=record.program_id)
 
 
-def again_request(record: Record, changes: Sequence[str], *, start: dt.date | None = None,
-                  note: str | None = None, loads: tuple[tuple[str, str], ...] = (),
-                  lang: str | None = None) -> HandoutRequest:
+def again_request(
+    record: Record,
+    changes: Sequence[str],
+    *,
+    start: dt.date | None = None,
+    note: str | None = None,
+    loads: tuple[tuple[str, str], ...] = (),
+    lang: str | None = None,
+) -> HandoutRequest:
     """`ID:DOSE` changes a dose (or adds the exercise), `-ID` takes one off; the note carries over."""
     plan = {d.exercise_id: Choice(d.exercise_id, full_change(d.dose)) for d in record.doses}
     for token in changes:
         if token.startswith("-"):
             ex_id = token[1:]
             if ex_id not in plan:
-                raise UsageError(f'"{token}": {ex_id} is not on {record.patient}\'s plan '
-                                 f"(expected one of: {', '.join(plan)})")
+                raise UsageError(f'"{token}": {ex_id} is not on {record.patient}\'s plan (expected one of: {", ".join(plan)})')
             del plan[ex_id]
             continue
         choice = parse_choice(token)
@@ -78,6 +83,13 @@ def again_request(record: Record, changes: Sequence[str], *, start: dt.date | No
     if not plan:
         raise UsageError("every exercise was taken off; a handout needs at least one")
     request = HandoutRequest(
-        patient=record.patient, patient_id=record.patient_id, choices=tuple(plan.values()), loads=loads,
-        note=record.note if note is None else note, start=start, paper=record.paper, lang=lang or record.lang)
+        patient=record.patient,
+        patient_id=record.patient_id,
+        choices=tuple(plan.values()),
+        loads=loads,
+        note=record.note if note is None else note,
+        start=start,
+        paper=record.paper,
+        lang=lang or record.lang,
+    )
     return reissued(request, record)

@@ -41,7 +41,7 @@ _COLUMN_OF = {alias: column for column, aliases in ALIASES.items() for alias in 
 
 @dataclass(frozen=True)
 class RosterRow:
-    line: int                     # where the row starts in the file, for error messages
+    line: int  # where the row starts in the file, for error messages
     name: str
     exercises: tuple[str, ...]
     program: str | None
@@ -87,8 +87,8 @@ def separator(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-MAX_CELL = 10_000        # characters: a name, a note and a list of ids are far shorter
-MAX_ROW_LINES = 3        # a quoted cell may hold a line break or two; a stray quote must not swallow the file
+MAX_CELL = 10_000  # characters: a name, a note and a list of ids are far shorter
+MAX_ROW_LINES = 3  # a quoted cell may hold a line break or two; a stray quote must not swallow the file
 
 
 def _csv_rows(text: str) -> Iterator[tuple[int, list[str] | str]]:
@@ -102,7 +102,7 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list[str] | str]]:
     first = source.readline()
     delimiter = separator(first)
     source.seek(0)
-    pushed: deque[tuple[int, str]] = deque()   # lines read ahead for a quoted cell, given back on a stray quote
+    pushed: deque[tuple[int, str]] = deque()  # lines read ahead for a quoted cell, given back on a stray quote
     number = 0
 
     def next_line() -> tuple[int, str] | None:
@@ -132,8 +132,12 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list[str] | str]]:
             yield start, "this row holds a NUL character (a damaged export); type it again"
             continue
         try:
-            cells = next(csv.reader([chunk.rstrip("\r\n")] if "\n" not in chunk.rstrip("\r\n") else
-                                    io.StringIO(chunk, newline=""), delimiter=delimiter), [])
+            cells = next(
+                csv.reader(
+                    [chunk.rstrip("\r\n")] if "\n" not in chunk.rstrip("\r\n") else io.StringIO(chunk, newline=""), delimiter=delimiter
+                ),
+                [],
+            )
         except csv.Error as e:
             yield start, f"unreadable CSV: {e}"
             continue
@@ -150,8 +154,9 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str] | str]]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # a damaged or disguised file: openpyxl raises many kinds
-        raise DataError(f"{path}: not a readable .xlsx spreadsheet ({type(e).__name__}); "
-                        "save it again from your spreadsheet, or export it as CSV") from None
+        raise DataError(
+            f"{path}: not a readable .xlsx spreadsheet ({type(e).__name__}); save it again from your spreadsheet, or export it as CSV"
+        ) from None
     try:
         sheet = book.worksheets[0]
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
@@ -172,14 +177,13 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _read_rows(path: Path, source: Iterator[tuple[int, list[str] | str]],
-               warnings: list[Failure]) -> Iterator[RosterRow | Failure]:
+def _read_rows(path: Path, source: Iterator[tuple[int, list[str] | str]], warnings: list[Failure]) -> Iterator[RosterRow | Failure]:
     try:
         first = next(source, None)
     except csv.Error as e:
         raise DataError(f"{path}:1: {e}") from None
     if first is None:
-        raise DataError(f"{path}: the roster is empty (expected a header row with at least a \"name\" column)")
+        raise DataError(f'{path}: the roster is empty (expected a header row with at least a "name" column)')
     if isinstance(first[1], str):
         raise DataError(f"{path}:1: {first[1]}")
     header = first[1]
@@ -187,11 +191,14 @@ def _read_rows(path: Path, source: Iterator[tuple[int, list[str] | str]],
     found = [h.strip() for h in header if h.strip()]
     ignored = [h.strip() for h, c in zip(header, columns, strict=True) if h.strip() and not c]
     if "name" not in columns and not ("first" in columns and "last" in columns):
-        raise DataError(f'{path}:1: no "name" column (expected "name", "patient name", or "first name" and '
-                        f'"last name"); the columns found are: {", ".join(found) or "none"}')
+        raise DataError(
+            f'{path}:1: no "name" column (expected "name", "patient name", or "first name" and '
+            f'"last name"); the columns found are: {", ".join(found) or "none"}'
+        )
     if ignored:
-        warnings.append(Failure(1, f"ignored column{'s' if len(ignored) > 1 else ''} "
-                                   f"{', '.join(repr(c) for c in ignored)} (not used on a handout)"))
+        warnings.append(
+            Failure(1, f"ignored column{'s' if len(ignored) > 1 else ''} {', '.join(repr(c) for c in ignored)} (not used on a handout)")
+        )
     for row_line, cells in source:
         if isinstance(cells, str):
             yield Failure(row_line, cells)
@@ -234,10 +241,15 @@ def _decode(path: Path, warnings: list[Failure]) -> str:
         try:
             text = data.decode("cp1252")
         except UnicodeDecodeError:
-            raise DataError(f"{path}:{line}: not UTF-8 text (byte 0x{data[e.start]:02x}); "
-                            "save the roster as \"CSV UTF-8\" from your spreadsheet") from None
-        warnings.append(Failure(line, "not UTF-8: read as Windows-1252 (Excel's plain \"CSV\" on Windows); "
-                                      "check accented names, or save as \"CSV UTF-8\" next time"))
+            raise DataError(
+                f'{path}:{line}: not UTF-8 text (byte 0x{data[e.start]:02x}); save the roster as "CSV UTF-8" from your spreadsheet'
+            ) from None
+        warnings.append(
+            Failure(
+                line,
+                'not UTF-8: read as Windows-1252 (Excel\'s plain "CSV" on Windows); check accented names, or save as "CSV UTF-8" next time',
+            )
+        )
         return text
 
 
@@ -255,5 +267,15 @@ def _row(line: int, v: dict[str, str]) -> RosterRow:
     if paper not in PAPERS:
         raise ValueError(f'paper "{v["paper"]}" is not a paper size (expected letter or a4)')
     exercises = tuple(e for e in re.split(r"[\s;,]+", v.get("exercises", "")) if e)
-    return RosterRow(line, name, exercises, v.get("program") or None, start, paper, v.get("email", ""),
-                     v.get("note", ""), v.get("patient_id", ""), v.get("lang", "").lower())
+    return RosterRow(
+        line,
+        name,
+        exercises,
+        v.get("program") or None,
+        start,
+        paper,
+        v.get("email", ""),
+        v.get("note", ""),
+        v.get("patient_id", ""),
+        v.get("lang", "").lower(),
+    )

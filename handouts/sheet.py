@@ -26,8 +26,8 @@ INCH = 72.0
 MM = INCH / 2.54 * 0.1
 PAPER = {"letter": (8.5 * INCH, 11 * INCH), "a4": (210 * MM, 297 * MM)}
 
-MARGIN = 0.5 * INCH          # twice the 0.25 in a printer cannot reach
-LOG_DAYS = 14                # the two-week log: one column a day
+MARGIN = 0.5 * INCH  # twice the 0.25 in a printer cannot reach
+LOG_DAYS = 14  # the two-week log: one column a day
 WEEK = 7
 # The log's title line and its header (month, weekday initials, day numbers)
 GRID_TITLE_H = 16
@@ -36,12 +36,12 @@ GRID_HEAD_H = 32
 # level with the top of the log's header and the bottom of its last row, and a small code
 # in the header's empty corner above the exercise names (the sheet's number and where every
 # box is). Both sit in room the page never used, so nothing else moves.
-MARK = 16                    # corner marker side: 6 cells of 2.7 pt, 0.2 mm wider than a pencil line
-MARK_GAP = 4                 # paper between a marker and the text beside it (0.22 in from the paper's edge)
-MARK_DROP = 2                # the top markers sit this far below the log's title, level with the small code
-LOG_CODE = 28                # the small code's side: 25 modules of 1.1 pt
-LOG_CODE_INSET = 9           # from the label column's left edge: 12 pt of paper from the marker, or a blurred photo joins them
-THUMB = 72                   # an exercise's picture, square, 1 in at most
+MARK = 16  # corner marker side: 6 cells of 2.7 pt, 0.2 mm wider than a pencil line
+MARK_GAP = 4  # paper between a marker and the text beside it (0.22 in from the paper's edge)
+MARK_DROP = 2  # the top markers sit this far below the log's title, level with the small code
+LOG_CODE = 28  # the small code's side: 25 modules of 1.1 pt
+LOG_CODE_INSET = 9  # from the label column's left edge: 12 pt of paper from the marker, or a blurred photo joins them
+THUMB = 72  # an exercise's picture, square, 1 in at most
 
 
 class LogGeometry(NamedTuple):  # a NamedTuple: a dataclass costs half a millisecond of start-up
@@ -51,13 +51,13 @@ class LogGeometry(NamedTuple):  # a NamedTuple: a dataclass costs half a millise
     is told and what the patient ticks cannot drift apart.
     """
 
-    markers: tuple[tuple[float, float], ...]   # bottom-left corners: top left, top right, bottom right, bottom left
-    code: tuple[float, float]                  # the small code's bottom-left corner; LOG_CODE square
-    first: tuple[float, float]                 # centre of the first row's first box
-    pitch: float                               # from one day's box centre to the next
-    row_pitch: float                           # from one row's box centre to the next
+    markers: tuple[tuple[float, float], ...]  # bottom-left corners: top left, top right, bottom right, bottom left
+    code: tuple[float, float]  # the small code's bottom-left corner; LOG_CODE square
+    first: tuple[float, float]  # centre of the first row's first box
+    pitch: float  # from one day's box centre to the next
+    row_pitch: float  # from one row's box centre to the next
     box: float
-    top: float                                 # the log's top edge, above its title
+    top: float  # the log's top edge, above its title
     page_h: float
     marker: float = MARK
 
@@ -68,7 +68,7 @@ class LogGeometry(NamedTuple):  # a NamedTuple: a dataclass costs half a millise
 
 
 PREFIX = "HO"
-FORMAT = 1                    # changes whenever the fields below change
+FORMAT = 1  # changes whenever the fields below change
 PAPERS = ("letter", "a4")
 # ArUco's 4×4 dictionary (DICT_4X4_50), markers 0–3: the inner 4×4 cells row by row, 1 = black;
 # each is drawn inside a black border one cell wide. Top left, top right, bottom right, bottom left.
@@ -81,18 +81,18 @@ MARKER_BITS = (
 
 
 class LogCode(NamedTuple):
-    sheet: str                        # nine digits, printed as "482 193 775"
+    sheet: str  # nine digits, printed as "482 193 775"
     start: dt.date
     paper: str
-    frame_top: float                  # the frame's top edge, down from the top of the page
-    width: float                      # left markers' left edge to right markers' left edge
-    height: float                     # top markers' top edge to bottom markers' top edge
+    frame_top: float  # the frame's top edge, down from the top of the page
+    width: float  # left markers' left edge to right markers' left edge
+    height: float  # top markers' top edge to bottom markers' top edge
     marker: float
-    first: tuple[float, float]        # centre of the first row's first box, in the frame
+    first: tuple[float, float]  # centre of the first row's first box, in the frame
     pitch: float
     row_pitch: float
     box: float
-    per_week: tuple[int, ...]         # each row's weekly goal; 7 is every day
+    per_week: tuple[int, ...]  # each row's weekly goal; 7 is every day
 
     @property
     def rows(self) -> int:
@@ -111,14 +111,31 @@ class LogCode(NamedTuple):
 
 
 # (name, digits, scale): every field is a whole number of points, or of tenths where it counts
-_FIELDS = (("frame_top", 3, 1), ("width", 3, 1), ("height", 3, 1), ("marker", 2, 1),
-           ("first_x", 4, 10), ("first_y", 4, 10), ("pitch", 3, 10), ("row_pitch", 3, 10), ("box", 3, 10))
+_FIELDS = (
+    ("frame_top", 3, 1),
+    ("width", 3, 1),
+    ("height", 3, 1),
+    ("marker", 2, 1),
+    ("first_x", 4, 10),
+    ("first_y", 4, 10),
+    ("pitch", 3, 10),
+    ("row_pitch", 3, 10),
+    ("box", 3, 10),
+)
 
 
 def to_text(code: LogCode) -> str:
-    values = {"frame_top": code.frame_top, "width": code.width, "height": code.height, "marker": code.marker,
-              "first_x": code.first[0], "first_y": code.first[1], "pitch": code.pitch,
-              "row_pitch": code.row_pitch, "box": code.box}
+    values = {
+        "frame_top": code.frame_top,
+        "width": code.width,
+        "height": code.height,
+        "marker": code.marker,
+        "first_x": code.first[0],
+        "first_y": code.first[1],
+        "pitch": code.pitch,
+        "row_pitch": code.row_pitch,
+        "box": code.box,
+    }
     digits = [str(FORMAT), code.sheet, code.start.strftime("%y%m%d"), str(PAPERS.index(code.paper))]
     digits += [f"{round(values[name] * scale):0{width}d}" for name, width, scale in _FIELDS]
     digits += [str(code.rows), *map(str, code.per_week)]
@@ -127,9 +144,9 @@ def to_text(code: LogCode) -> str:
 
 def parse(text: str) -> LogCode | None:
     """The code's fields, or None for any other QR code (the booking code, a poster's)."""
-    if not text.startswith(PREFIX) or not text[len(PREFIX):].isdigit():
+    if not text.startswith(PREFIX) or not text[len(PREFIX) :].isdigit():
         return None
-    digits = text[len(PREFIX):]
+    digits = text[len(PREFIX) :]
     if digits[0] != str(FORMAT):
         return None
     try:
@@ -139,14 +156,25 @@ def parse(text: str) -> LogCode | None:
         pos = 7
         values: dict[str, float] = {}
         for name, width, scale in _FIELDS:
-            values[name] = int(rest[pos:pos + width]) / scale
+            values[name] = int(rest[pos : pos + width]) / scale
             pos += width
         rows = int(rest[pos])
-        per_week = tuple(int(c) for c in rest[pos + 1:])
+        per_week = tuple(int(c) for c in rest[pos + 1 :])
     except (ValueError, IndexError):
         return None
     if len(sheet) != 9 or rows == 0 or len(per_week) != rows:
         return None
-    return LogCode(sheet, start, paper, values["frame_top"], values["width"], values["height"], values["marker"],
-                   (values["first_x"], values["first_y"]), values["pitch"], values["row_pitch"], values["box"],
-                   per_week)
+    return LogCode(
+        sheet,
+        start,
+        paper,
+        values["frame_top"],
+        values["width"],
+        values["height"],
+        values["marker"],
+        (values["first_x"], values["first_y"]),
+        values["pitch"],
+        values["row_pitch"],
+        values["box"],
+        per_week,
+    )

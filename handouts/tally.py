@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
 class Row(NamedTuple):
     exercise: str
-    goal: int                       # sessions a week; 7 is every day
-    ticked: list[int]               # days 0-13
+    goal: int  # sessions a week; 7 is every day
+    ticked: list[int]  # days 0-13
     unsure: list[int]
 
     def week(self, w: int) -> int:
@@ -66,27 +66,48 @@ def percent(done: int, planned: int) -> str:
 def tally(code: LogCode, boxes: list[list[bool | None]], titles: list[str]) -> Tally:
     """`titles` from the history when it knows the sheet (one per row), else rows are numbered."""
     titles = titles if len(titles) == code.rows else []
-    return Tally([Row(titles[n] if titles else f"Exercise {n + 1}", min(7, code.per_week[n]),
-                      [d for d, s in enumerate(row) if s is True], [d for d, s in enumerate(row) if s is None])
-                  for n, row in enumerate(boxes)])
+    return Tally(
+        [
+            Row(
+                titles[n] if titles else f"Exercise {n + 1}",
+                min(7, code.per_week[n]),
+                [d for d, s in enumerate(row) if s is True],
+                [d for d, s in enumerate(row) if s is None],
+            )
+            for n, row in enumerate(boxes)
+        ]
+    )
 
 
 def as_json(photo: str, code: LogCode, t: Tally, patient: str | None, recorded: bool | None) -> dict[str, Any]:
     def dates(days: list[int]) -> list[str]:
         return [(code.start + dt.timedelta(days=d)).isoformat() for d in days]
 
-    return {"photo": photo, "handout_id": code.sheet, "patient": patient,
-            "start": code.start.isoformat(),
-            "rows": [{"exercise": r.exercise, "goal_per_week": r.goal, "ticked": dates(r.ticked),
-                      "unsure": dates(r.unsure), "goal_met": [r.met(0), r.met(1)]} for r in t.rows],
-            "done": t.done, "planned": t.planned, "recorded": recorded}
+    return {
+        "photo": photo,
+        "handout_id": code.sheet,
+        "patient": patient,
+        "start": code.start.isoformat(),
+        "rows": [
+            {
+                "exercise": r.exercise,
+                "goal_per_week": r.goal,
+                "ticked": dates(r.ticked),
+                "unsure": dates(r.unsure),
+                "goal_met": [r.met(0), r.met(1)],
+            }
+            for r in t.rows
+        ],
+        "done": t.done,
+        "planned": t.planned,
+        "recorded": recorded,
+    }
 
 
 def as_text(photo: str, code: LogCode, t: Tally, patient: str | None, found_by: str) -> list[str]:
     end = code.start + dt.timedelta(days=LOG_DAYS - 1)
     who = f"{patient}, " if patient else ""
-    lines = [f"{photo}: {who}sheet {spaced(code.sheet)}, log {_day(code.start)} to {_day(end)} "
-             f"(found by its {found_by})"]
+    lines = [f"{photo}: {who}sheet {spaced(code.sheet)}, log {_day(code.start)} to {_day(end)} (found by its {found_by})"]
     width = max(len(r.exercise) for r in t.rows) + 4
     for n, r in enumerate(t.rows, 1):
         weeks = "; ".join(f"week {w + 1}: {r.week_text(w)}" for w in (0, 1))
@@ -96,13 +117,12 @@ def as_text(photo: str, code: LogCode, t: Tally, patient: str | None, found_by: 
     lines.append(f"  Done: {t.done} of {t.planned} planned sessions ({percent(t.done, t.planned)}).")
     if t.unsure:
         where = ", ".join(f"row {n} {_weekday(code.start, d)}" for n, r in enumerate(t.rows, 1) for d in r.unsure)
-        lines.append(f"  Unsure: {t.unsure} box{'es' if t.unsure > 1 else ''} not counted ({where}); "
-                     "look at the sheet itself.")
+        lines.append(f"  Unsure: {t.unsure} box{'es' if t.unsure > 1 else ''} not counted ({where}); look at the sheet itself.")
     return lines
 
 
 def spaced(sheet: str) -> str:
-    return " ".join(sheet[i:i + 3] for i in range(0, len(sheet), 3))
+    return " ".join(sheet[i : i + 3] for i in range(0, len(sheet), 3))
 
 
 def _day(day: dt.date) -> str:

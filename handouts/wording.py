@@ -22,7 +22,7 @@ from handouts.models import Clinic, Dose, Range
 from handouts.paths import WORDING_DIR
 
 DEFAULT = "en"
-PLURAL_RANGE = 1000          # plural categories kept for 0..999; larger counts take "other"
+PLURAL_RANGE = 1000  # plural categories kept for 0..999; larger counts take "other"
 _PATTERN = re.compile(r"'[^']*'|d{1,2}|M{1,4}|y+|E{1,4}|[^'dMyE]+")
 
 
@@ -43,10 +43,10 @@ def languages() -> list[str]:
 class Wording(NamedTuple):  # NamedTuple, not a dataclass: start-up time
     lang: str
     table: dict[str, Any]
-    months: tuple[str, ...]           # wide, January first
+    months: tuple[str, ...]  # wide, January first
     months_short: tuple[str, ...]
-    weekdays: tuple[str, ...]         # Monday first, at the width the table asks for
-    plurals: str                      # CLDR category initial for 0..PLURAL_RANGE-1: o(ne), t(wo), f(ew), m(any), x (other)
+    weekdays: tuple[str, ...]  # Monday first, at the width the table asks for
+    plurals: str  # CLDR category initial for 0..PLURAL_RANGE-1: o(ne), t(wo), f(ew), m(any), x (other)
     source: Path
 
     def __call__(self, key: str, **values: object) -> str:
@@ -94,10 +94,12 @@ class Wording(NamedTuple):  # NamedTuple, not a dataclass: start-up time
     def amount(self, dose: Dose) -> str:
         """'3 sets of 10–15 reps'; a held exercise reads 'Hold 45–60 seconds, 1–2 times'."""
         if dose.seconds:
-            return str(self.table["dose"]["hold"]).format(seconds=self.counted("seconds", dose.seconds),
-                                                          times=self.counted("times", dose.sets))
-        return str(self.table["dose"]["amount"]).format(sets=self.counted("sets", dose.sets),
-                                                        amount=self.counted("reps", dose.reps or (1, 1)))
+            return str(self.table["dose"]["hold"]).format(
+                seconds=self.counted("seconds", dose.seconds), times=self.counted("times", dose.sets)
+            )
+        return str(self.table["dose"]["amount"]).format(
+            sets=self.counted("sets", dose.sets), amount=self.counted("reps", dose.reps or (1, 1))
+        )
 
     def often(self, dose: Dose) -> str:
         return self._weekly(dose, "per_week")
@@ -146,8 +148,9 @@ def fill(template: str, values: dict[str, str], what: str) -> str:
             else:
                 out.append("{" + name + ("!" + conversion if conversion else "") + (":" + spec if spec else "") + "}")
     except ValueError:
-        raise DataError(f'{what} has a stray "{{" or "}}"; write {{clinic}}, {{phone}} or {{clinician}}, '
-                        'or double a brace ("{{{{") to print it') from None
+        raise DataError(
+            f'{what} has a stray "{{" or "}}"; write {{clinic}}, {{phone}} or {{clinician}}, or double a brace ("{{{{{{{{") to print it'
+        ) from None
     return "".join(out)
 
 
@@ -160,7 +163,7 @@ class SheetText(NamedTuple):
 
     safety: str
     qr_caption: str
-    rpe_legend: tuple[tuple[str, str], ...]     # every level 1..10
+    rpe_legend: tuple[tuple[str, str], ...]  # every level 1..10
 
 
 def clinic_text(clinic: Clinic, w: Wording) -> SheetText:
@@ -170,9 +173,11 @@ def clinic_text(clinic: Clinic, w: Wording) -> SheetText:
     if w.lang == DEFAULT:
         safety, caption, legend = clinic.safety, clinic.qr_caption, dict(clinic.rpe_legend)
     elif own is None or not own.safety:
-        raise DataError(f'{clinic.source or "the clinic file"}: no {w.table["language"]} safety line; add an '
-                        f'[{w.lang}] table with safety = "..." (and, if you like, qr_caption and [{w.lang}.rpe_legend])',
-                        field="lang")
+        raise DataError(
+            f"{clinic.source or 'the clinic file'}: no {w.table['language']} safety line; add an "
+            f'[{w.lang}] table with safety = "..." (and, if you like, qr_caption and [{w.lang}.rpe_legend])',
+            field="lang",
+        )
     else:
         safety, caption, legend = own.safety, own.qr_caption, dict(own.rpe_legend)
     words = {str(k): str(v) for k, v in w.table["rpe_legend"].items()}
@@ -206,8 +211,7 @@ def load(lang: str = DEFAULT) -> Wording:
 def _wording(lang: str, table: dict[str, Any], cldr: dict[str, Any], path: Path) -> Wording:
     if len(cldr["months"]) != 12 or len(cldr["weekdays"]) != 7 or len(cldr["plurals"]) != PLURAL_RANGE:
         raise ValueError("incomplete CLDR extract")
-    return Wording(lang, table, tuple(cldr["months"]), tuple(cldr["months_short"]), tuple(cldr["weekdays"]),
-                   str(cldr["plurals"]), path)
+    return Wording(lang, table, tuple(cldr["months"]), tuple(cldr["months_short"]), tuple(cldr["weekdays"]), str(cldr["plurals"]), path)
 
 
 def _read_table(path: Path) -> dict[str, Any]:
@@ -218,8 +222,11 @@ def _read_table(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise DataError(f"{path}: cannot read the wording ({e})") from None
     have = _keys(table)
-    missing = sorted(k for k in _reference_keys()  # a plural family counts when its "other" form is there
-                     if k not in have and f"{k}.other" not in have and k.removesuffix(".other") not in have)
+    missing = sorted(
+        k
+        for k in _reference_keys()  # a plural family counts when its "other" form is there
+        if k not in have and f"{k}.other" not in have and k.removesuffix(".other") not in have
+    )
     if missing:
         raise DataError(f'{path}: missing "{missing[0]}" (every key of en.toml must be translated)')
     return table
@@ -258,6 +265,7 @@ def _cldr(locale: str, weekday_width: Literal["abbreviated", "narrow", "short", 
         "months": [get_month_names("wide", locale=loc)[m] for m in range(1, 13)],
         "months_short": [get_month_names("abbreviated", locale=loc)[m].rstrip(".") for m in range(1, 13)],
         "weekdays": [get_day_names(weekday_width, locale=loc)[d].capitalize() for d in range(7)],  # "LU" -> "Lu"
-        "plurals": "".join({"zero": "z", "one": "o", "two": "t", "few": "f", "many": "m"}.get(loc.plural_form(n), "x")
-                           for n in range(PLURAL_RANGE)),
+        "plurals": "".join(
+            {"zero": "z", "one": "o", "two": "t", "few": "f", "many": "m"}.get(loc.plural_form(n), "x") for n in range(PLURAL_RANGE)
+        ),
     }

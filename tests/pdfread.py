@@ -54,8 +54,7 @@ def black_and_white(image: Image.Image) -> Image.Image:
 def tick_box_rects(path: Path | bytes) -> list[dict]:
     """The log's tick boxes: the page's unfilled squares of 13 pt or more."""
     with pdfplumber.open(_stream(path)) as pdf:
-        return [r for r in pdf.pages[0].rects
-                if r["width"] >= 12.9 and abs(r["width"] - r["height"]) < 0.01 and not r.get("fill")]
+        return [r for r in pdf.pages[0].rects if r["width"] >= 12.9 and abs(r["width"] - r["height"]) < 0.01 and not r.get("fill")]
 
 
 def tick_boxes(path: Path | bytes) -> int:

@@ -22,7 +22,7 @@ import pypdfium2
 
 DPI = 300
 PT = DPI / 72
-INK = {"black": (25, 25, 30), "blue": (165, 60, 35)}   # BGR: a ballpoint's blue
+INK = {"black": (25, 25, 30), "blue": (165, 60, 35)}  # BGR: a ballpoint's blue
 KINDS = ("check", "cross", "scribble", "slash", "fill")
 
 
@@ -30,8 +30,8 @@ KINDS = ("check", "cross", "scribble", "slash", "fill")
 class Sheet:
     """A rendered page and where its tick boxes are, in page pixels (row by row, 14 a row)."""
 
-    image: np.ndarray                   # BGR, DPI dots per inch
-    boxes: list[list[tuple[float, float, float]]]   # (centre x, centre y, side) per row and day
+    image: np.ndarray  # BGR, DPI dots per inch
+    boxes: list[list[tuple[float, float, float]]]  # (centre x, centre y, side) per row and day
 
 
 def sheet(pdf: bytes) -> Sheet:
@@ -39,8 +39,7 @@ def sheet(pdf: bytes) -> Sheet:
     image = np.array(page.render(scale=PT).to_pil().convert("RGB"))[:, :, ::-1].copy()
     with pdfplumber.open(io.BytesIO(pdf)) as doc:
         p = doc.pages[0]
-        squares = [r for r in p.rects if abs(r["width"] - r["height"]) < 0.1 and 12 <= r["width"] <= 30
-                   and r["stroke"] and not r["fill"]]
+        squares = [r for r in p.rects if abs(r["width"] - r["height"]) < 0.1 and 12 <= r["width"] <= 30 and r["stroke"] and not r["fill"]]
     rows: dict[int, list[tuple[float, float, float]]] = {}
     for r in squares:
         cx, cy = (r["x0"] + r["x1"]) / 2, (r["top"] + r["bottom"]) / 2
@@ -55,15 +54,15 @@ class Ticks:
     """What the simulated patient did: the boxes ticked, and how."""
 
     ticked: set[tuple[int, int]] = field(default_factory=set)
-    pen: int = 2                        # stroke width in page pixels at 300 dpi (1 px = 0.08 mm)
+    pen: int = 2  # stroke width in page pixels at 300 dpi (1 px = 0.08 mm)
     colour: str = "black"
 
 
-def tick_sheet(s: Sheet, rng: np.random.Generator, share: float = 0.45, pen: int | None = None,
-               colour: str | None = None, strays: int = 4) -> tuple[np.ndarray, Ticks]:
+def tick_sheet(
+    s: Sheet, rng: np.random.Generator, share: float = 0.45, pen: int | None = None, colour: str | None = None, strays: int = 4
+) -> tuple[np.ndarray, Ticks]:
     image = s.image.copy()
-    ticks = Ticks(pen=pen if pen is not None else int(rng.integers(1, 6)),
-                  colour=colour or str(rng.choice(list(INK))))
+    ticks = Ticks(pen=pen if pen is not None else int(rng.integers(1, 6)), colour=colour or str(rng.choice(list(INK))))
     ink = INK[ticks.colour]
     for r, row in enumerate(s.boxes):
         for d, (cx, cy, side) in enumerate(row):
@@ -87,9 +86,10 @@ def tick_sheet(s: Sheet, rng: np.random.Generator, share: float = 0.45, pen: int
     return image, ticks
 
 
-def _mark(image: np.ndarray, cx: float, cy: float, side: float, kind: str, pen: int,
-          ink: tuple[int, int, int], rng: np.random.Generator) -> None:
-    over = rng.random() < 0.2           # one in five runs over the border
+def _mark(
+    image: np.ndarray, cx: float, cy: float, side: float, kind: str, pen: int, ink: tuple[int, int, int], rng: np.random.Generator
+) -> None:
+    over = rng.random() < 0.2  # one in five runs over the border
     s = side * (rng.uniform(1.0, 1.35) if over else rng.uniform(0.55, 0.9)) / 2
     ox, oy = rng.uniform(-0.12, 0.12) * side, rng.uniform(-0.12, 0.12) * side
     x, y = cx + ox, cy + oy
@@ -122,17 +122,24 @@ class Shot:
     glare: bool = False
 
 
-def photograph(page: np.ndarray, seed: int, *, closeup_box: tuple[float, float, float, float] | None = None,
-               size: tuple[int, int] = (2448, 3264), blur: float | None = None,
-               glare: tuple[float, float] | None = None,
-               upside_down: bool = False, blur_range: tuple[float, float] = (0.5, 1.4),
-               quality_range: tuple[int, int] = (60, 91)) -> tuple[bytes, Shot]:
+def photograph(
+    page: np.ndarray,
+    seed: int,
+    *,
+    closeup_box: tuple[float, float, float, float] | None = None,
+    size: tuple[int, int] = (2448, 3264),
+    blur: float | None = None,
+    glare: tuple[float, float] | None = None,
+    upside_down: bool = False,
+    blur_range: tuple[float, float] = (0.5, 1.4),
+    quality_range: tuple[int, int] = (60, 91),
+) -> tuple[bytes, Shot]:
     """The page (or the part of it inside `closeup_box`, x0 y0 x1 y1 in page pixels) as a phone JPEG."""
     rng = np.random.default_rng(seed)
     w_out, h_out = size
     if closeup_box is not None:
         x0, y0, x1, y1 = closeup_box
-        w_out, h_out = h_out, w_out     # a close-up of the log is taken with the phone held sideways
+        w_out, h_out = h_out, w_out  # a close-up of the log is taken with the phone held sideways
     else:
         x0, y0, x1, y1 = 0, 0, page.shape[1], page.shape[0]
     src = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
@@ -150,8 +157,9 @@ def photograph(page: np.ndarray, seed: int, *, closeup_box: tuple[float, float, 
     corners += rng.normal(0, 0.01 * min(w_out, h_out), corners.shape)
     a = math.radians(turn)
     rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
-    dst = (corners @ rot.T + [w_out / 2 + rng.uniform(-0.04, 0.04) * w_out,
-                              h_out / 2 + rng.uniform(-0.04, 0.04) * h_out]).astype(np.float32)
+    dst = (corners @ rot.T + [w_out / 2 + rng.uniform(-0.04, 0.04) * w_out, h_out / 2 + rng.uniform(-0.04, 0.04) * h_out]).astype(
+        np.float32
+    )
     matrix = cv2.getPerspectiveTransform(src, dst)
     cv2.setRNGSeed(seed)
     # a table: a colour with soft blotches (made small and enlarged: whole-size arrays are slow)
@@ -163,7 +171,7 @@ def photograph(page: np.ndarray, seed: int, *, closeup_box: tuple[float, float, 
     cv2.copyTo(warped, mask, photo)
     photo = photo.astype(np.float32)
     # light from one side, a slightly warm lamp, sometimes a glare patch
-    yy, xx = np.mgrid[0:small[1], 0:small[0]].astype(np.float32)
+    yy, xx = np.mgrid[0 : small[1], 0 : small[0]].astype(np.float32)
     g = rng.uniform(-1, 1, 2)
     light = 0.8 + 0.4 * (g[0] * (xx / small[0] - 0.5) + g[1] * (yy / small[1] - 0.5))
     tint = (rng.uniform(0.85, 1.0), rng.uniform(0.92, 1.0), 1.0)

@@ -35,8 +35,7 @@ class Inbox:
 
 
 def _authenticator(server, session, envelope, mechanism, auth_data):
-    ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == USER \
-        and auth_data.password.decode() == PASSWORD
+    ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == USER and auth_data.password.decode() == PASSWORD
     return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd sends the 535 itself
 
 
@@ -47,8 +46,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_server(tls: ssl.SSLContext | None = None, login: bool = False,
-                implicit_tls: ssl.SSLContext | None = None) -> Iterator[tuple[int, Inbox]]:
+def smtp_server(
+    tls: ssl.SSLContext | None = None, login: bool = False, implicit_tls: ssl.SSLContext | None = None
+) -> Iterator[tuple[int, Inbox]]:
     inbox = Inbox()
     kwargs: dict[str, object] = {}
     if tls is not None:
@@ -56,8 +56,7 @@ def smtp_server(tls: ssl.SSLContext | None = None, login: bool = False,
     if implicit_tls is not None:  # security = "ssl": TLS from the first byte (port 465 style)
         kwargs.update(ssl_context=implicit_tls)
     if login:
-        kwargs.update(authenticator=_authenticator, auth_required=True, auth_require_tls=tls is not None,
-                      auth_exclude_mechanism=["LOGIN"])
+        kwargs.update(authenticator=_authenticator, auth_required=True, auth_require_tls=tls is not None, auth_exclude_mechanism=["LOGIN"])
     port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port, server_hostname="localhost", **kwargs)
     controller.start()

@@ -84,8 +84,10 @@ def test_the_readme_map_names_every_module_and_nothing_that_is_gone():
 
 
 def test_the_scanner_loads_neither_reportlab_nor_the_renderer():
-    probe = ("import sys, handouts.scan.reader; "
-             "print(sorted(m for m in sys.modules if m.startswith(('reportlab', 'handouts.render', 'qrcode'))))")
+    probe = (
+        "import sys, handouts.scan.reader; "
+        "print(sorted(m for m in sys.modules if m.startswith(('reportlab', 'handouts.render', 'qrcode'))))"
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

@@ -48,16 +48,14 @@ def workshop(tmp_path: Path) -> tuple[Path, dict[int, str]]:
 def test_fifty_row_workshop_writes_every_good_row_and_reports_bad_lines(runner, tmp_path, workshop):
     roster, bad = workshop
     out = tmp_path / "handouts"
-    result = runner.invoke(main, ["batch", str(roster), "-o", str(out), "--combined", str(tmp_path / "all.pdf"),
-                                  "--jobs", "2"])
+    result = runner.invoke(main, ["batch", str(roster), "-o", str(out), "--combined", str(tmp_path / "all.pdf"), "--jobs", "2"])
     assert result.exit_code == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith(str(roster))]
     assert len(errors) == len(bad)
     for line, message in bad.items():
         assert any(e.startswith(f"{roster}:{line}: ") and message in e for e in errors), (line, errors)
     assert result.stderr.strip().splitlines()[-1] == "45 written, 5 failed"
-    expected = {f"runner-{i:02d}_{'custom' if i % 2 else 'ankle-loading'}_2026-12-01.pdf"
-                for i in range(50) if i + 2 not in bad}
+    expected = {f"runner-{i:02d}_{'custom' if i % 2 else 'ankle-loading'}_2026-12-01.pdf" for i in range(50) if i + 2 not in bad}
     assert {p.name for p in out.glob("*.pdf")} == expected
     assert sorted(result.stdout.split()) == sorted(str(out / n) for n in expected)
     assert "Runner 07" in page_texts(out / "runner-07_custom_2026-12-01.pdf")[0]
@@ -94,18 +92,20 @@ def test_rerun_skips_what_is_there_and_completes_what_is_missing(runner, tmp_pat
 
 
 def test_two_patients_with_the_same_name_and_another_plan_get_two_files(runner, tmp_path):
-    roster = write_roster(tmp_path / "r.csv", [["Ana Lima", "", "", "2026-12-01", ""],
-                                               ["Ana Lima", "", "", "2026-12-01", "a4"]])
+    roster = write_roster(tmp_path / "r.csv", [["Ana Lima", "", "", "2026-12-01", ""], ["Ana Lima", "", "", "2026-12-01", "a4"]])
     result = runner.invoke(main, ["batch", str(roster), "-o", str(tmp_path / "o")])
     assert result.exit_code == 0
     assert sorted(p.name for p in (tmp_path / "o").glob("*.pdf")) == [
-        "ana-lima_ankle-loading_2026-12-01-2.pdf", "ana-lima_ankle-loading_2026-12-01.pdf"]
+        "ana-lima_ankle-loading_2026-12-01-2.pdf",
+        "ana-lima_ankle-loading_2026-12-01.pdf",
+    ]
     assert f"{roster}:3: warning: Ana Lima is also on line 2 with another plan" in result.stderr
 
 
 def test_a_row_that_repeats_an_earlier_one_is_made_once(runner, tmp_path):
-    roster = write_roster(tmp_path / "r.csv", [["Ana Lima", "", "", "2026-12-01", ""], ["Bo Chen", "", "", "", ""],
-                                               ["Ana Lima", "", "", "2026-12-01", ""]])
+    roster = write_roster(
+        tmp_path / "r.csv", [["Ana Lima", "", "", "2026-12-01", ""], ["Bo Chen", "", "", "", ""], ["Ana Lima", "", "", "2026-12-01", ""]]
+    )
     result = runner.invoke(main, ["batch", str(roster), "-o", str(tmp_path / "o")])
     assert result.exit_code == 0
     assert len(list((tmp_path / "o").glob("ana-lima*.pdf"))) == 1
@@ -113,8 +113,7 @@ def test_a_row_that_repeats_an_earlier_one_is_made_once(runner, tmp_path):
 
 
 def test_spreadsheet_bom_and_semicolons_are_understood(runner, tmp_path):
-    roster = write_roster(tmp_path / "r.csv", [["Zoë O'Brien", "hinge-plate;wall-calf-raise", "", "2026-12-01", "A4"]],
-                          bom=True)
+    roster = write_roster(tmp_path / "r.csv", [["Zoë O'Brien", "hinge-plate;wall-calf-raise", "", "2026-12-01", "A4"]], bom=True)
     result = runner.invoke(main, ["batch", str(roster), "-o", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
     text = page_texts(tmp_path / "o" / "zoe-obrien_custom_2026-12-01.pdf")[0]
@@ -125,7 +124,7 @@ def test_a_quoted_cell_over_two_lines_keeps_line_numbers_true(runner, tmp_path):
     roster = tmp_path / "r.csv"
     roster.write_text('name,exercises\n"Ana\nLima",hinge-plate\nBo Chen,nope\n', encoding="utf-8")
     result = runner.invoke(main, ["batch", str(roster), "-o", str(tmp_path / "o")])
-    assert f"{roster}:4: unknown exercise \"nope\"" in result.stderr
+    assert f'{roster}:4: unknown exercise "nope"' in result.stderr
 
 
 def test_a_windows_1252_roster_is_read_with_a_warning(runner, tmp_path):
@@ -154,8 +153,12 @@ def test_an_interrupted_batch_leaves_only_whole_pdfs_and_the_rerun_completes(tmp
     # Ctrl-C as a terminal sends it, even when the tests run as a shell's background job (whose
     # children start with SIGINT ignored, so Python never raises KeyboardInterrupt): a small
     # launcher puts it back to the default before it becomes the batch
-    launcher = [sys.executable, "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
-                "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])", *command[1:]]
+    launcher = [
+        sys.executable,
+        "-c",
+        "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.executable, [sys.executable, *sys.argv[1:]])",
+        *command[1:],
+    ]
     proc = subprocess.Popen(launcher, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and len(list(out.glob("*.pdf"))) < 20:

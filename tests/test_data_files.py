@@ -26,8 +26,9 @@ def line_of(path: Path, needle: str) -> int:
 
 
 def make_with(runner, library: Path, out: Path, *ids: str):
-    return runner.invoke(main, ["make", "Ana Lima", *ids, "--library", str(library),
-                                "--clinic", str(library / "clinic.toml"), "-o", str(out)])
+    return runner.invoke(
+        main, ["make", "Ana Lima", *ids, "--library", str(library), "--clinic", str(library / "clinic.toml"), "-o", str(out)]
+    )
 
 
 def assert_refused(result, out: Path, *fragments: str) -> None:
@@ -77,9 +78,11 @@ def test_program_naming_a_missing_exercise(runner, library, tmp_path):
     edit(programs, '"hinge-tall-toes"]', '"hinge-tall-toe"]')
     result = make_with(runner, library, tmp_path / "o")
     line = line_of(programs, 'hinge-tall-toe"]')
-    assert_refused(result, tmp_path / "o",
-                   f'{programs}:{line}: program "ankle-hinges" names unknown '
-                   'exercise "hinge-tall-toe" (did you mean "hinge-tall-toes"')
+    assert_refused(
+        result,
+        tmp_path / "o",
+        f'{programs}:{line}: program "ankle-hinges" names unknown exercise "hinge-tall-toe" (did you mean "hinge-tall-toes"',
+    )
 
 
 def test_check_reports_every_problem_in_every_file_at_once(runner, library):
@@ -95,7 +98,7 @@ def test_check_reports_every_problem_in_every_file_at_once(runner, library):
     line = line_of(ex, 'rpe = "eleven"')
     assert f"{ex}:{line}: \"rpe\" = 'eleven' is not an effort level" in err
     assert f'{ex}:{line_of(ex, "per_week = 9")}: "per_week" must be a whole number of days from 1 to 7, got 9' in err
-    assert f'{programs}:1' in err or f'{programs}:{line_of(programs, "default =")}' in err
+    assert f"{programs}:1" in err or f"{programs}:{line_of(programs, 'default =')}" in err
     assert 'default program "ankle-load" is not defined (did you mean "ankle-loading"?)' in err
     assert f'{clinic}:{line_of(clinic, "brand_color")}: "brand_color" = "#ffee00" is too light' in err
     assert f'{clinic}:{line_of(clinic, "phone =")}: "phone" = "call us" has too few digits' in err
@@ -124,8 +127,9 @@ def test_long_titles_and_cues_wrap_inside_the_card(runner, library, tmp_path):
 
 def test_too_much_text_for_one_page_names_the_exercise(runner, library, tmp_path):
     ex = library / "exercises.toml"
-    wordy = ", ".join(['"' + "Hold the position and breathe while you keep the knee over your toes and slowly count " * 2
-                       + "then do it again" + '"'] * 4)
+    wordy = ", ".join(
+        ['"' + "Hold the position and breathe while you keep the knee over your toes and slowly count " * 2 + "then do it again" + '"'] * 4
+    )
     edit(ex, 'cues = [\n    "Hands on a wall, lean in, rise onto your toes.",', f"cues = [{wordy},\n")
     edit(ex, '    "First weeks: repeat until you cannot do one more.",\n    "Then add weight and stay in the range below.",\n]', "]")
     edit(ex, 'cues = [\n    "Split stance, weight on the front leg, heel up.",', f"cues = [{wordy},\n")
@@ -133,8 +137,11 @@ def test_too_much_text_for_one_page_names_the_exercise(runner, library, tmp_path
     (library / "programs.toml").write_text('default = "all"\n[all]\ntitle = "All"\nexercises = ["wall-calf-raise"]\n')
     long_title = "Wall-lean calf raise, slow lowering, long pause, wall-lean calf raise again"
     edit(ex, 'title = "Wall-lean calf raise"', f'title = "{long_title}"')
-    edit(ex, 'load = "Add weight so the last reps are a real effort"',
-         'load = "' + "Add weight so the last reps are a real effort, " * 2 + '"')
+    edit(
+        ex,
+        'load = "Add weight so the last reps are a real effort"',
+        'load = "' + "Add weight so the last reps are a real effort, " * 2 + '"',
+    )
     six = ["hinge-heel-raised", "hinge-plate", "hinge-tall-toes", "wall-calf-raise"]
     result = make_with(runner, library, tmp_path / "o", *six)
     assert_refused(result, tmp_path / "o", "4 exercises do not fit on one letter page: together they run about")

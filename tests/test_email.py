@@ -29,16 +29,19 @@ def ca() -> trustme.CA:
 
 def clinic_with(library: Path, port: int, security: str = "none", extra: str = "") -> Path:
     clinic = library / "clinic.toml"
-    text = clinic.read_text().replace("\n[rpe_legend]", (
-        f'\n[email]\nhost = "localhost"\nport = {port}\nsecurity = "{security}"\n'
-        f'sender = "frontdesk@zenith.example"\nreply_to = "thomas@zenith.example"\n{extra}\n[rpe_legend]'))
+    text = clinic.read_text().replace(
+        "\n[rpe_legend]",
+        (
+            f'\n[email]\nhost = "localhost"\nport = {port}\nsecurity = "{security}"\n'
+            f'sender = "frontdesk@zenith.example"\nreply_to = "thomas@zenith.example"\n{extra}\n[rpe_legend]'
+        ),
+    )
     clinic.write_text(text)
     return clinic
 
 
 def send(runner, handout: Path, clinic: Path, *args: str, env: dict[str, str] | None = None):
-    return runner.invoke(main, ["email", str(handout), "--to", "zoe@example.com", "--clinic", str(clinic), *args],
-                         env=env or {})
+    return runner.invoke(main, ["email", str(handout), "--to", "zoe@example.com", "--clinic", str(clinic), *args], env=env or {})
 
 
 def test_the_patient_receives_the_pdf_from_the_clinic(runner, handout, library):
@@ -88,15 +91,20 @@ def self_signed(path_cert: Path, path_key: Path) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     path_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    path_key.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    path_key.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
 
 
 def test_starttls_with_a_bare_self_signed_certificate(runner, handout, library, tmp_path):
@@ -161,8 +169,7 @@ def test_missing_password_is_caught_before_connecting(runner, handout, library):
 
 def test_refused_recipient_sends_nothing(runner, handout, library):
     with smtp_server() as (port, inbox):
-        result = runner.invoke(main, ["email", str(handout), "--to", REFUSED,
-                                      "--clinic", str(clinic_with(library, port))])
+        result = runner.invoke(main, ["email", str(handout), "--to", REFUSED, "--clinic", str(clinic_with(library, port))])
     assert result.exit_code == 1
     assert f"refused the recipient: {REFUSED} (550 5.1.1 mailbox unavailable); nothing was sent" in result.stderr
     assert inbox.messages == []
@@ -229,8 +236,7 @@ def test_password_protected_pdf_and_the_password_only_on_screen(runner, handout,
 def test_make_with_email_writes_and_sends(runner, library, tmp_path):
     with smtp_server() as (port, inbox):
         clinic = clinic_with(library, port)
-        result = runner.invoke(main, ["make", "Ana Lima", "-o", str(tmp_path / "o"), "--clinic", str(clinic),
-                                      "--email", "ana@example.com"])
+        result = runner.invoke(main, ["make", "Ana Lima", "-o", str(tmp_path / "o"), "--clinic", str(clinic), "--email", "ana@example.com"])
     assert result.exit_code == 0, result.output
     written = Path(result.stdout.strip())
     assert next(inbox.messages[0].iter_attachments()).get_content() == written.read_bytes()
@@ -244,8 +250,9 @@ def test_make_with_a_bad_address_writes_nothing(runner, tmp_path):
 
 def test_batch_emails_every_row_reports_failures_and_a_rerun_skips_the_sent(runner, library, tmp_path):
     roster = tmp_path / "workshop.csv"
-    roster.write_text("name,email\nAna Lima,ana@example.com\nBo Chen,\nCy Diaz,"
-                      f"{REFUSED}\nDee Eck,dee@example.com\nEd Fox,ed@\n", encoding="utf-8")
+    roster.write_text(
+        f"name,email\nAna Lima,ana@example.com\nBo Chen,\nCy Diaz,{REFUSED}\nDee Eck,dee@example.com\nEd Fox,ed@\n", encoding="utf-8"
+    )
     out = tmp_path / "o"
     with smtp_server() as (port, inbox):
         clinic = clinic_with(library, port)
@@ -261,8 +268,10 @@ def test_batch_emails_every_row_reports_failures_and_a_rerun_skips_the_sent(runn
             (attachment,) = list(message.iter_attachments())
             assert attachment.get_content() == (out / attachment.get_filename()).read_bytes()
         second = runner.invoke(main, args)
-        assert second.stderr.strip().splitlines()[-1] == \
-            "0 written, 5 skipped (unchanged), 0 emailed, 2 already emailed, 1 not emailed (no address), 2 failed"
+        assert (
+            second.stderr.strip().splitlines()[-1]
+            == "0 written, 5 skipped (unchanged), 0 emailed, 2 already emailed, 1 not emailed (no address), 2 failed"
+        )
         assert len(inbox.messages) == 2
 
 

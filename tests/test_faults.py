@@ -31,6 +31,7 @@ def no_traceback(result) -> None:
 
 # -- the disk -----------------------------------------------------------------------
 
+
 def fail_fsync(monkeypatch: pytest.MonkeyPatch, code: int, after: int = 0) -> None:
     real = os.fsync
     calls = {"n": 0}
@@ -44,8 +45,9 @@ def fail_fsync(monkeypatch: pytest.MonkeyPatch, code: int, after: int = 0) -> No
     monkeypatch.setattr(os, "fsync", fsync)
 
 
-@pytest.mark.parametrize(("code", "words"), [(errno.ENOSPC, "the disk is full"), (errno.EROFS, "read-only"),
-                                              (errno.EIO, "read or write error")])
+@pytest.mark.parametrize(
+    ("code", "words"), [(errno.ENOSPC, "the disk is full"), (errno.EROFS, "read-only"), (errno.EIO, "read or write error")]
+)
 def test_a_failing_disk_is_a_message_and_leaves_nothing_half_written(runner, tmp_path, monkeypatch, code, words):
     fail_fsync(monkeypatch, code)
     result = runner.invoke(main, ["make", "Ana Lima", "-o", str(tmp_path / "out"), "--no-history"])
@@ -86,13 +88,19 @@ def test_a_name_too_long_for_the_disk_is_a_message(runner, tmp_path):
 
 # -- interrupts -----------------------------------------------------------------------
 
+
 def batch_process(tmp_path: Path, rows: int = 600) -> tuple[subprocess.Popen[bytes], Path]:
     roster = tmp_path / "big.csv"
     roster.write_text("name\n" + "".join(f"Runner {i:04d}\n" for i in range(rows)), encoding="utf-8")
     out = tmp_path / "out"
     env = {**os.environ, "HANDOUTS_HISTORY": str(tmp_path / "h.sqlite3")}
-    proc = subprocess.Popen([sys.executable, "-m", "handouts", "batch", str(roster), "-o", str(out), "--jobs", "2"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "handouts", "batch", str(roster), "-o", str(out), "--jobs", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        env=env,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and len(list(out.glob("*.pdf"))) < 40:
         time.sleep(0.01)
@@ -152,22 +160,30 @@ def test_workers_die_with_a_parent_that_is_killed_outright(tmp_path):
 
 
 def test_sigterm_during_a_single_make_exits_143_without_a_traceback(tmp_path):
-    script = ("import os, signal, handouts.render.pdf as p\n"
-              "real = p.render\n"
-              "def slow(*a, **k):\n"
-              "    os.kill(os.getpid(), signal.SIGTERM)\n"
-              "    return real(*a, **k)\n"
-              "p.render = slow\n"
-              "import handouts.pipeline as pl; pl.render = slow\n"
-              "from handouts.cli import main; main()\n")
-    result = subprocess.run([sys.executable, "-c", script, "make", "Ana Lima", "-o", str(tmp_path / "o"),
-                             "--no-history"], capture_output=True, text=True, timeout=60, check=False)
+    script = (
+        "import os, signal, handouts.render.pdf as p\n"
+        "real = p.render\n"
+        "def slow(*a, **k):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    return real(*a, **k)\n"
+        "p.render = slow\n"
+        "import handouts.pipeline as pl; pl.render = slow\n"
+        "from handouts.cli import main; main()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, "make", "Ana Lima", "-o", str(tmp_path / "o"), "--no-history"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 143, result.stderr
     assert "Traceback" not in result.stderr
     assert not list((tmp_path / "o").glob("*")) if (tmp_path / "o").exists() else True
 
 
 # -- the mail server -----------------------------------------------------------------
+
 
 class Faulty:
     """An SMTP server that misbehaves on purpose after the message arrives."""
@@ -202,9 +218,12 @@ def faulty_server(how: str) -> Iterator[tuple[int, Faulty]]:
 
 def mail_clinic(library: Path, port: int, extra: str = "") -> Path:
     clinic = library / "clinic.toml"
-    clinic.write_text(clinic.read_text().replace("\n[rpe_legend]", (
-        f'\n[email]\nhost = "localhost"\nport = {port}\nsecurity = "none"\nsender = "desk@zenith.example"\n{extra}'
-        "\n[rpe_legend]")))
+    clinic.write_text(
+        clinic.read_text().replace(
+            "\n[rpe_legend]",
+            (f'\n[email]\nhost = "localhost"\nport = {port}\nsecurity = "none"\nsender = "desk@zenith.example"\n{extra}\n[rpe_legend]'),
+        )
+    )
     return clinic
 
 
@@ -271,8 +290,7 @@ def test_a_stray_brace_in_the_email_template_is_found_by_check(runner, library):
 
 def test_a_placeholder_cannot_reach_into_the_program(runner, library, pdf, tmp_path):
     clinic = mail_clinic(library, free_port(), 'subject = "Plan from {clinic.upper} {clinic}"\n')
-    result = runner.invoke(main, ["email", str(pdf), "--to", "zoe@example.com", "--clinic", str(clinic),
-                                  "--eml", str(tmp_path / "d.eml")])
+    result = runner.invoke(main, ["email", str(pdf), "--to", "zoe@example.com", "--clinic", str(clinic), "--eml", str(tmp_path / "d.eml")])
     assert result.exit_code == 0, result.output
     message = message_from_bytes((tmp_path / "d.eml").read_bytes(), policy=policy.default)
     assert message["Subject"] == "Plan from {clinic.upper} Zenith Performance Physical Therapy"
@@ -283,8 +301,9 @@ def test_a_password_with_accents_is_explained(runner, library, pdf):
 
     with smtp_server(login=True) as (port, _):
         clinic = mail_clinic(library, port, f'username = "{USER}"\n')
-        result = runner.invoke(main, ["email", str(pdf), "--to", "zoe@example.com", "--clinic", str(clinic)],
-                               env={"HANDOUTS_SMTP_PASSWORD": "contraseña"})
+        result = runner.invoke(
+            main, ["email", str(pdf), "--to", "zoe@example.com", "--clinic", str(clinic)], env={"HANDOUTS_SMTP_PASSWORD": "contraseña"}
+        )
     assert result.exit_code == 1
     no_traceback(result)
     assert "only plain ASCII works" in result.stderr
@@ -292,11 +311,15 @@ def test_a_password_with_accents_is_explained(runner, library, pdf):
 
 # -- rosters ------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("bad", "words"), [
-    ('Ana "Lima,bridge', "stray quote"),
-    ("Bo\x00Chen,bridge", "NUL character"),
-    ("Cy " + "x" * 20_000 + ",bridge", "more than 10,000 characters"),
-])
+
+@pytest.mark.parametrize(
+    ("bad", "words"),
+    [
+        ('Ana "Lima,bridge', "stray quote"),
+        ("Bo\x00Chen,bridge", "NUL character"),
+        ("Cy " + "x" * 20_000 + ",bridge", "more than 10,000 characters"),
+    ],
+)
 def test_one_broken_row_in_the_middle_costs_only_that_row(runner, tmp_path, bad, words):
     rows = [f"Runner {i:03d},bridge" for i in range(300)]
     rows[9] = bad  # line 11 of the file

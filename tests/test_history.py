@@ -26,15 +26,26 @@ def invoke(runner: CliRunner, *args: str, ok: bool = True, stdin: str | None = N
 
 def test_a_visit_a_reissue_a_week_later_and_the_summary_for_the_note(runner, tmp_path, history_file, fixed_date):
     # the evaluation: two doses changed and a note
-    first = invoke(runner, "make", "Zoë O'Brien", "wall-calf-raise:3x8-10@8/2w", "hinge-plate:2x30s@7",
-                   "hinge-tall-toes", "--note", "Left ankle only.", "--patient-id", "Z-1042", "-o", str(tmp_path))
+    first = invoke(
+        runner,
+        "make",
+        "Zoë O'Brien",
+        "wall-calf-raise:3x8-10@8/2w",
+        "hinge-plate:2x30s@7",
+        "hinge-tall-toes",
+        "--note",
+        "Left ankle only.",
+        "--patient-id",
+        "Z-1042",
+        "-o",
+        str(tmp_path),
+    )
     first_pdf = Path(first.stdout.strip())
     assert first.stdout.count("\n") == 1  # stdout is still only the path: no patient data leaks there
     assert stat.S_IMODE(history_file.stat().st_mode) == 0o600
 
     # a week later: one exercise progressed, one taken off, the note carried over
-    again = invoke(runner, "again", "zoe o'brien", "wall-calf-raise:4x8-10@9", "-hinge-plate",
-                   "--start", "2026-12-02", "-o", str(tmp_path))
+    again = invoke(runner, "again", "zoe o'brien", "wall-calf-raise:4x8-10@9", "-hinge-plate", "--start", "2026-12-02", "-o", str(tmp_path))
     second_pdf = Path(again.stdout.strip())
     assert second_pdf != first_pdf and first_pdf.is_file()
     text = page_texts(second_pdf)[0]
@@ -66,11 +77,12 @@ def test_the_record_holds_the_pdfs_checksum_and_every_printed_dose(runner, tmp_p
 
     out = Path(invoke(runner, "make", "Ana Lima", "wall-calf-raise:2x12", "-o", str(tmp_path)).stdout.strip())
     db = sqlite3.connect(history_file)
-    (path, sha, start, paper), = db.execute("SELECT path, sha256, start, paper FROM handouts").fetchall()
+    ((path, sha, start, paper),) = db.execute("SELECT path, sha256, start, paper FROM handouts").fetchall()
     assert path == str(out.resolve()) and sha == hashlib.sha256(out.read_bytes()).hexdigest()
     assert (start, paper) == ("2026-11-25", "letter")
     assert db.execute("SELECT exercise_id, sets_low, reps_low, rpe, per_week FROM doses").fetchall() == [
-        ("wall-calf-raise", 2, 12, "8–9", 2)]
+        ("wall-calf-raise", 2, 12, "8–9", 2)
+    ]
     assert db.execute("PRAGMA user_version").fetchone()[0] == 2
 
 
@@ -84,8 +96,10 @@ def test_again_for_an_unknown_patient_names_the_closest(runner, tmp_path):
 
 def test_again_refuses_a_bad_change_and_writes_nothing(runner, tmp_path):
     invoke(runner, "make", "Ana Lima", "-o", str(tmp_path))
-    for change, code, words in (("wall-calf-raise:3x", 2, '"wall-calf-raise:3x"'),
-                                ("-squat-jumps", 2, "squat-jumps is not on Ana Lima's plan")):
+    for change, code, words in (
+        ("wall-calf-raise:3x", 2, '"wall-calf-raise:3x"'),
+        ("-squat-jumps", 2, "squat-jumps is not on Ana Lima's plan"),
+    ):
         result = invoke(runner, "again", "Ana Lima", change, "-o", str(tmp_path), ok=False)
         assert result.exit_code == code and words in result.output
     assert len(list(tmp_path.glob("*.pdf"))) == 1
@@ -98,17 +112,22 @@ def test_no_history_records_nothing(runner, tmp_path, history_file):
 
 def test_a_batch_records_every_row_with_its_note_and_patient_id(runner, tmp_path, history_file):
     roster = tmp_path / "roster.csv"
-    roster.write_text("name,exercises,note,patient_id\n"
-                      "Ana Lima,wall-calf-raise:3x12@8 hinge-plate,Slowly.,A-1\n"
-                      "Kenji Watanabe,,,K-2\n"
-                      "Bad Row,wall-calf-raise:3x,,\n", encoding="utf-8")
+    roster.write_text(
+        "name,exercises,note,patient_id\n"
+        "Ana Lima,wall-calf-raise:3x12@8 hinge-plate,Slowly.,A-1\n"
+        "Kenji Watanabe,,,K-2\n"
+        "Bad Row,wall-calf-raise:3x,,\n",
+        encoding="utf-8",
+    )
     result = invoke(runner, "batch", str(roster), "-o", str(tmp_path / "out"), ok=False)
     assert result.exit_code == 1 and 'roster.csv:4: dose "wall-calf-raise:3x"' in result.output
     db = sqlite3.connect(history_file)
     rows = db.execute("SELECT patient, patient_id, note FROM handouts ORDER BY patient").fetchall()
     assert rows == [("Ana Lima", "A-1", "Slowly."), ("Kenji Watanabe", "K-2", "")]
-    assert db.execute("SELECT sets_low, reps_low, rpe FROM doses JOIN handouts ON handouts.id = handout_id "
-                      "WHERE exercise_id = 'wall-calf-raise' AND patient = 'Ana Lima'").fetchall() == [(3, 12, "8")]
+    assert db.execute(
+        "SELECT sets_low, reps_low, rpe FROM doses JOIN handouts ON handouts.id = handout_id "
+        "WHERE exercise_id = 'wall-calf-raise' AND patient = 'Ana Lima'"
+    ).fetchall() == [(3, 12, "8")]
     rerun = invoke(runner, "batch", str(roster), "-o", str(tmp_path / "out"), ok=False)
     assert "2 skipped" in rerun.output
     assert db.execute("SELECT count(*) FROM handouts").fetchone()[0] == 2  # skipped files are not recorded twice
@@ -132,8 +151,7 @@ def test_a_damaged_history_never_costs_the_handout_and_is_left_as_it_was(runner,
 def test_a_history_that_cannot_be_created_still_gives_the_pdf(runner, tmp_path):
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the history's folder should be")
-    result = invoke(runner, "make", "Ana Lima", "-o", str(tmp_path / "out"), "--history", str(blocker / "h.sqlite3"),
-                    ok=False)
+    result = invoke(runner, "make", "Ana Lima", "-o", str(tmp_path / "out"), "--history", str(blocker / "h.sqlite3"), ok=False)
     assert result.exit_code == 1
     assert Path(result.stdout.strip()).is_file()
     assert "cannot open the history file" in result.stderr

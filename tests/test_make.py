@@ -34,8 +34,7 @@ def make(runner: CliRunner, *args: str) -> Path:
 
 
 def test_zoe_gets_her_two_exercises_with_doses_and_dates(runner, tmp_path, fixed_date):
-    path = make(runner, "Zoë O'Brien", "hinge-heel-raised", "wall-calf-raise", "-o", str(tmp_path),
-                "--start", "2026-11-27")
+    path = make(runner, "Zoë O'Brien", "hinge-heel-raised", "wall-calf-raise", "-o", str(tmp_path), "--start", "2026-11-27")
     assert result_is_only_path(runner, tmp_path)
     text = page_texts(path)[0]
     assert "Zoë O'Brien" in text
@@ -99,8 +98,9 @@ def test_qr_dials_the_clinic_from_screen_and_from_a_black_and_white_print(runner
 
 def test_qr_opens_booking_page_when_clinic_has_one(runner, tmp_path, library, fixed_date):
     clinic = library / "clinic.toml"
-    clinic.write_text(clinic.read_text().replace('# booking_url = "https://example.com/book"',
-                                                  'booking_url = "https://zenith.example/book?src=sheet"'))
+    clinic.write_text(
+        clinic.read_text().replace('# booking_url = "https://example.com/book"', 'booking_url = "https://zenith.example/book?src=sheet"')
+    )
     path = make(runner, "Ana Lima", "-o", str(tmp_path), "--clinic", str(clinic))
     assert booking_codes(render_png(path, dpi=150)) == ["https://zenith.example/book?src=sheet"]
     assert "562-502-1767" in page_texts(path)[0]  # the phone stays printed for people who cannot scan
@@ -122,7 +122,8 @@ def test_six_long_exercises_fit_on_both_papers(library):
         'cues = ["Stand tall on one leg, reach the other foot.", "Keep the knee soft, over the middle toes.",'
         ' "Move slowly; touch down if you wobble."]\n'
         'sets = 3\nreps = [8, 12]\nload = "Body weight only, then hold a light weight"\nrpe = "6-7"\nper_week = 3\n'
-        for i in range(6))
+        for i in range(6)
+    )
     (library / "exercises.toml").write_text((library / "exercises.toml").read_text() + extra)
     lib, clinic = load_library(library), load_clinic()
     for paper in PAPER:
@@ -141,8 +142,7 @@ def _assert_inside_printable_area(data: bytes, paper: str) -> None:
 
 
 def test_seven_exercises_are_refused(runner, tmp_path, library):
-    extra = "".join(f'\n[more-{i}]\ntitle = "More {i}"\ncues = ["Go."]\nsets = 1\nreps = 5\nrpe = 6\nper_week = 2\n'
-                    for i in range(3))
+    extra = "".join(f'\n[more-{i}]\ntitle = "More {i}"\ncues = ["Go."]\nsets = 1\nreps = 5\nrpe = 6\nper_week = 2\n' for i in range(3))
     (library / "exercises.toml").write_text((library / "exercises.toml").read_text() + extra)
     ids = SEEDS + [f"more-{i}" for i in range(3)]
     result = runner.invoke(main, ["make", "Ana Lima", *ids, "--library", str(library), "-o", str(tmp_path)])
@@ -187,8 +187,7 @@ def test_same_inputs_give_identical_bytes_under_source_date_epoch(tmp_path):
     outputs = []
     for i in range(2):
         out = tmp_path / f"run{i}.pdf"
-        subprocess.run([sys.executable, "-m", "handouts", "make", "Zoë O'Brien", "-o", str(out)],
-                       check=True, env=env, capture_output=True)
+        subprocess.run([sys.executable, "-m", "handouts", "make", "Zoë O'Brien", "-o", str(out)], check=True, env=env, capture_output=True)
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
     assert b"D:20261125120000" in outputs[0]
@@ -203,8 +202,9 @@ def test_a4_is_a4(runner, tmp_path):
 def test_listings_show_ids_titles_and_doses(runner):
     result = runner.invoke(main, ["exercises"])
     assert result.exit_code == 0
-    assert re.search(r"^wall-calf-raise\s+Wall-lean calf raise\s+\(3 sets of 10–15 reps, RPE 8–9, 2× a week\)$",
-                     result.stdout, re.MULTILINE)
+    assert re.search(
+        r"^wall-calf-raise\s+Wall-lean calf raise\s+\(3 sets of 10–15 reps, RPE 8–9, 2× a week\)$", result.stdout, re.MULTILINE
+    )
     result = runner.invoke(main, ["programs"])
     assert "ankle-loading" in result.stdout and "(default)" in result.stdout
 

@@ -28,9 +28,14 @@ def assert_text_inside_boxes(data: bytes, boxes, paper: str, tolerance: float = 
             continue
         assert PRINTER_REACH <= ch["x0"] and ch["x1"] <= width - PRINTER_REACH, ch
         assert PRINTER_REACH <= ch["top"] and ch["bottom"] <= height - PRINTER_REACH, ch
-        inside = [b.name for b in boxes
-                  if b.x0 - tolerance <= ch["x0"] and ch["x1"] <= b.x1 + tolerance
-                  and height - b.y1 - tolerance <= ch["top"] and ch["bottom"] <= height - b.y0 + tolerance]
+        inside = [
+            b.name
+            for b in boxes
+            if b.x0 - tolerance <= ch["x0"]
+            and ch["x1"] <= b.x1 + tolerance
+            and height - b.y1 - tolerance <= ch["top"]
+            and ch["bottom"] <= height - b.y0 + tolerance
+        ]
         assert inside, f"{ch['text']!r} at ({ch['x0']:.1f}, {ch['top']:.1f}) is outside every section box"
 
 
@@ -40,15 +45,18 @@ def one_page(name: str, paper: str = "letter", ids: tuple[str, ...] = ()) -> tup
     return data, boxes[0]
 
 
-@pytest.mark.parametrize("name", [
-    "Zoë O'Brien",
-    "Anne-Marie Saint-Exupéry",
-    "Ελένη Παπαδοπούλου",
-    "Дмитрий Иванов",
-    "Nguyễn Thị Minh Khai",
-    "<b>Bold</b> & <font size=40>big</font>",
-    "Łukasz Żółć-Ørsted",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Zoë O'Brien",
+        "Anne-Marie Saint-Exupéry",
+        "Ελένη Παπαδοπούλου",
+        "Дмитрий Иванов",
+        "Nguyễn Thị Minh Khai",
+        "<b>Bold</b> & <font size=40>big</font>",
+        "Łukasz Żółć-Ørsted",
+    ],
+)
 def test_names_print_exactly_as_typed(name):
     data, boxes = one_page(name)
     assert name in page_texts(data)[0]
@@ -85,12 +93,15 @@ def test_a_longer_name_is_refused(runner, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("name, shown", [
-    ("王小明", "'王' (U+738B)"),
-    ("محمد علي", "'م' (U+0645)"),
-    ("שרה כהן", "'ש' (U+05E9)"),
-    ("Zoë 🏃", "'🏃' (U+1F3C3)"),
-])
+@pytest.mark.parametrize(
+    "name, shown",
+    [
+        ("王小明", "'王' (U+738B)"),
+        ("محمد علي", "'م' (U+0645)"),
+        ("שרה כהן", "'ש' (U+05E9)"),
+        ("Zoë 🏃", "'🏃' (U+1F3C3)"),
+    ],
+)
 def test_scripts_the_fonts_lack_are_refused_by_name(runner, tmp_path, name, shown):
     result = runner.invoke(main, ["make", name, "-o", str(tmp_path)])
     assert result.exit_code == 1
@@ -99,13 +110,16 @@ def test_scripts_the_fonts_lack_are_refused_by_name(runner, tmp_path, name, show
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("../../etc/passwd", "etc-passwd"),
-    ("CON", "con-file"),
-    ("a/b\\c", "a-b-c"),
-    ("Ana\x00\x1bLima", "ana-lima"),
-    ("Zoë O'Brien", "zoe-obrien"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("../../etc/passwd", "etc-passwd"),
+        ("CON", "con-file"),
+        ("a/b\\c", "a-b-c"),
+        ("Ana\x00\x1bLima", "ana-lima"),
+        ("Zoë O'Brien", "zoe-obrien"),
+    ],
+)
 def test_file_names_from_names_are_safe(name, expected):
     assert slug(name) == expected
 

@@ -39,7 +39,7 @@ def body_sizes(data: bytes, words: str) -> set[float]:
     text = "".join(c["text"] for c in found)
     start = text.find(words)
     assert start >= 0, words
-    return {round(c["size"], 1) for c in found[start:start + len(words)]}
+    return {round(c["size"], 1) for c in found[start : start + len(words)]}
 
 
 @pytest.mark.parametrize(("count", "least"), [(1, 14), (3, 13), (6, 11)])
@@ -121,8 +121,9 @@ def test_the_qr_caption_says_what_the_code_does(library):
     clinic_file = library / "clinic.toml"
     calls = page_texts(render([compose(load_library(), load_clinic(clinic_file), "Ana Lima")]))[0]
     assert "Scan to call us" in calls
-    clinic_file.write_text(clinic_file.read_text().replace('# booking_url = "https://example.com/book"',
-                                                           'booking_url = "https://zenith.example/book"'))
+    clinic_file.write_text(
+        clinic_file.read_text().replace('# booking_url = "https://example.com/book"', 'booking_url = "https://zenith.example/book"')
+    )
     books = page_texts(render([compose(load_library(), load_clinic(clinic_file), "Ana Lima")]))[0]
     assert "book your next visit online" in books
 
@@ -130,8 +131,18 @@ def test_the_qr_caption_says_what_the_code_does(library):
 def test_the_sheets_own_wording_reads_easily():
     """Dale-Chall over every fixed word a patient reads (not the exercises, not the clinic's names)."""
     table = tomllib.loads((wording_dir() / "en.toml").read_text(encoding="utf-8"))
-    skip = {"language", "locale", "date", "weekdays", "document_title", "combined_title", "keywords",
-            "email_subject", "email_body", "separator"}
+    skip = {
+        "language",
+        "locale",
+        "date",
+        "weekdays",
+        "document_title",
+        "combined_title",
+        "keywords",
+        "email_subject",
+        "email_body",
+        "separator",
+    }
 
     def texts(t: dict) -> list[str]:
         out = []

@@ -25,8 +25,9 @@ def add(runner, library: Path, exercise_id: str, photo: Path, *extra: str):
 
 
 def make(runner, library: Path, out: Path, *args: str) -> Path:
-    result = runner.invoke(main, ["make", "Ana Lima", *args, "--library", str(library),
-                                  "--clinic", str(library / "clinic.toml"), "-o", str(out)])
+    result = runner.invoke(
+        main, ["make", "Ana Lima", *args, "--library", str(library), "--clinic", str(library / "clinic.toml"), "-o", str(out)]
+    )
     assert result.exit_code == 0, result.output
     return Path(result.stdout.strip())
 
@@ -75,8 +76,12 @@ def test_the_handout_shows_the_picture_upright_beside_the_cues(runner, library, 
         title = next(w for w in page.extract_words() if w["text"] == "Wall-lean")
         assert placed["x1"] < cue["x0"] and placed["x1"] < title["x0"]  # cues and title to its right
         assert placed["top"] < cue["top"] < placed["bottom"]
-    picture = render_png(path, dpi=150).crop(tuple(round(v * 150 / 72) + d for v, d in zip(
-        (placed["x0"], placed["top"], placed["x1"], placed["bottom"]), (2, 2, -2, -2), strict=False)))
+    picture = render_png(path, dpi=150).crop(
+        tuple(
+            round(v * 150 / 72) + d
+            for v, d in zip((placed["x0"], placed["top"], placed["x1"], placed["bottom"]), (2, 2, -2, -2), strict=False)
+        )
+    )
     assert is_upright(picture)  # as printed, not only as stored
 
 
@@ -85,7 +90,9 @@ def test_six_exercises_all_with_pictures_fit_one_page(runner, library, phone_pho
     extra = "".join(
         f'\n[extra-{i}]\ntitle = "Balance drill {i}"\ncues = ["Stand on one leg near a counter.", '
         '"Keep the knee soft.", "Touch down only if you wobble."]\nsets = 3\nseconds = [30, 45]\n'
-        'load = "Eyes closed once it is easy"\nrpe = "6-7"\nper_week = 7\n' for i in range(2))
+        'load = "Eyes closed once it is easy"\nrpe = "6-7"\nper_week = 7\n'
+        for i in range(2)
+    )
     (library / "exercises.toml").write_text((library / "exercises.toml").read_text() + extra)
     ids = SEEDS + ["extra-0", "extra-1"]
     for exercise_id in ids:
@@ -112,8 +119,9 @@ def test_a_huge_photo_named_directly_in_the_library_is_downscaled(runner, librar
     (library / "pictures").mkdir()
     (library / "pictures" / "big.jpg").write_bytes(phone_jpeg(scene(4000, 6000)))
     toml = library / "exercises.toml"
-    toml.write_text(toml.read_text().replace('title = "Ankle hinge on a plate"',
-                                             'title = "Ankle hinge on a plate"\npicture = "pictures/big.jpg"'))
+    toml.write_text(
+        toml.read_text().replace('title = "Ankle hinge on a plate"', 'title = "Ankle hinge on a plate"\npicture = "pictures/big.jpg"')
+    )
     path = make(runner, library, tmp_path / "o", "hinge-plate")
     (image,) = pdf_images(path)
     assert max(image.size) <= 300 and is_upright(image)
@@ -124,8 +132,7 @@ def test_a_truncated_picture_in_the_library_is_refused_not_embedded(runner, libr
     add(runner, library, "hinge-plate", phone_photo)
     stored = library / "pictures" / "hinge-plate.jpg"
     stored.write_bytes(stored.read_bytes()[: len(stored.read_bytes()) // 2])
-    result = runner.invoke(main, ["make", "Ana Lima", "hinge-plate", "--library", str(library),
-                                  "-o", str(tmp_path / "o")])
+    result = runner.invoke(main, ["make", "Ana Lima", "hinge-plate", "--library", str(library), "-o", str(tmp_path / "o")])
     assert result.exit_code == 1
     assert f"{stored}: image is damaged or truncated" in result.stderr
     assert not (tmp_path / "o").exists() or list((tmp_path / "o").iterdir()) == []
@@ -164,12 +171,15 @@ def test_grayscale_handout_has_grey_pictures(runner, library, phone_photo, tmp_p
     assert image.mode == "L"
 
 
-@pytest.mark.parametrize("content, message", [
-    (None, "image not found"),
-    (b"definitely not a photo", "not an image Pillow can read"),
-    ("truncated", "image is damaged or truncated"),
-    ("bomb", "megapixels"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "image not found"),
+        (b"definitely not a photo", "not an image Pillow can read"),
+        ("truncated", "image is damaged or truncated"),
+        ("bomb", "megapixels"),
+    ],
+)
 def test_bad_photos_are_refused_and_the_library_is_untouched(runner, library, tmp_path, content, message):
     photo = tmp_path / "photo.jpg"
     if content == "truncated":

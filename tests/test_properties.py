@@ -22,7 +22,7 @@ from .pdfread import render as render_png
 from .photos import encoded, scene
 from .test_names_and_files import assert_text_inside_boxes
 
-EXTRA = '''
+EXTRA = """
 [single-leg-balance-eyes]
 title = "Single-leg balance, eyes closed"
 cues = ["Stand on one leg near a counter.", "Keep the knee soft.", "Touch down only if you wobble."]
@@ -58,7 +58,7 @@ reps = [12, 15]
 load = "Hold a dumbbell when 15 is easy"
 rpe = "8"
 per_week = 2
-'''
+"""
 
 NAME_ALPHABET = (
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

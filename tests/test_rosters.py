@@ -14,22 +14,31 @@ from handouts.roster import normalized, separator
 from .pdfread import page_texts
 
 HEADER = ["Patient Name", "E-mail", "Exercises", "Phone", "Start Date"]
-ROWS = [["Zoë O'Brien", "zoe@example.com", "hinge-plate wall-calf-raise", "555-0101", "2026-12-01"],
-        ["José Núñez", "", "", "555-0102", "2026-12-01"],
-        ["Ngozi Adébáyọ̀", "", "bridge", "555-0103", ""]]
+ROWS = [
+    ["Zoë O'Brien", "zoe@example.com", "hinge-plate wall-calf-raise", "555-0101", "2026-12-01"],
+    ["José Núñez", "", "", "555-0102", "2026-12-01"],
+    ["Ngozi Adébáyọ̀", "", "bridge", "555-0103", ""],
+]
 
 
-def exported(path: Path, delimiter: str, encoding: str, header: list[str] = HEADER,
-             rows: list[list[str]] = ROWS) -> Path:
+def exported(path: Path, delimiter: str, encoding: str, header: list[str] = HEADER, rows: list[list[str]] = ROWS) -> Path:
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerows([header, *rows])
     path.write_bytes(buffer.getvalue().encode(encoding))
     return path
 
 
-@pytest.mark.parametrize(("delimiter", "encoding"), [
-    (",", "utf-8"), (",", "utf-8-sig"), (";", "utf-8-sig"), ("\t", "utf-16"), (";", "cp1252"), (",", "cp1252"),
-])
+@pytest.mark.parametrize(
+    ("delimiter", "encoding"),
+    [
+        (",", "utf-8"),
+        (",", "utf-8-sig"),
+        (";", "utf-8-sig"),
+        ("\t", "utf-16"),
+        (";", "cp1252"),
+        (",", "cp1252"),
+    ],
+)
 def test_every_export_flavour_gives_every_patient_a_handout(runner, tmp_path, delimiter, encoding):
     rows = ROWS[:2] if encoding == "cp1252" else ROWS  # Windows-1252 cannot hold Yoruba tone marks
     roster = exported(tmp_path / "roster.csv", delimiter, encoding, rows=rows)
@@ -96,17 +105,28 @@ def test_a_rerun_remakes_exactly_the_rows_that_changed(runner, tmp_path):
     assert untouched.stat().st_mtime_ns == before
 
 
-@pytest.mark.parametrize(("header", "column"), [
-    ("Patient_Name", "name"), ("patient-name", "name"), (" E-MAIL ", "email"), ("Email Address", "email"),
-    ("given name", "first"), ("Surname", "last"), ("Start Date", "start"), ("MRN", "patient_id"),
-])
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [
+        ("Patient_Name", "name"),
+        ("patient-name", "name"),
+        (" E-MAIL ", "email"),
+        ("Email Address", "email"),
+        ("given name", "first"),
+        ("Surname", "last"),
+        ("Start Date", "start"),
+        ("MRN", "patient_id"),
+    ],
+)
 def test_headers_are_matched_as_people_write_them(header, column):
     from handouts.roster import _COLUMN_OF
 
     assert _COLUMN_OF[normalized(header)] == column
 
 
-@pytest.mark.parametrize(("line", "sep"), [("name,exercises", ","), ("name;exercises;start", ";"),
-                                            ("name\texercises", "\t"), ('"Lima, Ana";x;y', ";"), ("name", ",")])
+@pytest.mark.parametrize(
+    ("line", "sep"),
+    [("name,exercises", ","), ("name;exercises;start", ";"), ("name\texercises", "\t"), ('"Lima, Ana";x;y', ";"), ("name", ",")],
+)
 def test_the_separator_is_read_from_the_header(line, sep):
     assert separator(line) == sep

@@ -30,14 +30,29 @@ from . import sheetphotos as sp
 # fullest log), one exercise in large print (the biggest boxes).
 PATIENTS = {
     "four": ("Zoe Park", ["--start", "2026-11-30"]),
-    "six": ("Ana Ruiz", ["hinge-heel-raised", "hinge-plate", "hinge-tall-toes", "wall-calf-raise:3x12/3w",
-                         "ankle-pumps", "calf-stretch", "--paper", "a4", "--lang", "es", "--start", "2026-12-28"]),
+    "six": (
+        "Ana Ruiz",
+        [
+            "hinge-heel-raised",
+            "hinge-plate",
+            "hinge-tall-toes",
+            "wall-calf-raise:3x12/3w",
+            "ankle-pumps",
+            "calf-stretch",
+            "--paper",
+            "a4",
+            "--lang",
+            "es",
+            "--start",
+            "2026-12-28",
+        ],
+    ),
     "one": ("Bo Li", ["wall-calf-raise:3x10@8/2w", "--large-print", "--start", "2026-11-30"]),
 }
-WHOLE = range(0, 66)          # whole sheet on a table, at an angle
-CLOSE = range(100, 124)       # the log close up, the phone held sideways
-UPSIDE = range(200, 206)      # the sheet the other way up
-COVERED = range(300, 306)     # a sticky note over both right-hand markers: found by the page's outline
+WHOLE = range(0, 66)  # whole sheet on a table, at an angle
+CLOSE = range(100, 124)  # the log close up, the phone held sideways
+UPSIDE = range(200, 206)  # the sheet the other way up
+COVERED = range(300, 306)  # a sticky note over both right-hand markers: found by the page's outline
 
 
 @pytest.fixture(scope="session")
@@ -82,8 +97,7 @@ def readings(clinic: dict[str, object]) -> list[dict[str, object]]:
         image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
         started = time.perf_counter()
         reading = scan.read_image(image, f"seed {seed}")
-        out.append({"seed": seed, "key": key, "ticks": ticks, "shot": shot, "reading": reading,
-                    "seconds": time.perf_counter() - started})
+        out.append({"seed": seed, "key": key, "ticks": ticks, "shot": shot, "reading": reading, "seconds": time.perf_counter() - started})
     return out
 
 
@@ -172,18 +186,21 @@ def test_glare_over_the_log_leaves_boxes_unsure_never_empty(clinic):
 
 # -- refusals: a reason a person can act on, exit 1, nothing recorded --------------------------
 
+
 def _refusal_photos(clinic: dict[str, object], tmp: Path) -> dict[str, Path]:
     sheet = clinic["four"]
     assert isinstance(sheet, sp.Sheet)
     page, _ = sp.tick_sheet(sheet, np.random.default_rng(1))
     b, pt = sheet.boxes, sp.PT
     photos: dict[str, bytes] = {
-        "table": cv2.imencode(".jpg", cv2.resize(np.random.default_rng(2).integers(60, 120, (102, 77, 3)).astype(np.uint8),
-                                                 (2448, 3264)))[1].tobytes(),
+        "table": cv2.imencode(".jpg", cv2.resize(np.random.default_rng(2).integers(60, 120, (102, 77, 3)).astype(np.uint8), (2448, 3264)))[
+            1
+        ].tobytes(),
         "blurred": sp.photograph(page, 5, blur=6)[0],
         "top half": sp.photograph(page[: page.shape[0] // 2], 6)[0],
-        "left half of the log": sp.photograph(
-            page, 7, closeup_box=(0, b[0][0][1] - 80 * pt, page.shape[1] * 0.55, b[-1][0][1] + 30 * pt))[0],
+        "left half of the log": sp.photograph(page, 7, closeup_box=(0, b[0][0][1] - 80 * pt, page.shape[1] * 0.55, b[-1][0][1] + 30 * pt))[
+            0
+        ],
     }
     far = cv2.imdecode(np.frombuffer(sp.photograph(page, 8)[0], np.uint8), cv2.IMREAD_COLOR)
     photos["far away"] = cv2.imencode(".jpg", cv2.resize(far, None, fx=0.3, fy=0.3))[1].tobytes()
@@ -224,10 +241,13 @@ def _scans(history: Path) -> int:
 
 # -- the follow-up visit, as a therapist runs it ------------------------------------------------
 
+
 def test_a_sheet_printed_ticked_and_photographed_is_read_and_remembered(tmp_path, history_file):
     runner = CliRunner()
-    made = runner.invoke(main, ["make", "Zoë O'Brien", "hinge-heel-raised", "wall-calf-raise:3x10@8/2w",
-                                "--start", "2026-11-30", "-o", str(tmp_path / "zoe.pdf")])
+    made = runner.invoke(
+        main,
+        ["make", "Zoë O'Brien", "hinge-heel-raised", "wall-calf-raise:3x10@8/2w", "--start", "2026-11-30", "-o", str(tmp_path / "zoe.pdf")],
+    )
     assert made.exit_code == 0, made.output
     sheet = sp.sheet((tmp_path / "zoe.pdf").read_bytes())
     page, ticks = sp.tick_sheet(sheet, np.random.default_rng(7), pen=3, colour="blue")
@@ -240,8 +260,7 @@ def test_a_sheet_printed_ticked_and_photographed_is_read_and_remembered(tmp_path
     assert out.startswith(f"{photo}: Zoë O'Brien, sheet ")
     hinge = sorted(d for r, d in ticks.ticked if r == 0)
     calf = [sum(1 for r, d in ticks.ticked if r == 1 and w * 7 <= d < w * 7 + 7) for w in (0, 1)]
-    done = sum(min(n, 7) for n in [sum(1 for d in hinge if d < 7), sum(1 for d in hinge if d >= 7)]) + \
-        sum(min(n, 2) for n in calf)
+    done = sum(min(n, 7) for n in [sum(1 for d in hinge if d < 7), sum(1 for d in hinge if d >= 7)]) + sum(min(n, 2) for n in calf)
     assert f"Done: {done} of 18 planned sessions" in out
     start = dt.date(2026, 11, 30)
     days = " ".join(f"{start + dt.timedelta(days=d):%a} {(start + dt.timedelta(days=d)).day}" for d in hinge)

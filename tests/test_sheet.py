@@ -42,13 +42,12 @@ from .test_page import SIX, pictured
 def test_our_qr_encoder_makes_the_qrcode_librarys_modules_for_every_mask(text):
     for mask in range(8):
         ours = qrsmall.encode(text, mask)
-        ref = qrcode.QRCode(version=(len(ours) - 17) // 4, error_correction=qrcode.constants.ERROR_CORRECT_M,
-                            border=0, mask_pattern=mask)
+        ref = qrcode.QRCode(version=(len(ours) - 17) // 4, error_correction=qrcode.constants.ERROR_CORRECT_M, border=0, mask_pattern=mask)
         letters = text.rstrip("0123456789")
         if letters:
             ref.add_data(qrcode.util.QRData(letters, mode=qrcode.util.MODE_ALPHA_NUM))
-        if text[len(letters):]:
-            ref.add_data(qrcode.util.QRData(text[len(letters):], mode=qrcode.util.MODE_NUMBER))
+        if text[len(letters) :]:
+            ref.add_data(qrcode.util.QRData(text[len(letters) :], mode=qrcode.util.MODE_NUMBER))
         ref.make(fit=False)
         assert ref.get_matrix() == ours, mask
     modules = np.array(qrsmall.encode(text), np.uint8)
@@ -70,8 +69,7 @@ def test_the_corner_markers_are_the_dictionarys_markers_0_to_3():
         assert ["".join("1" if v == 0 else "0" for v in row[1:5]) for row in image[1:5]] == list(rows)
 
 
-CODE = LogCode("052193775", dt.date(2026, 12, 28), "a4", 512.0, 578.0, 201.0, 16.0, (199.5, 56.0), 25.6, 33.5,
-               13.0, (7, 7, 3, 7, 2, 7))
+CODE = LogCode("052193775", dt.date(2026, 12, 28), "a4", 512.0, 578.0, 201.0, 16.0, (199.5, 56.0), 25.6, 33.5, 13.0, (7, 7, 3, 7, 2, 7))
 
 
 def test_the_code_text_reads_back_to_the_same_fields():
@@ -81,8 +79,18 @@ def test_the_code_text_reads_back_to_the_same_fields():
     assert len(qrsmall.encode(text)) == 25  # six exercises still fit a version 2 code
 
 
-@pytest.mark.parametrize("text", ["tel:+15625021767", "https://zenith.example/book", "HO2052193775261228",
-                                  "HO1052193775", "HO1052193775261328" + "0" * 40, "HO1" + "x" * 50, "HO"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tel:+15625021767",
+        "https://zenith.example/book",
+        "HO2052193775261228",
+        "HO1052193775",
+        "HO1052193775261328" + "0" * 40,
+        "HO1" + "x" * 50,
+        "HO",
+    ],
+)
 def test_other_codes_are_not_taken_for_a_log(text):
     assert parse(text) is None
 
@@ -121,8 +129,10 @@ def test_markers_and_code_sit_clear_of_every_printed_character(name, pdf):
     code = next(c for c in (parse(t) for t in decode_qr(render_png(pdf, dpi=150))) if c is not None)
     page_w, page_h = PAPER[code.paper]
     left = MARGIN - MARK_GAP - MARK
-    squares = [(left + x, code.frame_top + y, left + x + MARK, code.frame_top + y + MARK)
-               for x, y in ((0, 0), (code.width, 0), (code.width, code.height), (0, code.height))]
+    squares = [
+        (left + x, code.frame_top + y, left + x + MARK, code.frame_top + y + MARK)
+        for x, y in ((0, 0), (code.width, 0), (code.width, code.height), (0, code.height))
+    ]
     assert min(s[0] for s in squares) >= 12 and max(s[2] for s in squares) <= page_w - 12  # a printer reaches it
     with pdfplumber.open(io.BytesIO(pdf)) as doc:
         chars = doc.pages[0].chars
@@ -134,13 +144,16 @@ def test_markers_and_code_sit_clear_of_every_printed_character(name, pdf):
 
 
 def test_sessions_done_count_up_to_each_weekly_goal_and_unsure_boxes_do_not_count():
-    boxes: list[list[bool | None]] = [[True] * 14, [True] * 5 + [False] * 2 + [None] + [False] * 6,
-                                      [True, True, True, False, False, False, False] + [False] * 7]
+    boxes: list[list[bool | None]] = [
+        [True] * 14,
+        [True] * 5 + [False] * 2 + [None] + [False] * 6,
+        [True, True, True, False, False, False, False] + [False] * 7,
+    ]
     code = CODE._replace(per_week=(7, 2, 3))
     t = tally(code, boxes, [])
     assert [r.exercise for r in t.rows] == ["Exercise 1", "Exercise 2", "Exercise 3"]
     assert t.planned == 14 + 4 + 6
-    assert t.done == 14 + 2 + 3          # five ticks of a twice-a-week exercise count as two
+    assert t.done == 14 + 2 + 3  # five ticks of a twice-a-week exercise count as two
     assert t.unsure == 1 and t.rows[1].unsure == [7]
     assert [r.met(0) for r in t.rows] == [True, True, True] and [r.met(1) for r in t.rows] == [True, False, False]
     assert Tally([Row("x", 2, [], [])]).done == 0

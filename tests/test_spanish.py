@@ -20,14 +20,42 @@ from handouts.wording import load, wording_dir
 from .pdfread import page_count, page_texts
 
 # English words of the fixed wording that have no business on a Spanish sheet
-ENGLISH = ["For", "Given", "Notes", "Two-week", "tick", "goal", "sets", "set", "reps", "seconds", "daily", "week",
-           "How hard", "Scan", "or call", "Stop and call", "Hard", "easy", "Mo", "Tu", "We", "Th", "Fr", "Su",
-           "November", "December", "Nov", "Dec", "Your home", "Hold a weight"]
+ENGLISH = [
+    "For",
+    "Given",
+    "Notes",
+    "Two-week",
+    "tick",
+    "goal",
+    "sets",
+    "set",
+    "reps",
+    "seconds",
+    "daily",
+    "week",
+    "How hard",
+    "Scan",
+    "or call",
+    "Stop and call",
+    "Hard",
+    "easy",
+    "Mo",
+    "Tu",
+    "We",
+    "Th",
+    "Fr",
+    "Su",
+    "November",
+    "December",
+    "Nov",
+    "Dec",
+    "Your home",
+    "Hold a weight",
+]
 
 
 def spanish_text(*ids: str, start: dt.date | None = None, paper: str = "letter") -> str:
-    return page_texts(render([compose(load_library(), load_clinic(), "Ana Lima", ids, start=start,
-                                      paper=paper, lang="es")]))[0]
+    return page_texts(render([compose(load_library(), load_clinic(), "Ana Lima", ids, start=start, paper=paper, lang="es")]))[0]
 
 
 def test_ana_gets_a_clean_spanish_sheet(runner, tmp_path, fixed_date):
@@ -58,13 +86,16 @@ def test_the_pdf_says_it_is_spanish(fixed_date):
     assert reader.metadata.title == "Plan de ejercicios en casa para Ana Lima"
 
 
-@pytest.mark.parametrize(("dose", "expected"), [
-    (Dose((1, 1), (1, 1), None, "", 1), "1 serie de 1 · 1 día por semana"),
-    (Dose((2, 2), (12, 12), None, "7", 3), "2 series de 12 · RPE 7 · 3 días por semana"),
-    (Dose((1, 2), None, (1, 1), "", 7), "1 segundo, 1–2 veces · cada día"),
-    (Dose((3, 3), None, (30, 45), "6–7", 7), "30–45 segundos, 3 veces · RPE 6–7 · cada día"),
-    (Dose((1, 1), None, (30, 30), "", 7), "30 segundos, 1 vez · cada día"),
-])
+@pytest.mark.parametrize(
+    ("dose", "expected"),
+    [
+        (Dose((1, 1), (1, 1), None, "", 1), "1 serie de 1 · 1 día por semana"),
+        (Dose((2, 2), (12, 12), None, "7", 3), "2 series de 12 · RPE 7 · 3 días por semana"),
+        (Dose((1, 2), None, (1, 1), "", 7), "1 segundo, 1–2 veces · cada día"),
+        (Dose((3, 3), None, (30, 45), "6–7", 7), "30–45 segundos, 3 veces · RPE 6–7 · cada día"),
+        (Dose((1, 1), None, (30, 30), "", 7), "30 segundos, 1 vez · cada día"),
+    ],
+)
 def test_spanish_plurals_come_from_cldr(dose, expected):
     assert load("es").band(dose) == expected
 
@@ -105,8 +136,7 @@ def test_an_exercise_without_spanish_text_is_refused_with_its_id(runner, library
     text = (library / "exercises.es.toml").read_text(encoding="utf-8")
     text = re.sub(r"\n\[bridge\]\n.*?\]\n", "\n", text, flags=re.S)
     (library / "exercises.es.toml").write_text(text, encoding="utf-8")
-    result = runner.invoke(main, ["make", "Ana Lima", "bridge", "--lang", "es", "--library", str(library),
-                                  "-o", str(tmp_path / "out")])
+    result = runner.invoke(main, ["make", "Ana Lima", "bridge", "--lang", "es", "--library", str(library), "-o", str(tmp_path / "out")])
     assert result.exit_code == 1
     assert 'exercise "bridge" has no Spanish text' in result.output
     assert not (tmp_path / "out").exists()
@@ -151,8 +181,9 @@ def test_a_roster_row_can_ask_for_spanish(runner, tmp_path):
 
 
 def test_the_email_is_in_the_sheets_language(runner, tmp_path):
-    made = runner.invoke(main, ["make", "Ana Lima", "--lang", "es", "-o", str(tmp_path), "--email", "ana@example.com",
-                                "--eml", str(tmp_path / "ana.eml")])
+    made = runner.invoke(
+        main, ["make", "Ana Lima", "--lang", "es", "-o", str(tmp_path), "--email", "ana@example.com", "--eml", str(tmp_path / "ana.eml")]
+    )
     assert made.exit_code == 0, made.output
     import email
 
@@ -183,8 +214,7 @@ def test_the_log_instructions_fit_beside_its_title_in_every_language(paper):
     from handouts.wording import languages
     from handouts.wording import load as load_wording
 
-    six = ["hinge-heel-raised", "hinge-plate", "hinge-tall-toes", "wall-calf-raise", "single-leg-heel-raise",
-           "calf-stretch"]
+    six = ["hinge-heel-raised", "hinge-plate", "hinge-tall-toes", "wall-calf-raise", "single-leg-heel-raise", "calf-stretch"]
     for lang in languages():
         h = compose(load_library(), load_clinic(), "Ana Lima", six, paper=paper, lang=lang)
         plan = plan_page(h)

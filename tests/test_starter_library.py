@@ -20,8 +20,23 @@ from .pdfread import page_count, page_texts
 
 SEEDS = ["hinge-heel-raised", "hinge-plate", "hinge-tall-toes", "wall-calf-raise"]
 # Words a patient learns at the first visit; they count as one short word for the reading level.
-CLINICAL_WORDS = {"hinge", "band", "counter", "buttocks", "shoulder", "shoulders", "forearm", "stretch", "ankle",
-                  "alphabet", "calf", "thigh", "elbow", "wrist", "plank"}
+CLINICAL_WORDS = {
+    "hinge",
+    "band",
+    "counter",
+    "buttocks",
+    "shoulder",
+    "shoulders",
+    "forearm",
+    "stretch",
+    "ankle",
+    "alphabet",
+    "calf",
+    "thigh",
+    "elbow",
+    "wrist",
+    "plank",
+}
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +77,7 @@ def test_cues_read_at_a_sixth_grade_level_or_below(shipped):
 
 
 def test_the_reading_level_check_can_fail():
-    assert textstat.flesch_kincaid_grade(
-        "Perform isometric quadriceps contractions, maintaining terminal knee extension throughout.") > 6.0
+    assert textstat.flesch_kincaid_grade("Perform isometric quadriceps contractions, maintaining terminal knee extension throughout.") > 6.0
 
 
 def test_twelve_programs_of_three_to_five_exercises(shipped):
@@ -86,8 +100,7 @@ def test_the_six_tallest_cards_still_share_one_page(shipped, paper, pictured, tm
         Image.new("RGB", (300, 300), (120, 160, 200)).save(photo)
         import dataclasses
 
-        library = dataclasses.replace(shipped, exercises={
-            k: dataclasses.replace(ex, picture=photo) for k, ex in shipped.exercises.items()})
+        library = dataclasses.replace(shipped, exercises={k: dataclasses.replace(ex, picture=photo) for k, ex in shipped.exercises.items()})
     width = (PAPER[paper][0] - 72) / 2 - 3  # a card in the two-column layout
     tallest = sorted(library.exercises.values(), key=lambda ex: -plan_card(ex, 1, width).height)[:6]
     data = render([compose(library, load_clinic(), "Zoë O'Brien", [ex.id for ex in tallest], paper=paper)])
@@ -110,12 +123,15 @@ def test_a_knee_patient_is_found_by_searching(runner):
     assert "wall-calf-raise" not in ids and "quad-set" not in ids  # not knee+chair
 
 
-@pytest.mark.parametrize(("words", "expected"), [
-    (["calf"], {"wall-calf-raise", "calf-stretch"}),
-    (["CALF", "wall"], {"wall-calf-raise", "calf-stretch"}),
-    (["chin"], {"chin-tuck"}),
-    (["tóes", "high"], {"hinge-tall-toes"}),   # accents and case ignored
-])
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        (["calf"], {"wall-calf-raise", "calf-stretch"}),
+        (["CALF", "wall"], {"wall-calf-raise", "calf-stretch"}),
+        (["chin"], {"chin-tuck"}),
+        (["tóes", "high"], {"hinge-tall-toes"}),  # accents and case ignored
+    ],
+)
 def test_free_text_search_matches_id_title_and_cues(runner, words, expected):
     result = runner.invoke(main, ["exercises", *words])
     assert result.exit_code == 0, result.output

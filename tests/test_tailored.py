@@ -22,28 +22,47 @@ def make(runner: CliRunner, *args: str) -> Path:
 
 # -- the dose syntax ---------------------------------------------------------------
 
-@pytest.mark.parametrize(("token", "change"), [
-    ("wall-calf-raise:3x12@8", DoseChange(sets=(3, 3), reps=(12, 12), rpe="8")),
-    ("hinge-plate:2x45-60s@7+/daily", DoseChange(sets=(2, 2), seconds=(45, 60), rpe="7+", per_week=7)),
-    ("wall-calf-raise:3x10-15/2w", DoseChange(sets=(3, 3), reps=(10, 15), per_week=2)),
-    ("wall-calf-raise:1-2x8", DoseChange(sets=(1, 2), reps=(8, 8))),
-    ("wall-calf-raise:@8-9", DoseChange(rpe="8\u20139")),
-    ("wall-calf-raise:/3w", DoseChange(per_week=3)),
-    ("wall-calf-raise:3X12", DoseChange(sets=(3, 3), reps=(12, 12))),
-    ("wall-calf-raise", DoseChange()),
-])
+
+@pytest.mark.parametrize(
+    ("token", "change"),
+    [
+        ("wall-calf-raise:3x12@8", DoseChange(sets=(3, 3), reps=(12, 12), rpe="8")),
+        ("hinge-plate:2x45-60s@7+/daily", DoseChange(sets=(2, 2), seconds=(45, 60), rpe="7+", per_week=7)),
+        ("wall-calf-raise:3x10-15/2w", DoseChange(sets=(3, 3), reps=(10, 15), per_week=2)),
+        ("wall-calf-raise:1-2x8", DoseChange(sets=(1, 2), reps=(8, 8))),
+        ("wall-calf-raise:@8-9", DoseChange(rpe="8\u20139")),
+        ("wall-calf-raise:/3w", DoseChange(per_week=3)),
+        ("wall-calf-raise:3X12", DoseChange(sets=(3, 3), reps=(12, 12))),
+        ("wall-calf-raise", DoseChange()),
+    ],
+)
 def test_the_dose_shorthand_reads_as_a_clinician_writes_it(token, change):
     choice = parse_choice(token)
     assert choice.exercise_id == token.split(":")[0]
     assert choice.change == change
 
 
-@pytest.mark.parametrize("token", [
-    "wall-calf-raise:", "wall-calf-raise:3x", "wall-calf-raise:x12", "wall-calf-raise:3x12@", "wall-calf-raise:3x12@11",
-    "wall-calf-raise:3x12@9-8", "wall-calf-raise:3x12/8w", "wall-calf-raise:3x12/0w", "wall-calf-raise:3x12/weekly",
-    "wall-calf-raise:0x12", "wall-calf-raise:3x15-10", "wall-calf-raise:11x12", "wall-calf-raise:3x12 s",
-    "wall-calf-raise:3x700s", ":3x12", "wall-calf-raise:3x12@8/2w/daily",
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "wall-calf-raise:",
+        "wall-calf-raise:3x",
+        "wall-calf-raise:x12",
+        "wall-calf-raise:3x12@",
+        "wall-calf-raise:3x12@11",
+        "wall-calf-raise:3x12@9-8",
+        "wall-calf-raise:3x12/8w",
+        "wall-calf-raise:3x12/0w",
+        "wall-calf-raise:3x12/weekly",
+        "wall-calf-raise:0x12",
+        "wall-calf-raise:3x15-10",
+        "wall-calf-raise:11x12",
+        "wall-calf-raise:3x12 s",
+        "wall-calf-raise:3x700s",
+        ":3x12",
+        "wall-calf-raise:3x12@8/2w/daily",
+    ],
+)
 def test_a_malformed_dose_is_refused_naming_the_token(token):
     with pytest.raises(UsageError) as err:
         parse_choice(token)
@@ -57,11 +76,21 @@ def test_the_shorthand_round_trips():
 
 # -- on the page ---------------------------------------------------------------
 
+
 def test_two_doses_changed_a_load_and_a_note_are_printed(runner, tmp_path, fixed_date):
-    path = make(runner, "Zoë O'Brien", "wall-calf-raise:4x6-8@9/3w", "hinge-plate:2x30s@6/daily", "hinge-tall-toes",
-                "--load", "wall-calf-raise=Hold a 10 kg dumbbell in one hand",
-                "--note", "Left ankle only for now. Keep the knee soft and go slowly on the way down.",
-                "-o", str(tmp_path))
+    path = make(
+        runner,
+        "Zoë O'Brien",
+        "wall-calf-raise:4x6-8@9/3w",
+        "hinge-plate:2x30s@6/daily",
+        "hinge-tall-toes",
+        "--load",
+        "wall-calf-raise=Hold a 10 kg dumbbell in one hand",
+        "--note",
+        "Left ankle only for now. Keep the knee soft and go slowly on the way down.",
+        "-o",
+        str(tmp_path),
+    )
     text = page_texts(path)[0]
     assert "4 sets of 6–8 reps · RPE 9 · 3× a week" in text
     assert "Hold a 10 kg dumbbell in one hand" in text
@@ -131,16 +160,14 @@ def test_a_note_that_cannot_fit_says_how_many_characters_do(runner, tmp_path):
 
 
 def test_a_full_page_has_no_room_for_a_note_and_says_so(runner, tmp_path):
-    ids = ["hinge-heel-raised", "hinge-plate", "hinge-tall-toes", "wall-calf-raise", "single-leg-heel-raise",
-           "calf-stretch"]
+    ids = ["hinge-heel-raised", "hinge-plate", "hinge-tall-toes", "wall-calf-raise", "single-leg-heel-raise", "calf-stretch"]
     result = runner.invoke(main, ["make", "Ana Lima", *ids, "--note", "Walk tall. " * 54, "-o", str(tmp_path)])
     assert result.exit_code == 1
     assert "there is no room for a note on a letter page with 6 exercises" in result.output
 
 
 def test_a_program_with_extra_ids_prints_the_program_then_the_extras(runner, tmp_path, fixed_date):
-    path = make(runner, "Ana Lima", "--program", "ankle-hinges", "wall-calf-raise:3x8@8", "hinge-plate:1x30s",
-                "-o", str(tmp_path))
+    path = make(runner, "Ana Lima", "--program", "ankle-hinges", "wall-calf-raise:3x8@8", "hinge-plate:1x30s", "-o", str(tmp_path))
     text = page_texts(path)[0]
     assert "Ankle hinges" in text
     order = [text.index(t) for t in ("back heel raised", "on a plate", "high on the toes", "Wall-lean calf raise")]

@@ -18,11 +18,17 @@ from handouts.web.settings import Settings
 
 from .pdfread import page_texts
 
-PLAN = {"patient": "Zoë O'Brien", "patient_id": "Z-7",
-        "exercises": [{"id": "wall-calf-raise", "sets": "4", "amount": "8-10", "unit": "reps", "rpe": "8",
-                       "per_week": "2"},
-                      {"id": "hinge-plate"}],
-        "note": "Left side only.", "paper": "letter", "lang": "en"}
+PLAN = {
+    "patient": "Zoë O'Brien",
+    "patient_id": "Z-7",
+    "exercises": [
+        {"id": "wall-calf-raise", "sets": "4", "amount": "8-10", "unit": "reps", "rpe": "8", "per_week": "2"},
+        {"id": "hinge-plate"},
+    ],
+    "note": "Left side only.",
+    "paper": "letter",
+    "lang": "en",
+}
 
 
 @pytest.fixture
@@ -74,16 +80,22 @@ def test_the_preview_is_the_real_page_as_an_image(client, settings):
     assert not settings.history_file.exists()  # ...and records nothing
 
 
-@pytest.mark.parametrize(("change", "field", "words"), [
-    ({"patient": ""}, "patient", "the patient name is empty"),
-    ({"exercises": [{"id": "wall-calf-raise", "sets": "3", "amount": ""}]}, "dose:wall-calf-raise", "is not a dose"),
-    ({"exercises": [{"id": e} for e in ("bridge", "clamshell", "quad-set", "heel-slide", "wall-sit", "step-up",
-                                          "pendulum")]}, "exercises", "7 exercises do not fit"),
-    ({"exercises": [{"id": "wall-calf-rise"}]}, "exercise:wall-calf-rise", "unknown exercise"),
-    ({"note": "x" * 700}, "note", "the note is 700 characters"),
-    ({"lang": "fr"}, "lang", 'no wording for language "fr"'),
-    ({"exercises": []}, "exercises", "add at least one exercise"),
-])
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"patient": ""}, "patient", "the patient name is empty"),
+        ({"exercises": [{"id": "wall-calf-raise", "sets": "3", "amount": ""}]}, "dose:wall-calf-raise", "is not a dose"),
+        (
+            {"exercises": [{"id": e} for e in ("bridge", "clamshell", "quad-set", "heel-slide", "wall-sit", "step-up", "pendulum")]},
+            "exercises",
+            "7 exercises do not fit",
+        ),
+        ({"exercises": [{"id": "wall-calf-rise"}]}, "exercise:wall-calf-rise", "unknown exercise"),
+        ({"note": "x" * 700}, "note", "the note is 700 characters"),
+        ({"lang": "fr"}, "lang", 'no wording for language "fr"'),
+        ({"exercises": []}, "exercises", "add at least one exercise"),
+    ],
+)
 def test_a_problem_names_the_field_that_caused_it(client, change, field, words):
     response = client.post("/api/preview", json={**PLAN, **change}, headers=csrf(client))
     assert response.status_code == 422
@@ -115,17 +127,23 @@ def test_patients_are_searched_by_post_and_reissued_from_their_page(client):
     assert "Home exercise program given" in page and "Copy" in page
     assert f'href="/?reissue={found[0]["id"]}"' in page
     record = client.get(f"/api/record/{found[0]['id']}").json()
-    assert record["exercises"][0] == {"id": "wall-calf-raise", "title": "Wall-lean calf raise", "sets": "4",
-                                      "amount": "8-10", "unit": "reps", "rpe": "8", "per_week": "2",
-                                      "load": "Add weight so the last reps are a real effort"}
+    assert record["exercises"][0] == {
+        "id": "wall-calf-raise",
+        "title": "Wall-lean calf raise",
+        "sets": "4",
+        "amount": "8-10",
+        "unit": "reps",
+        "rpe": "8",
+        "per_week": "2",
+        "load": "Add weight so the last reps are a real effort",
+    }
     for link in re.findall(r'(?:href|src)="([^"]+)"', page):
         assert "zo" not in link.lower() and "brien" not in link.lower()
 
 
 def test_a_workshop_roster_is_made_with_every_problem_by_row(client):
     roster = "name,exercises\nAna Lima,wall-calf-raise\nBad Row,wall-calf-raise:3x\nKenji Watanabe,\n"
-    started = client.post("/api/workshop", files={"roster": ("roster.csv", roster.encode(), "text/csv")},
-                          headers=csrf(client))
+    started = client.post("/api/workshop", files={"roster": ("roster.csv", roster.encode(), "text/csv")}, headers=csrf(client))
     assert started.status_code == 200, started.text
     state = _finished(client, started.json()["job"])
     assert state["written"] == 2 and state["summary"].startswith("2 written")
@@ -145,17 +163,21 @@ def test_a_workshop_from_an_xlsx_export(client, tmp_path):
     book.active.append(["Ana Lima", "bridge clamshell"])
     path = tmp_path / "roster.xlsx"
     book.save(path)
-    started = client.post("/api/workshop", files={"roster": ("roster.xlsx", path.read_bytes(), "application/octet-stream")},
-                          headers=csrf(client))
+    started = client.post(
+        "/api/workshop", files={"roster": ("roster.xlsx", path.read_bytes(), "application/octet-stream")}, headers=csrf(client)
+    )
     state = _finished(client, started.json()["job"])
     assert state["written"] == 1 and not state["failures"]
 
 
-@pytest.mark.parametrize(("name", "data", "words"), [
-    ("photo.jpg", b"\xff\xd8\xff\xe0 not a roster", "is not a roster"),
-    ("roster.xlsx", b"name,exercises\n", "does not look like a .xlsx file"),
-    ("huge.csv", b"name\n" + b"x" * (6 * 1024 * 1024), "larger than 5 MB"),
-])
+@pytest.mark.parametrize(
+    ("name", "data", "words"),
+    [
+        ("photo.jpg", b"\xff\xd8\xff\xe0 not a roster", "is not a roster"),
+        ("roster.xlsx", b"name,exercises\n", "does not look like a .xlsx file"),
+        ("huge.csv", b"name\n" + b"x" * (6 * 1024 * 1024), "larger than 5 MB"),
+    ],
+)
 def test_a_bad_upload_is_a_message(client, name, data, words):
     response = client.post("/api/workshop", files={"roster": (name, data, "text/csv")}, headers=csrf(client))
     assert response.status_code == 400
@@ -214,9 +236,11 @@ def test_a_returned_sheet_is_read_from_an_uploaded_photo_and_recorded(client, se
 
     assert "Returned sheets" in client.get("/").text
     assert 'capture="environment"' in client.get("/returned").text  # a phone opens its camera
-    answer = client.post("/api/returned", files=[("photos", ("IMG_0001.jpg", photo, "image/jpeg")),
-                                                  ("photos", ("notes.jpg", b"not a picture", "image/jpeg"))],
-                         headers=csrf(client))
+    answer = client.post(
+        "/api/returned",
+        files=[("photos", ("IMG_0001.jpg", photo, "image/jpeg")), ("photos", ("notes.jpg", b"not a picture", "image/jpeg"))],
+        headers=csrf(client),
+    )
     assert answer.status_code == 200
     first, refused = answer.json()["readings"]
     assert refused == {"photo": "notes.jpg", "refused": "not a photo this can read; use a JPEG or PNG picture of the sheet"}
@@ -234,6 +258,5 @@ def test_a_returned_sheet_is_read_from_an_uploaded_photo_and_recorded(client, se
     patient = client.get(f"/patients/{first['record']}").text
     assert f"{first['summary'].split(' planned')[0]} planned sessions done" in patient
 
-    assert client.post("/api/returned", files={}, headers=csrf(client)).json() == {
-        "error": "choose a photo of the returned sheet first"}
+    assert client.post("/api/returned", files={}, headers=csrf(client)).json() == {"error": "choose a photo of the returned sheet first"}
     assert client.post("/api/returned", files={"photos": ("a.jpg", photo, "image/jpeg")}).status_code == 403

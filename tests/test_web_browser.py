@@ -19,8 +19,15 @@ from .pdfread import page_texts
 from .webserver import running
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 DOCS = Path(__file__).parent.parent / "docs"
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)")
@@ -69,7 +76,7 @@ def test_a_therapist_builds_previews_changes_and_downloads_a_handout(browser, si
     page.click('#results button[data-id="wall-calf-raise"]')
     page.fill("#search", "bridge")
     page.wait_for_selector('#results button[data-id="bridge"]')
-    page.fill("#search", "single-leg bridge")           # by keyboard: Enter adds the first match
+    page.fill("#search", "single-leg bridge")  # by keyboard: Enter adds the first match
     page.wait_for_selector('#results li:first-child button[data-id="single-leg-bridge"]')
     page.press("#search", "Enter")
     page.fill("#search", "chin tuck")
@@ -119,8 +126,7 @@ def test_reordering_and_removing_follow_on_the_page(browser, site):
         page.fill("#search", ex.replace("-", " "))
         page.click(f'#results button[data-id="{ex}"]')
     page.click('#plan li[data-id="quad-set"] button.up')
-    assert [page.get_attribute(f"#plan li:nth-child({i})", "data-id") for i in (1, 2, 3)] == [
-        "bridge", "quad-set", "clamshell"]
+    assert [page.get_attribute(f"#plan li:nth-child({i})", "data-id") for i in (1, 2, 3)] == ["bridge", "quad-set", "clamshell"]
     page.click('#plan li[data-id="bridge"] button.remove')
     assert page.locator("#plan li").count() == 2
     page.close()
@@ -172,9 +178,22 @@ def test_a_therapist_reads_a_returned_sheet_from_a_phone_photo(browser, tmp_path
     from . import sheetphotos as sp
 
     with running(tmp_path) as url:
-        made = CliRunner().invoke(main, ["make", "Ana Lima", "hinge-heel-raised", "wall-calf-raise:3x10@8/2w",
-                                         "single-leg-balance", "--start", "2026-11-30", "-o", str(tmp_path / "ana.pdf"),
-                                         "--history", str(tmp_path / "history.sqlite3")])
+        made = CliRunner().invoke(
+            main,
+            [
+                "make",
+                "Ana Lima",
+                "hinge-heel-raised",
+                "wall-calf-raise:3x10@8/2w",
+                "single-leg-balance",
+                "--start",
+                "2026-11-30",
+                "-o",
+                str(tmp_path / "ana.pdf"),
+                "--history",
+                str(tmp_path / "history.sqlite3"),
+            ],
+        )
         assert made.exit_code == 0, made.output
         sheet = sp.sheet((tmp_path / "ana.pdf").read_bytes())
         page_image, ticks = sp.tick_sheet(sheet, np.random.default_rng(21), pen=2)
@@ -188,8 +207,12 @@ def test_a_therapist_reads_a_returned_sheet_from_a_phone_photo(browser, tmp_path
         page.click("#returned-form button[type=submit]")
         page.wait_for_selector("#readings article", timeout=20_000)
         assert page.inner_text("#readings h2").startswith("Ana Lima: Mon 30 Nov to Sun 13 Dec 2026")
-        ticked = {(r, d) for r in range(3) for d in range(14)
-                  if page.inner_text(f"#readings tbody tr:nth-child({r + 1}) td:nth-child({d + 3})") == "✓"}
+        ticked = {
+            (r, d)
+            for r in range(3)
+            for d in range(14)
+            if page.inner_text(f"#readings tbody tr:nth-child({r + 1}) td:nth-child({d + 3})") == "✓"
+        }
         assert ticked == ticks.ticked
         assert "Recorded in the patient's history." in page.inner_text("#readings")
         assert page.locator("#readings img.reading-photo").evaluate("img => img.naturalWidth") == 1200

@@ -29,24 +29,45 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _RPE = re.compile(r"^(\d{1,2})(\+|-(\d{1,2}))?$")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
-EXERCISE_KEYS = {"title", "short", "cues", "sets", "reps", "seconds", "load", "rpe", "per_week", "picture",
-                 "region", "equipment", "position"}
+EXERCISE_KEYS = {
+    "title",
+    "short",
+    "cues",
+    "sets",
+    "reps",
+    "seconds",
+    "load",
+    "rpe",
+    "per_week",
+    "picture",
+    "region",
+    "equipment",
+    "position",
+}
 # Fixed lists, so a search by region or equipment finds every exercise that should match
-REGIONS = ("ankle-foot", "knee", "hip", "low-back-core", "neck-upper-back", "shoulder", "elbow-wrist-hand",
-           "balance", "mobility")
-EQUIPMENT = ("none", "chair", "wall", "step", "band", "weight", "ball", "towel", "counter", "plate", "pillow",
-             "door", "table")
+REGIONS = ("ankle-foot", "knee", "hip", "low-back-core", "neck-upper-back", "shoulder", "elbow-wrist-hand", "balance", "mobility")
+EQUIPMENT = ("none", "chair", "wall", "step", "band", "weight", "ball", "towel", "counter", "plate", "pillow", "door", "table")
 POSITIONS = ("standing", "sitting", "lying", "side-lying", "face-down", "hands-and-knees")
 PROGRAM_KEYS = {"title", "exercises"}
 CLINIC_KEYS = {
-    "name", "clinician", "credentials", "phone", "booking_url", "logo", "brand_color",
-    "qr_caption", "safety", "rpe_legend", "email", "grayscale", "lang",
+    "name",
+    "clinician",
+    "credentials",
+    "phone",
+    "booking_url",
+    "logo",
+    "brand_color",
+    "qr_caption",
+    "safety",
+    "rpe_legend",
+    "email",
+    "grayscale",
+    "lang",
 }
 CLINIC_TEXT_KEYS = {"safety", "qr_caption", "rpe_legend", "email_subject", "email_body"}
-RPE_LEVELS = ("7", "8", "9", "10")                      # every clinic explains these...
-RPE_OPTIONAL = ("1", "2", "3", "4", "5", "6")           # ...and these when a dose asks for them
-EMAIL_KEYS = {"host", "port", "security", "username", "sender", "reply_to", "subject", "body", "cafile", "encrypt",
-              "timeout"}
+RPE_LEVELS = ("7", "8", "9", "10")  # every clinic explains these...
+RPE_OPTIONAL = ("1", "2", "3", "4", "5", "6")  # ...and these when a dose asks for them
+EMAIL_KEYS = {"host", "port", "security", "username", "sender", "reply_to", "subject", "body", "cafile", "encrypt", "timeout"}
 # What the cache keys its entries by: change a field of any of these and every entry is made afresh
 MODEL_TYPES = (Library, Exercise, Dose, Program, ExerciseText, Clinic, ClinicText, EmailSettings)
 SECURITY = {"starttls": 587, "ssl": 465, "none": 25}  # and the port each usually listens on
@@ -93,8 +114,7 @@ def _unknown_keys(src: TomlSource, where: tuple[str, ...], table: dict[str, Any]
             src.problem(where + (key,), f'unknown key "{key}"{suggest(key, allowed)}')
 
 
-def _text(src: TomlSource, where: tuple[str, ...], table: dict[str, Any], key: str,
-          required: bool = True, limit: int = 200) -> str:
+def _text(src: TomlSource, where: tuple[str, ...], table: dict[str, Any], key: str, required: bool = True, limit: int = 200) -> str:
     value = table.get(key)
     if value is None:
         if required:
@@ -111,14 +131,12 @@ def _text(src: TomlSource, where: tuple[str, ...], table: dict[str, Any], key: s
     return value
 
 
-def _range(src: TomlSource, where: tuple[str, ...], table: dict[str, Any], key: str,
-           low: int, high: int) -> Range | None:
+def _range(src: TomlSource, where: tuple[str, ...], table: dict[str, Any], key: str, low: int, high: int) -> Range | None:
     value = table.get(key)
     if value is None:
         return None
     pair = [value, value] if isinstance(value, int) and not isinstance(value, bool) else value
-    if (not isinstance(pair, list) or len(pair) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) for v in pair)):
+    if not isinstance(pair, list) or len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in pair):
         src.problem(where + (key,), f'"{key}" must be a whole number or [low, high], got {value!r}')
         return None
     a, b = pair
@@ -164,8 +182,10 @@ def _exercise(src: TomlSource, ex_id: str, table: Any) -> Exercise | None:
         src.problem(where + ("rpe",), f'"rpe" = {rpe!r} is not an effort level (expected "7", "7+" or "8-9", from 1 to 10)')
     per_week = table.get("per_week")
     if not isinstance(per_week, int) or isinstance(per_week, bool) or not 1 <= per_week <= 7:
-        src.problem(where + ("per_week",) if "per_week" in table else where,
-                    f'"per_week" must be a whole number of days from 1 to 7, got {per_week!r}')
+        src.problem(
+            where + ("per_week",) if "per_week" in table else where,
+            f'"per_week" must be a whole number of days from 1 to 7, got {per_week!r}',
+        )
     picture = table.get("picture")
     picture_path: Path | None = None
     if picture is not None:
@@ -180,23 +200,38 @@ def _exercise(src: TomlSource, ex_id: str, table: Any) -> Exercise | None:
     position = _choices(src, where, table, "position", POSITIONS, single=True)
     if len(src.problems) > before or sets is None or (reps is None and seconds is None):
         return None
-    dose = Dose(sets=sets, reps=reps, seconds=seconds, rpe=rpe_text.replace("-", "\u2013"),
-                per_week=per_week if isinstance(per_week, int) else 7, load=load)
-    return Exercise(id=ex_id, title=title, short=short, dose=dose,
-                    cues=tuple(tidy(c) for c in cues), picture=picture_path, line=src.line(ex_id) or 0,
-                    region=region, equipment=equipment, position=position[0] if position else "")
+    dose = Dose(
+        sets=sets,
+        reps=reps,
+        seconds=seconds,
+        rpe=rpe_text.replace("-", "\u2013"),
+        per_week=per_week if isinstance(per_week, int) else 7,
+        load=load,
+    )
+    return Exercise(
+        id=ex_id,
+        title=title,
+        short=short,
+        dose=dose,
+        cues=tuple(tidy(c) for c in cues),
+        picture=picture_path,
+        line=src.line(ex_id) or 0,
+        region=region,
+        equipment=equipment,
+        position=position[0] if position else "",
+    )
 
 
-def _choices(src: TomlSource, where: tuple[str, ...], table: dict[str, Any], key: str, allowed: tuple[str, ...],
-             single: bool = False) -> tuple[str, ...]:
+def _choices(
+    src: TomlSource, where: tuple[str, ...], table: dict[str, Any], key: str, allowed: tuple[str, ...], single: bool = False
+) -> tuple[str, ...]:
     """An optional word (or list of words) from a fixed list, each checked with a "did you mean"."""
     value = table.get(key)
     if value is None:
         return ()
     values = [value] if isinstance(value, str) else value
-    expected = f'one of {", ".join(allowed)}' if single else f'a list of words from: {", ".join(allowed)}'
-    if (not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values)
-            or (single and not isinstance(value, str))):
+    expected = f"one of {', '.join(allowed)}" if single else f"a list of words from: {', '.join(allowed)}"
+    if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values) or (single and not isinstance(value, str)):
         src.problem(where + (key,), f'"{key}" must be {expected}; got {value!r}')
         return ()
     for v in values:
@@ -206,8 +241,7 @@ def _choices(src: TomlSource, where: tuple[str, ...], table: dict[str, Any], key
     return tuple(values)
 
 
-def _program(src: TomlSource, prog_id: str, table: Any, exercises: dict[str, Exercise],
-             known_ids: set[str]) -> Program | None:
+def _program(src: TomlSource, prog_id: str, table: Any, exercises: dict[str, Exercise], known_ids: set[str]) -> Program | None:
     where = (prog_id,)
     if not isinstance(table, dict):
         src.problem(where, f'"{prog_id}" must be a table like [{prog_id}]')
@@ -220,11 +254,10 @@ def _program(src: TomlSource, prog_id: str, table: Any, exercises: dict[str, Exe
         src.problem(where + ("exercises",), '"exercises" must be a list of exercise ids')
         return None
     if len(ids) > MAX_EXERCISES:
-        src.problem(where + ("exercises",), f'{len(ids)} exercises; one page holds at most {MAX_EXERCISES}')
+        src.problem(where + ("exercises",), f"{len(ids)} exercises; one page holds at most {MAX_EXERCISES}")
     for ex_id in ids:
         if ex_id not in known_ids:
-            src.problem(where + ("exercises",),
-                        f'program "{prog_id}" names unknown exercise "{ex_id}"{suggest(ex_id, known_ids)}')
+            src.problem(where + ("exercises",), f'program "{prog_id}" names unknown exercise "{ex_id}"{suggest(ex_id, known_ids)}')
     if len(src.problems) > before:
         return None
     return Program(prog_id, title, tuple(ids))
@@ -270,8 +303,9 @@ def read_library(directory: Path) -> tuple[Library | None, list[str]]:
 TEXT_KEYS = {"title", "short", "cues", "load"}
 
 
-def _translations(directory: Path, exercises: set[str], programs: set[str],
-                  problems: list[str], leftovers: list[str]) -> tuple[dict[str, dict[str, ExerciseText]], dict[str, dict[str, str]]]:
+def _translations(
+    directory: Path, exercises: set[str], programs: set[str], problems: list[str], leftovers: list[str]
+) -> tuple[dict[str, dict[str, ExerciseText]], dict[str, dict[str, str]]]:
     """exercises.LANG.toml: each exercise's words in another language, and the programs' titles."""
     from handouts.wording import DEFAULT, languages
 
@@ -291,16 +325,16 @@ def _translations(directory: Path, exercises: set[str], programs: set[str],
             program_table = {}
         for prog_id in program_table:
             if prog_id not in programs:  # removed or renamed since: harmless, but worth a note
-                leftovers.append(located(path, src.line("programs", prog_id), f'title for unknown program "{prog_id}"'
-                                                                              f"{suggest(prog_id, programs)}"))
+                leftovers.append(
+                    located(path, src.line("programs", prog_id), f'title for unknown program "{prog_id}"{suggest(prog_id, programs)}')
+                )
             else:
                 titles[lang][prog_id] = _text(src, ("programs",), program_table, prog_id, limit=90)
         for ex_id, table in src.data.items():
             if ex_id == "programs":
                 continue
             if ex_id not in exercises:
-                leftovers.append(located(path, src.line(ex_id), f'text for unknown exercise "{ex_id}"'
-                                                                f"{suggest(ex_id, exercises)}"))
+                leftovers.append(located(path, src.line(ex_id), f'text for unknown exercise "{ex_id}"{suggest(ex_id, exercises)}'))
                 continue
             if not isinstance(table, dict):
                 src.problem((ex_id,), f'"{ex_id}" must be a table like [{ex_id}]')
@@ -314,9 +348,12 @@ def _translations(directory: Path, exercises: set[str], programs: set[str],
             elif len(cues) > MAX_CUES:
                 src.problem(where + ("cues",), f'"cues" has {len(cues)} entries; a patient reads at most {MAX_CUES}')
             texts[lang][ex_id] = ExerciseText(
-                title=_text(src, where, table, "title", limit=90), cues=tuple(tidy(c) for c in cues),
+                title=_text(src, where, table, "title", limit=90),
+                cues=tuple(tidy(c) for c in cues),
                 short=_text(src, where, table, "short", required=False, limit=40),
-                load=_text(src, where, table, "load", required=False, limit=120), line=src.line(ex_id) or 0)
+                load=_text(src, where, table, "load", required=False, limit=120),
+                line=src.line(ex_id) or 0,
+            )
         problems += src.problems
     return texts, titles
 
@@ -335,8 +372,9 @@ def missing_translations(library: Library) -> list[str]:
         for ex in library.exercises.values():
             text = texts.get(ex.id)
             if text is None:
-                notes.append(located(library.source / "exercises.toml", ex.line,
-                                     f'"{ex.id}" has no {language} text (add [{ex.id}] to {path.name})'))
+                notes.append(
+                    located(library.source / "exercises.toml", ex.line, f'"{ex.id}" has no {language} text (add [{ex.id}] to {path.name})')
+                )
             elif ex.dose.load and not text.load:
                 notes.append(located(path, text.line, f'"{ex.id}" has no {language} "load"'))
         for prog in library.programs.values():
@@ -412,10 +450,23 @@ def read_clinic(path: Path) -> tuple[Clinic | None, list[str]]:
     email = _email(src, data.get("email")) if "email" in data else None
     if src.problems:
         return None, src.problems
-    return Clinic(name=name, clinician=clinician, credentials=credentials, phone=phone,
-                  safety=safety, rpe_legend=legend, qr_caption=caption,
-                  booking_url=booking_url, logo=logo, brand_color=color.lower(),
-                  source=path, grayscale=grayscale is True, email=email, lang=lang, texts=tuple(texts)), []
+    return Clinic(
+        name=name,
+        clinician=clinician,
+        credentials=credentials,
+        phone=phone,
+        safety=safety,
+        rpe_legend=legend,
+        qr_caption=caption,
+        booking_url=booking_url,
+        logo=logo,
+        brand_color=color.lower(),
+        source=path,
+        grayscale=grayscale is True,
+        email=email,
+        lang=lang,
+        texts=tuple(texts),
+    ), []
 
 
 def _legend(src: TomlSource, where: tuple[str, ...], table: Any) -> tuple[tuple[str, str], ...]:
@@ -424,11 +475,10 @@ def _legend(src: TomlSource, where: tuple[str, ...], table: Any) -> tuple[tuple[
         return ()
     key = where + ("rpe_legend",)
     if not isinstance(table, dict):
-        src.problem(key, "[rpe_legend] must be a table of levels, like 7 = \"Hard. About 3 more.\"")
+        src.problem(key, '[rpe_legend] must be a table of levels, like 7 = "Hard. About 3 more."')
         return ()
     _unknown_keys(src, key, table, {*RPE_OPTIONAL, *RPE_LEVELS})
-    return tuple((level, _text(src, key, table, level, limit=40))
-                 for level in (*RPE_OPTIONAL, *RPE_LEVELS) if level in table)
+    return tuple((level, _text(src, key, table, level, limit=40)) for level in (*RPE_OPTIONAL, *RPE_LEVELS) if level in table)
 
 
 def _clinic_text(src: TomlSource, lang: str, table: Any) -> ClinicText | None:
@@ -442,7 +492,8 @@ def _clinic_text(src: TomlSource, lang: str, table: Any) -> ClinicText | None:
         qr_caption=_text(src, where, table, "qr_caption", required=False, limit=60),
         rpe_legend=_legend(src, where, table.get("rpe_legend")),
         email_subject=_text(src, where, table, "email_subject", required=False, limit=120),
-        email_body=_multiline(src, where, table, "email_body"))
+        email_body=_multiline(src, where, table, "email_body"),
+    )
 
 
 def _email(src: TomlSource, table: Any) -> EmailSettings | None:
@@ -452,8 +503,9 @@ def _email(src: TomlSource, table: Any) -> EmailSettings | None:
         return None
     before = len(src.problems)
     if "password" in table:  # a password in a file gets copied, synced and committed
-        src.problem(where + ("password",), '"password" does not belong in a file; '
-                    "set the HANDOUTS_SMTP_PASSWORD environment variable instead")
+        src.problem(
+            where + ("password",), '"password" does not belong in a file; set the HANDOUTS_SMTP_PASSWORD environment variable instead'
+        )
     _unknown_keys(src, where, {k: v for k, v in table.items() if k != "password"}, EMAIL_KEYS)
     host = _text(src, where, table, "host", limit=200)
     sender = _text(src, where, table, "sender", limit=200)
@@ -475,12 +527,18 @@ def _email(src: TomlSource, table: Any) -> EmailSettings | None:
         src.problem(where + ("timeout",), f'"timeout" must be the seconds one message may take, 1 to 600, got {timeout!r}')
         timeout = 60
     settings = EmailSettings(
-        host=host, port=port if isinstance(port, int) else 0, security=security, sender=sender,
+        host=host,
+        port=port if isinstance(port, int) else 0,
+        security=security,
+        sender=sender,
         username=_text(src, where, table, "username", required=False, limit=200),
         reply_to=_text(src, where, table, "reply_to", required=False, limit=200),
         subject=_template(src, where, table, "subject", _text(src, where, table, "subject", required=False, limit=120)),
         body=_template(src, where, table, "body", _multiline(src, where, table, "body")),
-        cafile=cafile, encrypt=encrypt is True, deadline=float(timeout))
+        cafile=cafile,
+        encrypt=encrypt is True,
+        deadline=float(timeout),
+    )
     return settings if len(src.problems) == before else None
 
 
@@ -505,7 +563,7 @@ def _multiline(src: TomlSource, where: tuple[str, ...], table: dict[str, Any], k
 
 
 def _luminance(color: str) -> float:
-    r, g, b = (int(color[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    r, g, b = (int(color[i : i + 2], 16) / 255 for i in (1, 3, 5))
     return luminance(r, g, b)
 
 

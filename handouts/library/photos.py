@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
 PRINT_DPI = 300
-MAX_PIXELS = 80_000_000      # a 8000x8000 scan is fine; a decompression bomb is not
+MAX_PIXELS = 80_000_000  # a 8000x8000 scan is fine; a decompression bomb is not
 JPEG_QUALITY = 85
 POINTS_PER_INCH = 72
 
@@ -45,11 +45,11 @@ def jpeg_info(path: Path) -> tuple[int, int, bool] | None:
         if data[pos] != 0xFF:
             return None
         marker = data[pos + 1]
-        length = struct.unpack(">H", data[pos + 2:pos + 4])[0]
+        length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
         if 0xE1 <= marker <= 0xEF or marker == 0xFE:  # APP1..APP15 (EXIF, XMP, ...) and comments
             metadata = True
         if marker in (0xC0, 0xC1, 0xC2) and pos + 9 <= len(data):
-            height, width = struct.unpack(">HH", data[pos + 5:pos + 9])
+            height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
             return width, height, metadata
         pos += 2 + length
     return None
@@ -69,8 +69,9 @@ def open_image(path: Path) -> Image:
         with im:
             width, height = im.size
             if width * height > MAX_PIXELS:
-                raise DataError(f"{path}: image is {width}x{height} pixels; at most "
-                                f"{MAX_PIXELS // 1_000_000} megapixels (export a smaller copy)")
+                raise DataError(
+                    f"{path}: image is {width}x{height} pixels; at most {MAX_PIXELS // 1_000_000} megapixels (export a smaller copy)"
+                )
             im.load()
             upright = ImageOps.exif_transpose(im)
     except DataError:
@@ -78,12 +79,10 @@ def open_image(path: Path) -> Image:
     except FileNotFoundError:
         raise DataError(f"{path}: image not found") from None
     except PILImage.DecompressionBombError:
-        raise DataError(f"{path}: image is over {MAX_PIXELS // 1_000_000} megapixels "
-                        "(export a smaller copy)") from None
+        raise DataError(f"{path}: image is over {MAX_PIXELS // 1_000_000} megapixels (export a smaller copy)") from None
     except UnidentifiedImageError:
         if path.suffix.lower() in (".heic", ".heif") and not _heif_available():
-            raise DataError(f"{path}: HEIC photos need the heic extra: pip install '.[heic]' "
-                            "(or export the photo as JPEG)") from None
+            raise DataError(f"{path}: HEIC photos need the heic extra: pip install '.[heic]' (or export the photo as JPEG)") from None
         raise DataError(f"{path}: not an image Pillow can read (expected JPEG, PNG or HEIC)") from None
     except (OSError, SyntaxError, ValueError) as e:
         raise DataError(f"{path}: image is damaged or truncated ({e})") from None
@@ -163,5 +162,3 @@ def aspect_ratio(path: Path) -> float:
     except (OSError, ValueError) as e:  # check() reports the details; here the page just needs a shape
         raise DataError(f"{path}: cannot read the image ({e})") from None
     return width / height if height else 1.0
-
-

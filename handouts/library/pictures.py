@@ -76,12 +76,15 @@ def remove_picture(exercise_id: str, library_dir: Path | None = None) -> Path | 
 
 def _known(directory: Path, exercise_id: str) -> Library:
     if is_installed_copy(directory):
-        raise UsageError(f"the shipped library in {directory} is part of the installed program; "
-                         "make your own copy with `handouts init DIR` and pass --library DIR")
+        raise UsageError(
+            f"the shipped library in {directory} is part of the installed program; "
+            "make your own copy with `handouts init DIR` and pass --library DIR"
+        )
     library = load_library(directory)
     if exercise_id not in library.exercises:
-        raise UsageError(f'unknown exercise "{exercise_id}"{suggest(exercise_id, library.exercises)}; '
-                         "run `handouts exercises` to list them")
+        raise UsageError(
+            f'unknown exercise "{exercise_id}"{suggest(exercise_id, library.exercises)}; run `handouts exercises` to list them'
+        )
     return library
 
 
@@ -96,8 +99,11 @@ def _with_picture_line(toml_path: Path, exercise_id: str, relative: str) -> str:
         lines[existing - 1] = entry
     else:
         after = src.lines.get((exercise_id, "title")) or src.lines.get((exercise_id,))
-        if after is None or not re.match(r"^\s*(\[|title\s*=)", lines[after - 1]) or \
-                lines[after - 1].rstrip().endswith(("[", '"""', "'''")):
+        if (
+            after is None
+            or not re.match(r"^\s*(\[|title\s*=)", lines[after - 1])
+            or lines[after - 1].rstrip().endswith(("[", '"""', "'''"))
+        ):
             raise DataError(f"{toml_path}: cannot find where [{exercise_id}] is defined to add its picture")
         lines.insert(after, entry)
     text = "".join(lines)

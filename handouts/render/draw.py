@@ -84,9 +84,11 @@ def draw_page(c: Canvas, h: Handout, plan: Plan) -> list[Box]:
     x, top = MARGIN, page_h - MARGIN
     right = x + plan.width
     caption_right = right - QR_SIZE - QR_GAP
-    boxes = [Box("clinic", x, top - QR_SIZE, caption_right - QR_TEXT_W - QR_GAP, top),
-             Box("qr caption", caption_right - QR_TEXT_W, top - QR_SIZE, caption_right, top),
-             Box("qr", right - QR_SIZE, top - QR_SIZE, right, top)]
+    boxes = [
+        Box("clinic", x, top - QR_SIZE, caption_right - QR_TEXT_W - QR_GAP, top),
+        Box("qr caption", caption_right - QR_TEXT_W, top - QR_SIZE, caption_right, top),
+        Box("qr", right - QR_SIZE, top - QR_SIZE, right, top),
+    ]
     gap = plan.type.gap
     y = _header(c, h, plan, brand, x, top) - gap
     bottom = _patient(c, h, plan, brand, x, y)
@@ -160,8 +162,15 @@ def _header(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: floa
         ty -= lead(plan.caption.size)
         draw(c, text_right, ty, line, BOLD, plan.caption.size, align="right")
     c.setFillColor(brand)
-    draw(c, text_right, ty - PHONE_GAP - lead(plan.phone_size), plan.words("or_call", phone=clinic.phone), BOLD,
-         plan.phone_size, align="right")
+    draw(
+        c,
+        text_right,
+        ty - PHONE_GAP - lead(plan.phone_size),
+        plan.words("or_call", phone=clinic.phone),
+        BOLD,
+        plan.phone_size,
+        align="right",
+    )
     y = top - QR_SIZE - RULE_W / 2
     c.setStrokeColor(brand)
     c.setLineWidth(RULE_W)
@@ -190,7 +199,7 @@ def _patient(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: flo
 def _cards(c: Canvas, plan: Plan, brand: Color, x: float, top: float, boxes: list[Box]) -> float:
     y = top
     for r, row_h in enumerate(plan.rows):
-        for k, card in enumerate(plan.cards[r * plan.columns:(r + 1) * plan.columns]):
+        for k, card in enumerate(plan.cards[r * plan.columns : (r + 1) * plan.columns]):
             cx = x + k * (card.width + CARD_GAP)
             _card(c, card, brand, cx, y, row_h, plan.grayscale)
             boxes.append(Box(f"card {card.number}", cx, y - row_h, cx + card.width, y))
@@ -274,8 +283,15 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
     # two-digit days keep a visible gap even in the narrow grid beside the legend
     day_size = fit_one_line("28", BOLD, cell_w - DAY_GAP, BODY_PT, SMALL_PT)
     c.setFillColor(MUTED)
-    draw(c, x + plan.grid.label_w + plan.grid.goal_w / 2, head_top - GRID_HEAD_H + GOAL_BASELINE, words("goal"), REGULAR, SMALL_PT,
-         align="center")
+    draw(
+        c,
+        x + plan.grid.label_w + plan.grid.goal_w / 2,
+        head_top - GRID_HEAD_H + GOAL_BASELINE,
+        words("goal"),
+        REGULAR,
+        SMALL_PT,
+        align="center",
+    )
     # a month's name where the log starts and where a month begins; when the log starts a day
     # or two before a new month, the first name would run into the next, so only the new one shows
     months = [i for i, day in enumerate(days) if i == 0 or day.day == 1]
@@ -308,8 +324,15 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
         draw(c, x, base, label, REGULAR, size)
         c.setFillColor(MUTED)
         goal = words.weekly_target(ex.dose)
-        draw(c, x + plan.grid.label_w + plan.grid.goal_w / 2, base, goal, REGULAR,
-             fit_one_line(goal, REGULAR, plan.grid.goal_w - CELL_PAD, max(10, body - 1), SMALL_PT), align="center")
+        draw(
+            c,
+            x + plan.grid.label_w + plan.grid.goal_w / 2,
+            base,
+            goal,
+            REGULAR,
+            fit_one_line(goal, REGULAR, plan.grid.goal_w - CELL_PAD, max(10, body - 1), SMALL_PT),
+            align="center",
+        )
         c.setStrokeColor(MUTED)
         c.setLineWidth(0.8)
         for i in range(len(days)):
@@ -405,8 +428,16 @@ def describe(h: Handout, g: LogGeometry) -> sheet.LogCode:
     bottom = g.markers[3][1]
     frame_top_y = top + g.marker  # PDF y of the frame's top edge
     return sheet.LogCode(
-        sheet=h.sheet_number, start=h.start, paper=h.paper, frame_top=g.page_h - frame_top_y,
-        width=g.markers[1][0] - left, height=top - bottom, marker=g.marker,
+        sheet=h.sheet_number,
+        start=h.start,
+        paper=h.paper,
+        frame_top=g.page_h - frame_top_y,
+        width=g.markers[1][0] - left,
+        height=top - bottom,
+        marker=g.marker,
         first=(g.first[0] - left, frame_top_y - g.first[1]),
-        pitch=g.pitch, row_pitch=g.row_pitch, box=g.box,
-        per_week=tuple(min(7, ex.dose.per_week) for ex in h.exercises))
+        pitch=g.pitch,
+        row_pitch=g.row_pitch,
+        box=g.box,
+        per_week=tuple(min(7, ex.dose.per_week) for ex in h.exercises),
+    )

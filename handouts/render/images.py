@@ -54,8 +54,6 @@ def draw_picture(c: Canvas, path: Path, x: float, y: float, size: float, graysca
     c.drawImage(_source(path, size, size, True, grayscale), x, y, size, size)
 
 
-def draw_logo(c: Canvas, path: Path, x: float, y: float, width: float, height: float,
-              grayscale: bool = False) -> None:
+def draw_logo(c: Canvas, path: Path, x: float, y: float, width: float, height: float, grayscale: bool = False) -> None:
     """The logo keeps its shape inside a width x height box, left-aligned."""
-    c.drawImage(_source(path, width, height, False, grayscale), x, y, width, height,
-                preserveAspectRatio=True, anchor="w")
+    c.drawImage(_source(path, width, height, False, grayscale), x, y, width, height, preserveAspectRatio=True, anchor="w")

@@ -39,21 +39,21 @@ from handouts.wording import load as load_wording
 SECTION_GAP = 10
 # Type: body text stays at 11 pt or more, nothing anywhere below 8 pt.
 BODY_PT = 11
-LEADING = 1.2                # line height as a multiple of the type size
+LEADING = 1.2  # line height as a multiple of the type size
 SMALL_PT = 9
 # Header: clinic on the left, booking QR on the right
-QR_SIZE = 72                 # 1 in: at 150 dpi each module is still several dots wide
-QR_TEXT_W = 168              # caption and phone beside the QR
+QR_SIZE = 72  # 1 in: at 150 dpi each module is still several dots wide
+QR_TEXT_W = 168  # caption and phone beside the QR
 QR_GAP = 8
-LOGO_MAX = 44                # logo height; a square logo is this wide...
-LOGO_MAX_W = 132             # ...a wide wordmark up to three times that
+LOGO_MAX = 44  # logo height; a square logo is this wide...
+LOGO_MAX_W = 132  # ...a wide wordmark up to three times that
 CLINIC_PT, CLINIC_MIN_PT = 17, 11
 PHONE_PT = 13
 RULE_W = 2
 # Patient block
 NAME_PT, NAME_MIN_PT, NAME_MAX_LINES = 20, 12, 3
 PROGRAM_PT = 13
-DESCENT_ROOM = 5             # below the last baseline, for g, p and y
+DESCENT_ROOM = 5  # below the last baseline, for g, p and y
 # Exercise cards
 CARD_GAP = 6
 CARD_PAD = 6
@@ -61,55 +61,55 @@ CARD_RADIUS = 4
 BADGE_D = 17
 TITLE_PT = 13
 BULLET_INDENT = 10
-TITLE_GAP = 3                # title to first cue
-BAND_GAP = 3                 # last cue to the dose band
-CUE_GAP = 2                  # extra space between two cues
+TITLE_GAP = 3  # title to first cue
+BAND_GAP = 3  # last cue to the dose band
+CUE_GAP = 2  # extra space between two cues
 THUMB_SIZES = (THUMB, 60, 50, 44, 40)  # ...smaller only when a full page needs the room (0.55 in at least)
 THUMB_GAP = 8
-THUMB_CLEAR = 2               # between a picture's bottom and the line top under it
+THUMB_CLEAR = 2  # between a picture's bottom and the line top under it
 DOSE_PAD = 3
 # Two-week log
-ROW_GROWTH = 8               # spare room on the page grows each log row by up to this
+ROW_GROWTH = 8  # spare room on the page grows each log row by up to this
 GRID_LABEL_W = 124
 GRID_GOAL_W = 58
 # On a full page the RPE legend moves beside the log, which narrows its columns
-SIDE_LEGEND_W = 160          # at most...
-SIDE_LEGEND_MIN_W = 110      # ...and at least
+SIDE_LEGEND_W = 160  # at most...
+SIDE_LEGEND_MIN_W = 110  # ...and at least
 SIDE_LEGEND_PT = 10
-SIDE_LABEL_W = 110           # at most: narrower when the boxes need the room
+SIDE_LABEL_W = 110  # at most: narrower when the boxes need the room
 SIDE_GOAL_W = 48
-MIN_LABEL_W = 100            # an exercise's short name must still be readable in the log
-TICK_BOX = 13               # the least a tick box may be (4.6 mm): a shaky hand still hits it...
-BOX_GAP = 5                  # ...with at least this much paper between two boxes
-DAY_GAP = 5                  # least space between two day numbers in the log header
+MIN_LABEL_W = 100  # an exercise's short name must still be readable in the log
+TICK_BOX = 13  # the least a tick box may be (4.6 mm): a shaky hand still hits it...
+BOX_GAP = 5  # ...with at least this much paper between two boxes
+DAY_GAP = 5  # least space between two day numbers in the log header
 # The corner markers and the small code `handouts scan` reads: see sheet.py
 # Notes: ruled lines for the clinician's own words, when the page has room
 NOTES_MIN_H = 60
-NOTES_MAX_H = 200            # about eight lines; past that a page of empty lines looks unfinished
+NOTES_MAX_H = 200  # about eight lines; past that a page of empty lines looks unfinished
 NOTES_LINE = 22
-NOTE_PAD = 4                 # below the clinician's typed note, before the first ruled line
+NOTE_PAD = 4  # below the clinician's typed note, before the first ruled line
 # Footer: RPE legend in two columns, then the safety line
 LEGEND_GAP = 12
-LEGEND_LABEL_GAP = 5         # after "RPE 10", before its words
+LEGEND_LABEL_GAP = 5  # after "RPE 10", before its words
 SAFETY_PAD = 6
 SAFETY_BAR = 4
 
 # Small offsets inside the sections, named so the drawing has no unexplained numbers
-HEADING_PT = 13              # "Notes" and the log's title
-HINT_GAP = 8                 # a heading to the grey hint after it
-LEGEND_HINT_GAP = 6          # "How hard? (RPE)" to its hint
-PHONE_GAP = 3                # the QR caption to the phone number under it
-NOTE_LIFT = 1                # the typed note sits this far above the ruled line's position
-BADGE_INSET = 2              # a badge on a photo moves in from its corner...
-BADGE_RING = 1.5             # ...inside a white ring this wide
-BADGE_BASELINE = 4           # the number's baseline below the badge's centre
-CELL_PAD = 4                 # room kept free beside text in a log cell
-ELLIPSIS_ROOM = 10           # a cut label leaves this much for its "…"
-MONTH_INSET = 2              # the month name's inset from its first day column
-WEEKDAY_DROP = 10            # weekday initials below the month line
-DAY_BASELINE = 3             # day numbers above the header's bottom edge
-GOAL_BASELINE = 7            # the "goal" heading above the header's bottom edge
-CAP_CENTRE = 0.35            # a label's baseline this many ems below a row's middle centres its letters
+HEADING_PT = 13  # "Notes" and the log's title
+HINT_GAP = 8  # a heading to the grey hint after it
+LEGEND_HINT_GAP = 6  # "How hard? (RPE)" to its hint
+PHONE_GAP = 3  # the QR caption to the phone number under it
+NOTE_LIFT = 1  # the typed note sits this far above the ruled line's position
+BADGE_INSET = 2  # a badge on a photo moves in from its corner...
+BADGE_RING = 1.5  # ...inside a white ring this wide
+BADGE_BASELINE = 4  # the number's baseline below the badge's centre
+CELL_PAD = 4  # room kept free beside text in a log cell
+ELLIPSIS_ROOM = 10  # a cut label leaves this much for its "…"
+MONTH_INSET = 2  # the month name's inset from its first day column
+WEEKDAY_DROP = 10  # weekday initials below the month line
+DAY_BASELINE = 3  # day numbers above the header's bottom edge
+GOAL_BASELINE = 7  # the "goal" heading above the header's bottom edge
+CAP_CENTRE = 0.35  # a label's baseline this many ems below a row's middle centres its letters
 
 INK = HexColor("#1a1a1a")
 MUTED = HexColor("#444444")
@@ -140,26 +140,31 @@ class Placed:
     """One line of a card, placed relative to the card's inner top-left corner."""
 
     dx: float
-    dy: float                     # baseline, downwards from the inner top
+    dy: float  # baseline, downwards from the inner top
     text: str
-    bullet: bool = False          # first line of a cue carries the bullet
+    bullet: bool = False  # first line of a cue carries the bullet
 
 
 @dataclass(frozen=True)
 class Type:
     """The sizes that grow when a page has room: the fewer the exercises, the larger."""
 
-    body: float                   # cues, dose band, note, log labels
-    title: float                  # card titles
-    box: float                    # tick box side
-    row: float                    # least log row height
-    gap: float = SECTION_GAP      # between the page's sections
-    pad: float = CARD_PAD         # inside each card, above and below
+    body: float  # cues, dose band, note, log labels
+    title: float  # card titles
+    box: float  # tick box side
+    row: float  # least log row height
+    gap: float = SECTION_GAP  # between the page's sections
+    pad: float = CARD_PAD  # inside each card, above and below
 
 
 # Largest first; a page takes the first that fits. The last is the full page as it always was.
-TYPES = (Type(14, 17, 18, 26), Type(13, 16, 16, 23), Type(12, 14, 14, 20), Type(BODY_PT, TITLE_PT, TICK_BOX, 18),
-         Type(BODY_PT, TITLE_PT, TICK_BOX, TICK_BOX + BOX_GAP, 5, 3))  # a full page tightens its gaps, never its type
+TYPES = (
+    Type(14, 17, 18, 26),
+    Type(13, 16, 16, 23),
+    Type(12, 14, 14, 20),
+    Type(BODY_PT, TITLE_PT, TICK_BOX, 18),
+    Type(BODY_PT, TITLE_PT, TICK_BOX, TICK_BOX + BOX_GAP, 5, 3),
+)  # a full page tightens its gaps, never its type
 LARGE_PRINT_PT = 14
 
 
@@ -168,14 +173,14 @@ class Card:
     exercise: Exercise
     number: int
     width: float
-    thumb: float                  # picture size, 0 without a picture
+    thumb: float  # picture size, 0 without a picture
     title: list[Placed]
     cues: list[Placed]
-    dose: list[tuple[str, str]]   # (font, line)
-    body_h: float                 # title, cues and picture, above the dose band
-    body: float = BODY_PT         # the type sizes it was planned at
+    dose: list[tuple[str, str]]  # (font, line)
+    body_h: float  # title, cues and picture, above the dose band
+    body: float = BODY_PT  # the type sizes it was planned at
     title_size: float = TITLE_PT
-    pad: float = CARD_PAD         # above and below its contents
+    pad: float = CARD_PAD  # above and below its contents
 
     @property
     def height(self) -> float:
@@ -186,20 +191,37 @@ def band_h(dose: list[tuple[str, str]], body: float = BODY_PT) -> float:
     return len(dose) * lead(body) + 2 * DOSE_PAD
 
 
-def plan_card(ex: Exercise, number: int, width: float, thumb: float = THUMB, words: Wording | None = None,
-              body: float = BODY_PT, title_size: float = TITLE_PT, pad: float = CARD_PAD) -> Card:
+def plan_card(
+    ex: Exercise,
+    number: int,
+    width: float,
+    thumb: float = THUMB,
+    words: Wording | None = None,
+    body: float = BODY_PT,
+    title_size: float = TITLE_PT,
+    pad: float = CARD_PAD,
+) -> Card:
     """Title and cues sit to the right of the picture while they fit there in one column; otherwise
     every cue goes under the picture, so no cue is split between the two."""
     inner = width - 2 * CARD_PAD
     thumb = thumb if ex.picture else 0.0
     beside = thumb + THUMB_GAP if thumb else 0.0
     title_x = beside if thumb else BADGE_D + 6  # with a picture, the number badge sits on its corner
-    title = [Placed(title_x, (i + 1) * lead(title_size) - (lead(title_size) - title_size), line)
-             for i, line in enumerate(wrap(ex.title, BOLD, title_size, inner - title_x))]
+    title = [
+        Placed(title_x, (i + 1) * lead(title_size) - (lead(title_size) - title_size), line)
+        for i, line in enumerate(wrap(ex.title, BOLD, title_size, inner - title_x))
+    ]
     top = max(BADGE_D, len(title) * lead(title_size)) + TITLE_GAP
     # beside the picture when that makes the card no taller than putting them all under it
-    column = beside if thumb and (max(thumb, top + _cues_height(ex.cues, inner - beside, body)) <=
-                                  max(top, thumb + THUMB_CLEAR) + _cues_height(ex.cues, inner, body)) else 0.0
+    column = (
+        beside
+        if thumb
+        and (
+            max(thumb, top + _cues_height(ex.cues, inner - beside, body))
+            <= max(top, thumb + THUMB_CLEAR) + _cues_height(ex.cues, inner, body)
+        )
+        else 0.0
+    )
     y = top if not thumb or column else max(top, thumb + THUMB_CLEAR)
     cues: list[Placed] = []
     for n, cue in enumerate(ex.cues):
@@ -237,20 +259,20 @@ class Plan:
     program_lines: list[str]
     columns: int
     cards: list[Card]
-    rows: list[float]             # height of each row of cards
+    rows: list[float]  # height of each row of cards
     row_h: float
     log_h: float
     notes_h: float
     legend_size: float
     safety_lines: list[str]
     grid: Grid
-    words: Wording                # the patient's language, resolved once for the whole page
+    words: Wording  # the patient's language, resolved once for the whole page
     type: Type
     grayscale: bool = False
     note_lines: list[str] | None = None
-    room_left: float = 0.0        # unused height before the log rows grew into it
+    room_left: float = 0.0  # unused height before the log rows grew into it
     legend: tuple[tuple[str, str], ...] = ()
-    slack: float = 0.0            # spare height put between the sections, so a short page fills evenly
+    slack: float = 0.0  # spare height put between the sections, so a short page fills evenly
 
     @property
     def footer_h(self) -> float:
@@ -309,8 +331,7 @@ def _grids(h: Handout, width: float, legend: tuple[tuple[str, str], ...], t: Typ
     side_w = min(SIDE_LEGEND_W, width - LEGEND_GAP - SIDE_GOAL_W - days - MIN_LABEL_W)
     if legend and side_w >= SIDE_LEGEND_MIN_W:
         label_w = legend_label_w(SIDE_LEGEND_PT, load_wording(h.lang))
-        side = tuple((level, tuple(wrap(text, REGULAR, SIDE_LEGEND_PT, side_w - label_w)))
-                     for level, text in legend)
+        side = tuple((level, tuple(wrap(text, REGULAR, SIDE_LEGEND_PT, side_w - label_w))) for level, text in legend)
         grid_w = width - side_w - LEGEND_GAP
         grids.append(Grid(grid_w, min(SIDE_LABEL_W, grid_w - SIDE_GOAL_W - days), SIDE_GOAL_W, side))
     return grids
@@ -359,29 +380,44 @@ def plan_page(h: Handout) -> Plan:
     column_w = (width - LEGEND_GAP) / 2
     legend = legend_for(h, sheet)
     legend_size: float = BODY_PT  # measured as drawn: label column, then the words
-    while legend_size > SMALL_PT and any(legend_label_w(legend_size, words) + fonts.width(text, REGULAR, legend_size)
-                                         > column_w for _, text in legend):
+    while legend_size > SMALL_PT and any(
+        legend_label_w(legend_size, words) + fonts.width(text, REGULAR, legend_size) > column_w for _, text in legend
+    ):
         legend_size -= 0.5
     safety_lines = wrap(sheet.safety, BOLD, BODY_PT, width - 2 * SAFETY_PAD - SAFETY_BAR)
     n = len(h.exercises)
     patient_h = _patient_height(name_lines, name_size, program_lines)
     has_pictures = any(ex.picture for ex in h.exercises)
     types = [t for t in TYPES if t.body >= LARGE_PRINT_PT] if h.large_print else list(TYPES)
-    best: tuple[float, Card, Type] | None = None   # the nearest miss, for the refusal
+    best: tuple[float, Card, Type] | None = None  # the nearest miss, for the refusal
     for t in types:
         note_lines = wrap(h.note, REGULAR, t.body, width) if h.note else []
         note_h = note_height(note_lines, t.body) + t.gap if note_lines else 0.0
-        layouts = [(grid, columns, thumb) for grid in _grids(h, width, legend, t)
-                   for columns in ((1, 2) if n <= 3 else (2,)) for thumb in (THUMB_SIZES if has_pictures else THUMB_SIZES[:1])]
+        layouts = [
+            (grid, columns, thumb)
+            for grid in _grids(h, width, legend, t)
+            for columns in ((1, 2) if n <= 3 else (2,))
+            for thumb in (THUMB_SIZES if has_pictures else THUMB_SIZES[:1])
+        ]
         for grid, columns, thumb in layouts:
             log_h: float = GRID_TITLE_H + GRID_HEAD_H + n * t.row
             if grid.side_legend:
                 log_h = max(log_h, _side_legend_h(grid))
-            fixed = (QR_SIZE + RULE_W + t.gap + patient_h + t.gap + note_h
-                     + t.gap + log_h + t.gap + _footer_h(grid, legend_size, safety_lines, len(legend)))
+            fixed = (
+                QR_SIZE
+                + RULE_W
+                + t.gap
+                + patient_h
+                + t.gap
+                + note_h
+                + t.gap
+                + log_h
+                + t.gap
+                + _footer_h(grid, legend_size, safety_lines, len(legend))
+            )
             card_w = (width - (columns - 1) * CARD_GAP) / columns
             cards = [plan_card(ex, i + 1, card_w, thumb, words, t.body, t.title, t.pad) for i, ex in enumerate(h.exercises)]
-            rows = [max(c.height for c in cards[r:r + columns]) for r in range(0, len(cards), columns)]
+            rows = [max(c.height for c in cards[r : r + columns]) for r in range(0, len(cards), columns)]
             spare = usable - fixed - sum(rows) - CARD_GAP * (len(rows) - 1)
             if spare >= 0:
                 room_left = spare
@@ -395,13 +431,34 @@ def plan_page(h: Handout) -> Plan:
                 # what is still empty, spread between the sections: above the cards, above the notes
                 # (when there are any), and above the log
                 slack = max(0.0, spare - used) / (3 if notes_h else 2)
-                return Plan(width=width, clinic_name=clinic_name, signed=signed, caption=caption,
-                            phone_size=phone_size, logo_w=logo_w, label_w=label_w, name_size=name_size,
-                            name_lines=name_lines, program_lines=program_lines, columns=columns, cards=cards,
-                            rows=rows, row_h=row_h, log_h=log_h + (row_h - t.row) * n, notes_h=notes_h,
-                            legend_size=legend_size, safety_lines=safety_lines, grid=grid, words=words, type=t,
-                            grayscale=h.grayscale, note_lines=note_lines, room_left=room_left, legend=legend,
-                            slack=slack)
+                return Plan(
+                    width=width,
+                    clinic_name=clinic_name,
+                    signed=signed,
+                    caption=caption,
+                    phone_size=phone_size,
+                    logo_w=logo_w,
+                    label_w=label_w,
+                    name_size=name_size,
+                    name_lines=name_lines,
+                    program_lines=program_lines,
+                    columns=columns,
+                    cards=cards,
+                    rows=rows,
+                    row_h=row_h,
+                    log_h=log_h + (row_h - t.row) * n,
+                    notes_h=notes_h,
+                    legend_size=legend_size,
+                    safety_lines=safety_lines,
+                    grid=grid,
+                    words=words,
+                    type=t,
+                    grayscale=h.grayscale,
+                    note_lines=note_lines,
+                    room_left=room_left,
+                    legend=legend,
+                    slack=slack,
+                )
             tallest = max(cards, key=lambda c: c.height)
             if best is None or spare > best[0]:
                 best = (spare, tallest, t)
@@ -416,7 +473,8 @@ def plan_page(h: Handout) -> Plan:
         f"{n} exercises do not fit on one {h.paper} page: together they run about {lines} line{'s' if lines > 1 else ''} "
         f'too long. The longest is "{tallest.exercise.id}" ({len(tallest.cues) + len(tallest.dose)} lines of text); '
         "shorten its cues or choose fewer exercises.",
-        field=f"exercise:{tallest.exercise.id}")
+        field=f"exercise:{tallest.exercise.id}",
+    )
 
 
 def _refuse_large_print(h: Handout) -> None:
@@ -428,10 +486,15 @@ def _refuse_large_print(h: Handout) -> None:
             plan_page(dataclasses.replace(h, exercises=h.exercises[:k]))
         except DoesNotFit:
             continue
-        raise DoesNotFit(f"in large print ({LARGE_PRINT_PT} pt), {k} of these {len(h.exercises)} exercises fit on "
-                         f"one {h.paper} page; choose {k} or fewer, or leave out --large-print", field="exercises")
-    raise DoesNotFit(f"in large print ({LARGE_PRINT_PT} pt) not even one of these exercises fits on one {h.paper} "
-                     "page; leave out --large-print", field="exercises")
+        raise DoesNotFit(
+            f"in large print ({LARGE_PRINT_PT} pt), {k} of these {len(h.exercises)} exercises fit on "
+            f"one {h.paper} page; choose {k} or fewer, or leave out --large-print",
+            field="exercises",
+        )
+    raise DoesNotFit(
+        f"in large print ({LARGE_PRINT_PT} pt) not even one of these exercises fits on one {h.paper} page; leave out --large-print",
+        field="exercises",
+    )
 
 
 def note_height(lines: list[str], body: float = BODY_PT) -> float:
@@ -460,10 +523,14 @@ def _refuse_note(h: Handout, width: float) -> None:
         fits = low
     count = f"{len(h.exercises)} exercise{'s' if len(h.exercises) != 1 else ''}"
     if not fits:
-        raise DoesNotFit(f"there is no room for a note on {paper_name(h.paper)} with {count}; "
-                         "choose fewer exercises or leave the note out", field="note")
-    raise DoesNotFit(f"the note is {len(h.note)} characters and about {fits} fit on {paper_name(h.paper)} with {count}; "
-                     "shorten the note or choose fewer exercises", field="note")
+        raise DoesNotFit(
+            f"there is no room for a note on {paper_name(h.paper)} with {count}; choose fewer exercises or leave the note out", field="note"
+        )
+    raise DoesNotFit(
+        f"the note is {len(h.note)} characters and about {fits} fit on {paper_name(h.paper)} with {count}; "
+        "shorten the note or choose fewer exercises",
+        field="note",
+    )
 
 
 def paper_name(paper: str) -> str:
@@ -489,7 +556,12 @@ def log_geometry(plan: Plan, paper: str) -> LogGeometry:
         markers=((left, top), (right, top), (right, bottom), (left, bottom)),
         code=(MARGIN + LOG_CODE_INSET, head_top - (GRID_HEAD_H + LOG_CODE) / 2),  # centred in the header
         first=(days_x + pitch / 2, rows_top - plan.row_h / 2),
-        pitch=pitch, row_pitch=plan.row_h, box=plan.type.box, top=log_top, page_h=page_h)
+        pitch=pitch,
+        row_pitch=plan.row_h,
+        box=plan.type.box,
+        top=log_top,
+        page_h=page_h,
+    )
 
 
 @dataclass(frozen=True)

@@ -36,14 +36,14 @@ def _check_exercise(ex: Exercise) -> None:
 @lru_cache(maxsize=8)
 def _check_clinic(clinic: Clinic, lang: str) -> None:
     sheet = clinic_text(clinic, load_wording(lang))
-    texts = (clinic.name, clinic.signed, clinic.phone, sheet.safety, sheet.qr_caption,
-             *(words for _, words in sheet.rpe_legend))
+    texts = (clinic.name, clinic.signed, clinic.phone, sheet.safety, sheet.qr_caption, *(words for _, words in sheet.rpe_legend))
     for text in texts:
         fonts.require_printable(text, f"the clinic file {clinic.source or ''}".strip())
 
 
-def render(handouts: Iterable[Handout], skip_bad: bool = False, title: str | None = None,
-           boxes: list[list[layout.Box]] | None = None) -> bytes:
+def render(
+    handouts: Iterable[Handout], skip_bad: bool = False, title: str | None = None, boxes: list[list[layout.Box]] | None = None
+) -> bytes:
     """One page per handout in one document, so a combined print file shares its fonts.
 
     With `skip_bad`, a handout that cannot be printed is left out instead of

@@ -57,8 +57,10 @@ def encode(text: str, mask: int | None = None) -> list[list[bool]]:
             columns[x] |= 1 << (size - 1 - y)
     free = template.free
     if mask is None:  # the standard's choice: the mask that leaves the fewest confusing patterns
-        mask = min(range(8), key=lambda m: _penalty(_masked_ints(rows, free, m, size),
-                                                    _masked_ints(columns, template.free_columns, m, size, True), size))
+        mask = min(
+            range(8),
+            key=lambda m: _penalty(_masked_ints(rows, free, m, size), _masked_ints(columns, template.free_columns, m, size, True), size),
+        )
     out = [[c == "1" for c in format(r, f"0{size}b")] for r in _masked_ints(rows, free, mask, size)]
     _format_bits(out, mask)
     return out
@@ -71,7 +73,7 @@ def _bits(text: str) -> list[int]:
         bits.extend((value >> i) & 1 for i in reversed(range(width)))
 
     digits = len(text) - len(text.rstrip("0123456789"))
-    letters, number = text[:len(text) - digits], text[len(text) - digits:]
+    letters, number = text[: len(text) - digits], text[len(text) - digits :]
     if letters:
         put(0b0010, 4)
         put(len(letters), 9)
@@ -83,7 +85,7 @@ def _bits(text: str) -> list[int]:
         put(0b0001, 4)
         put(len(number), 10)
         for i in range(0, len(number), 3):
-            group = number[i:i + 3]
+            group = number[i : i + 3]
             put(int(group), 3 * len(group) + 1)
     return bits
 
@@ -92,7 +94,7 @@ def _codewords(bits: list[int], count: int) -> list[int]:
     room = count * 8
     bits += [0] * min(4, room - len(bits))
     bits += [0] * (-len(bits) % 8)
-    words = [int("".join(map(str, bits[i:i + 8])), 2) for i in range(0, len(bits), 8)]
+    words = [int("".join(map(str, bits[i : i + 8])), 2) for i in range(0, len(bits), 8)]
     pad = 0xEC
     while len(words) < count:
         words.append(pad)
@@ -208,10 +210,10 @@ class _Template(NamedTuple):
     """What every code of one version shares: its function patterns, and the zig-zag order
     in which data modules are placed. Made once per process, so a batch pays for it once."""
 
-    rows: tuple[int, ...]              # function patterns (with the format areas light), row by row
-    columns: tuple[int, ...]           # the same, column by column
-    free: tuple[int, ...]              # 1 where data goes, by row...
-    free_columns: tuple[int, ...]      # ...and by column
+    rows: tuple[int, ...]  # function patterns (with the format areas light), row by row
+    columns: tuple[int, ...]  # the same, column by column
+    free: tuple[int, ...]  # 1 where data goes, by row...
+    free_columns: tuple[int, ...]  # ...and by column
     order: tuple[tuple[int, int], ...]  # (y, x) of each data module in placement order
 
 
@@ -233,8 +235,13 @@ def _template(version: int) -> _Template:
         right -= 2
     transposed = [list(c) for c in zip(*grid, strict=True)]
     free = [[not f for f in row] for row in function]
-    return _Template(tuple(_as_ints(grid)), tuple(_as_ints(transposed)), tuple(_as_ints(free)),
-                     tuple(_as_ints([list(c) for c in zip(*free, strict=True)])), tuple(order))
+    return _Template(
+        tuple(_as_ints(grid)),
+        tuple(_as_ints(transposed)),
+        tuple(_as_ints(free)),
+        tuple(_as_ints([list(c) for c in zip(*free, strict=True)])),
+        tuple(order),
+    )
 
 
 def _as_ints(grid: list[list[bool]]) -> list[int]:
@@ -251,8 +258,7 @@ _PERIODS_ACROSS = (2, 1, 3, 3, 6, 6, 6, 6)
 def _patterns(mask: int, size: int, across: bool) -> list[int]:
     test = _MASKS[mask]
     period = (_PERIODS_ACROSS if across else _PERIODS)[mask]
-    return [int("".join("1" if (test(i, j) if across else test(j, i)) else "0" for j in range(size)), 2)
-            for i in range(period)]
+    return [int("".join("1" if (test(i, j) if across else test(j, i)) else "0" for j in range(size)), 2) for i in range(period)]
 
 
 def _masked_ints(rows: list[int], free: tuple[int, ...], mask: int, size: int, across: bool = False) -> list[int]:

@@ -45,8 +45,9 @@ def _longest_prefix(word: str, font: str, size: float, width: float) -> int:
     return cut
 
 
-def fit(text: str, font: str, width: float, largest: float, smallest: float, max_lines: int,
-        one_line_down_to: float | None = None) -> tuple[float, list[str]]:
+def fit(
+    text: str, font: str, width: float, largest: float, smallest: float, max_lines: int, one_line_down_to: float | None = None
+) -> tuple[float, list[str]]:
     """The largest size from `largest` down to `smallest` at which `text` fits in `max_lines`.
 
     With `one_line_down_to`, a single line is preferred while the size stays at or

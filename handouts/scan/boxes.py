@@ -13,15 +13,15 @@ import numpy as np
 
 from handouts.sheet import LOG_DAYS, LogCode
 
-SCALE = 4.0                  # pixels per point of the straightened log (288 dpi)
-INSET = 2.2                  # points inside each box's printed edge left unread: the edge and a little misplacement
-SEARCH = 5.0                 # points the printed boxes may sit away from where the marks say
+SCALE = 4.0  # pixels per point of the straightened log (288 dpi)
+INSET = 2.2  # points inside each box's printed edge left unread: the edge and a little misplacement
+SEARCH = 5.0  # points the printed boxes may sit away from where the marks say
 # A box's inside: the share of it inked, and the longest stroke across it (share of its width).
-INK = 0.2                    # darker than the paper around it by this share: ink
-FAINT = 0.08                 # ...by this share: perhaps ink, too faint to call either way
+INK = 0.2  # darker than the paper around it by this share: ink
+FAINT = 0.08  # ...by this share: perhaps ink, too faint to call either way
 TICKED_SHARE, TICKED_SPAN = 0.025, 0.4
 EMPTY_SHARE, EMPTY_SPAN = 0.006, 0.2
-EDGE_SEEN = 0.3              # a box's printed edge (0.73 dark on paper when sharp) at least this dark: the box is seen
+EDGE_SEEN = 0.3  # a box's printed edge (0.73 dark on paper when sharp) at least this dark: the box is seen
 
 
 def straighten(gray: np.ndarray, to_image: np.ndarray, code: LogCode) -> tuple[np.ndarray, float]:
@@ -30,8 +30,7 @@ def straighten(gray: np.ndarray, to_image: np.ndarray, code: LogCode) -> tuple[n
     w = int((code.width + code.marker) * SCALE + 2 * origin)
     h = int((code.height + code.marker) * SCALE + 2 * origin)
     place = to_image @ np.array([[1 / SCALE, 0, -origin / SCALE], [0, 1 / SCALE, -origin / SCALE], [0, 0, 1]])
-    flat = cv2.warpPerspective(gray, place, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                               borderMode=cv2.BORDER_REPLICATE)
+    flat = cv2.warpPerspective(gray, place, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
     return flat.astype(np.float32), origin
 
 
@@ -39,7 +38,7 @@ def darkness(flat: np.ndarray) -> np.ndarray:
     """How much darker each pixel is than the paper around it, as a share of the paper's brightness:
     uneven light and a yellow lamp cancel out."""
     k = int(4 * SCALE) | 1
-    paper = cv2.dilate(flat, np.ones((k, k), np.uint8))   # the brightest nearby: paper, not ink
+    paper = cv2.dilate(flat, np.ones((k, k), np.uint8))  # the brightest nearby: paper, not ink
     paper = cv2.GaussianBlur(paper, (0, 0), k)
     dark: np.ndarray = np.clip((paper - flat) / np.maximum(paper, 1), 0, 1)
     return dark
@@ -59,10 +58,12 @@ def register(flat: np.ndarray, code: LogCode, origin: float) -> tuple[float, flo
     for r in range(code.rows):
         for d in range(LOG_DAYS):
             cx, cy = code.box_centre(r, d)
-            a = (int((cx - code.first[0] + code.pitch / 2 - code.box / 2) * s),
-                 int((cy - code.first[1] + code.row_pitch / 2 - code.box / 2) * s))
+            a = (
+                int((cx - code.first[0] + code.pitch / 2 - code.box / 2) * s),
+                int((cy - code.first[1] + code.row_pitch / 2 - code.box / 2) * s),
+            )
             cv2.rectangle(template, a, (a[0] + int(code.box * s), a[1] + int(code.box * s)), 1.0, max(1, int(0.8 * s)))
-    area = dark[max(0, y0 - pad):y0 + h + pad, max(0, x0 - pad):x0 + w + pad]
+    area = dark[max(0, y0 - pad) : y0 + h + pad, max(0, x0 - pad) : x0 + w + pad]
     if area.shape[0] < h or area.shape[1] < w:
         return 0.0, 0.0
     score = cv2.matchTemplate(area, template, cv2.TM_CCORR)
@@ -70,8 +71,7 @@ def register(flat: np.ndarray, code: LogCode, origin: float) -> tuple[float, flo
     return (best[0] - min(pad, x0)) / s, (best[1] - min(pad, y0)) / s
 
 
-def read_boxes(flat: np.ndarray, code: LogCode, origin: float,
-                shift: tuple[float, float]) -> tuple[list[list[bool | None]], float]:
+def read_boxes(flat: np.ndarray, code: LogCode, origin: float, shift: tuple[float, float]) -> tuple[list[list[bool | None]], float]:
     """Each box called, and the share of boxes whose printed edges could be seen."""
     dark = darkness(flat)
     s = SCALE
@@ -83,7 +83,7 @@ def read_boxes(flat: np.ndarray, code: LogCode, origin: float,
         for d in range(LOG_DAYS):
             cx, cy = code.box_centre(r, d)
             cx, cy = origin + (cx + shift[0]) * s, origin + (cy + shift[1]) * s
-            inside = dark[int(cy - half * s):int(cy + half * s), int(cx - half * s):int(cx + half * s)]
+            inside = dark[int(cy - half * s) : int(cy + half * s), int(cx - half * s) : int(cx + half * s)]
             if edge_darkness(dark, cx, cy, code.box * s / 2) >= EDGE_SEEN:
                 seen += 1
                 row.append(call_box(inside))
@@ -99,8 +99,12 @@ def edge_darkness(dark: np.ndarray, cx: float, cy: float, e: float) -> float:
     w = int(2 * SCALE)
     a, b = int(cy - e * 0.6), int(cy + e * 0.6)
     c, d = int(cx - e * 0.6), int(cx + e * 0.6)
-    sides = [dark[a:b, int(cx - e) - w:int(cx - e) + w].max(axis=1), dark[a:b, int(cx + e) - w:int(cx + e) + w].max(axis=1),
-             dark[int(cy - e) - w:int(cy - e) + w, c:d].max(axis=0), dark[int(cy + e) - w:int(cy + e) + w, c:d].max(axis=0)]
+    sides = [
+        dark[a:b, int(cx - e) - w : int(cx - e) + w].max(axis=1),
+        dark[a:b, int(cx + e) - w : int(cx + e) + w].max(axis=1),
+        dark[int(cy - e) - w : int(cy - e) + w, c:d].max(axis=0),
+        dark[int(cy + e) - w : int(cy + e) + w, c:d].max(axis=0),
+    ]
     return float(np.median([np.median(side) for side in sides if side.size] or [0.0]))
 
 

@@ -15,11 +15,11 @@ import zxingcpp
 
 from handouts.sheet import GRID_HEAD_H, LOG_CODE, LOG_CODE_INSET, MARGIN, MARK, MARK_DROP, MARK_GAP, PAPER, LogCode, parse
 
-FRAME_LEFT = MARGIN - MARK_GAP - MARK   # the frame's left edge on the page, in format 1
+FRAME_LEFT = MARGIN - MARK_GAP - MARK  # the frame's left edge on the page, in format 1
 CODE_LEFT = MARK + MARK_GAP + LOG_CODE_INSET
 CODE_TOP = (GRID_HEAD_H - LOG_CODE) / 2 - MARK_DROP
 BLUR_EDGE = 45
-PAPER_CONTRAST = 40          # grey levels between a sheet and the table it lies on, at least
+PAPER_CONTRAST = 40  # grey levels between a sheet and the table it lies on, at least
 
 _QR: Any = zxingcpp.BarcodeFormat.QRCode  # one format: the reader skips looking for the others
 
@@ -49,25 +49,29 @@ def markers(small: np.ndarray, gray: np.ndarray, shrink: float) -> dict[int, lis
         if i < 4 and size > sizes.get(i, 0):
             if shrink < 1:  # the corners again at full size, to a fraction of a pixel
                 win = max(2, round(0.25 * np.sqrt(size) / 6))
-                pts = cv2.cornerSubPix(gray, pts.astype(np.float32).reshape(-1, 1, 2), (win, win), (-1, -1),
-                                       (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.05)).reshape(4, 2)
+                pts = cv2.cornerSubPix(
+                    gray,
+                    pts.astype(np.float32).reshape(-1, 1, 2),
+                    (win, win),
+                    (-1, -1),
+                    (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.05),
+                ).reshape(4, 2)
             found[i] = [(float(x), float(y)) for x, y in pts]
             sizes[i] = size
     return found
 
 
-def find_code(gray: np.ndarray, small: np.ndarray, shrink: float,
-               markers: dict[int, list[tuple[float, float]]]) -> tuple[LogCode | None, tuple[float, float]]:
+def find_code(
+    gray: np.ndarray, small: np.ndarray, shrink: float, markers: dict[int, list[tuple[float, float]]]
+) -> tuple[LogCode | None, tuple[float, float]]:
     """The log's code, and its centre in the photo: near the top-left marker first, then anywhere."""
     first = markers.get(0)
     if first is None and {1, 2, 3} <= set(markers):
         # marker 0 unseen (a thumb, a blur): where the other three put it, the fourth corner of
         # their parallelogram; near enough to straighten the code beside it
-        first = [(a[0] + c[0] - b[0], a[1] + c[1] - b[1]) for a, b, c in zip(markers[1], markers[2], markers[3],
-                                                                               strict=True)]
+        first = [(a[0] + c[0] - b[0], a[1] + c[1] - b[1]) for a, b, c in zip(markers[1], markers[2], markers[3], strict=True)]
     if first is not None:
-        local, _ = cv2.findHomography(np.array([(0, 0), (MARK, 0), (MARK, MARK), (0, MARK)], np.float64),
-                                      np.array(first, np.float64), 0)
+        local, _ = cv2.findHomography(np.array([(0, 0), (MARK, 0), (MARK, MARK), (0, MARK)], np.float64), np.array(first, np.float64), 0)
         x0, y0 = CODE_LEFT - 6, CODE_TOP - 6
         px = 8.0  # pixels per point: each module about nine pixels across
         size = int((LOG_CODE + 12) * px)
@@ -145,13 +149,14 @@ def page_corners(code: LogCode) -> list[tuple[float, float]]:
     return [(left, top), (left + w, top), (left + w, top + h), (left, top + h)]
 
 
-def orient(page: np.ndarray, code: LogCode, code_centre: tuple[float, float],
-            src: list[tuple[float, float]], dst: list[tuple[float, float]]) -> list[tuple[float, float]]:
+def orient(
+    page: np.ndarray, code: LogCode, code_centre: tuple[float, float], src: list[tuple[float, float]], dst: list[tuple[float, float]]
+) -> list[tuple[float, float]]:
     """The page's corners in the order top left, top right, bottom right, bottom left of the sheet:
     of the four turns (either way round), the one that puts the log's code where it was seen."""
     centre = page.mean(axis=0)
     angles = np.arctan2(page[:, 1] - centre[1], page[:, 0] - centre[0])
-    ring = page[np.argsort(angles)]            # clockwise in the photo (y points down)
+    ring = page[np.argsort(angles)]  # clockwise in the photo (y points down)
     code_at = (CODE_LEFT + LOG_CODE / 2, CODE_TOP + LOG_CODE / 2)
     best: tuple[float, list[tuple[float, float]]] | None = None
     for turn in range(4):
@@ -182,9 +187,17 @@ def pixels_per_point_at(to_image: np.ndarray, at: tuple[float, float]) -> float:
 
 def pixels_per_point(to_image: np.ndarray, code: LogCode) -> float:
     """How many photo pixels one point of the log covers, at its smallest."""
-    pts = np.array([[0, 0], [code.width + code.marker, 0], [code.width + code.marker, code.height + code.marker],
-                    [0, code.height + code.marker]], np.float64).reshape(-1, 1, 2)
+    pts = np.array(
+        [[0, 0], [code.width + code.marker, 0], [code.width + code.marker, code.height + code.marker], [0, code.height + code.marker]],
+        np.float64,
+    ).reshape(-1, 1, 2)
     seen = cv2.perspectiveTransform(pts, to_image).reshape(4, 2)
     sides = [np.hypot(*(seen[i] - seen[(i + 1) % 4])) for i in range(4)]
-    return float(min(sides[0] / (code.width + code.marker), sides[2] / (code.width + code.marker),
-                     sides[1] / (code.height + code.marker), sides[3] / (code.height + code.marker)))
+    return float(
+        min(
+            sides[0] / (code.width + code.marker),
+            sides[2] / (code.width + code.marker),
+            sides[1] / (code.height + code.marker),
+            sides[3] / (code.height + code.marker),
+        )
+    )

@@ -29,28 +29,35 @@ from handouts.tally import Tally, tally
 if TYPE_CHECKING:
     from handouts.history import History, Record
 
-MAX_SIDE = 2400              # larger photos are looked at this size to find the sheet
-LEAST_PT = 1.1               # photo pixels per point below which a pen line is too thin to see
-CODE_PT = 2.0                # ...and below which the small code's modules cannot be told apart
-OUTLINE_MISFIT = 3.0         # points a page-outline fit may miss the markers it can see by
-SEEN_ENOUGH = 0.5            # fewer boxes seen than this share: the photo is refused, not read in part
+MAX_SIDE = 2400  # larger photos are looked at this size to find the sheet
+LEAST_PT = 1.1  # photo pixels per point below which a pen line is too thin to see
+CODE_PT = 2.0  # ...and below which the small code's modules cannot be told apart
+OUTLINE_MISFIT = 3.0  # points a page-outline fit may miss the markers it can see by
+SEEN_ENOUGH = 0.5  # fewer boxes seen than this share: the photo is refused, not read in part
 
 
 class Unreadable(DataError):
     """A photo that cannot be read, with what to do about it."""
 
 
-NO_SHEET = ("the log's corner markers are not in the photo: photograph the whole sheet, flat, "
-            "with the four black squares beside the log in the picture")
-NO_CODE = ("the small code at the top left of the log cannot be read: photograph the whole log, "
-           "flat and in focus, without a shadow or glare over it")
-TOO_FEW = ("only {n} of the log's four corner markers are in the photo and the page's edges are not: "
-           "photograph the whole sheet, flat, with the four black squares beside the log in the picture")
-BLURRED = ("the log's boxes cannot be seen clearly (the photo is blurred, or a lamp or window shines on it): "
-           "hold the phone still, let it focus, avoid reflections, and take it again")
+NO_SHEET = (
+    "the log's corner markers are not in the photo: photograph the whole sheet, flat, "
+    "with the four black squares beside the log in the picture"
+)
+NO_CODE = (
+    "the small code at the top left of the log cannot be read: photograph the whole log, "
+    "flat and in focus, without a shadow or glare over it"
+)
+TOO_FEW = (
+    "only {n} of the log's four corner markers are in the photo and the page's edges are not: "
+    "photograph the whole sheet, flat, with the four black squares beside the log in the picture"
+)
+BLURRED = (
+    "the log's boxes cannot be seen clearly (the photo is blurred, or a lamp or window shines on it): "
+    "hold the phone still, let it focus, avoid reflections, and take it again"
+)
 NOT_A_PHOTO = "not a photo this can read; use a JPEG or PNG picture of the sheet"
-TOO_SMALL = ("the log is too small in the photo to read the boxes: move closer, so the log fills "
-             "most of the picture")
+TOO_SMALL = "the log is too small in the photo to read the boxes: move closer, so the log fills most of the picture"
 
 
 @dataclass
@@ -61,8 +68,8 @@ class Reading:
     sha256: str
     code: LogCode
     boxes: list[list[bool | None]]
-    found_by: str                        # "markers" or "page outline"
-    outlines: list[list[np.ndarray]]     # each box's corners in the photo, for drawing the reading on it
+    found_by: str  # "markers" or "page outline"
+    outlines: list[list[np.ndarray]]  # each box's corners in the photo, for drawing the reading on it
     image: np.ndarray | None = None
 
 
@@ -85,8 +92,8 @@ class Outcome(NamedTuple):
 
     reading: Reading
     tally: Tally
-    record: Record | None            # the handout this sheet was, when this history has it
-    recorded: bool | None            # True new, False the same photo was read before, None not recorded
+    record: Record | None  # the handout this sheet was, when this history has it
+    recorded: bool | None  # True new, False the same photo was read before, None not recorded
     history_problem: str = ""
 
 
@@ -102,13 +109,16 @@ def scan_photo(path: Path, history: History | None, label: str | None = None) ->
 
         t = tally(reading.code, reading.boxes, [])  # the counts need no names
         try:
-            record, recorded = history.record_scan(reading.code.sheet, reading.sha256, t.done, t.planned,
-                                                   [r.ticked for r in t.rows], [r.unsure for r in t.rows])
+            record, recorded = history.record_scan(
+                reading.code.sheet, reading.sha256, t.done, t.planned, [r.ticked for r in t.rows], [r.unsure for r in t.rows]
+            )
             if record is None:
                 recorded = None  # a sheet this history never saw: read, not recorded
         except HistoryError as e:
             problem = f"{e}\nthe reading of {label or path} was not recorded in the history"
-    return Outcome(reading, tally(reading.code, reading.boxes, [d.title for d in record.doses] if record else []), record, recorded, problem)
+    return Outcome(
+        reading, tally(reading.code, reading.boxes, [d.title for d in record.doses] if record else []), record, recorded, problem
+    )
 
 
 def drawn(reading: Reading, summary: str, width: int | None = None) -> bytes:
@@ -119,8 +129,14 @@ def drawn(reading: Reading, summary: str, width: int | None = None) -> bytes:
     if width is not None and out.shape[1] > width:
         f = width / out.shape[1]
         out = cv2.resize(out, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
-        reading = Reading(reading.photo, reading.sha256, reading.code, reading.boxes, reading.found_by,
-                          [[quad * f for quad in row] for row in reading.outlines])
+        reading = Reading(
+            reading.photo,
+            reading.sha256,
+            reading.code,
+            reading.boxes,
+            reading.found_by,
+            [[quad * f for quad in row] for row in reading.outlines],
+        )
     line = max(2, round(min(out.shape[:2]) / 700))
     colours = {True: (40, 160, 30), False: (150, 150, 150), None: (0, 140, 255)}
     for row, states in zip(reading.outlines, reading.boxes, strict=True):
@@ -129,12 +145,21 @@ def drawn(reading: Reading, summary: str, width: int | None = None) -> bytes:
             cv2.polylines(out, [pts], True, colours[state], line * (1 if state is False else 2), cv2.LINE_AA)
             if state is None:
                 x, y = pts.mean(axis=0)
-                cv2.putText(out, "?", (int(x) - 4 * line, int(y) + 4 * line), cv2.FONT_HERSHEY_SIMPLEX,
-                            line * 0.6, colours[None], line, cv2.LINE_AA)
+                cv2.putText(
+                    out, "?", (int(x) - 4 * line, int(y) + 4 * line), cv2.FONT_HERSHEY_SIMPLEX, line * 0.6, colours[None], line, cv2.LINE_AA
+                )
     scale = out.shape[1] / 1400
     cv2.rectangle(out, (0, 0), (out.shape[1], int(60 * scale)), (255, 255, 255), -1)
-    cv2.putText(out, summary, (int(15 * scale), int(42 * scale)), cv2.FONT_HERSHEY_SIMPLEX, 1.1 * scale,
-                (20, 20, 20), max(1, round(2 * scale)), cv2.LINE_AA)
+    cv2.putText(
+        out,
+        summary,
+        (int(15 * scale), int(42 * scale)),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        1.1 * scale,
+        (20, 20, 20),
+        max(1, round(2 * scale)),
+        cv2.LINE_AA,
+    )
     ok, jpeg = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, 85])
     assert ok
     return bytes(jpeg.tobytes())
@@ -146,8 +171,9 @@ def decode(data: bytes, path: Path, name: str) -> np.ndarray:
         try:
             from pillow_heif import register_heif_opener
         except ImportError:
-            raise Unreadable(f"{name}: an iPhone (HEIC) photo needs the heic extra: "
-                             "pip install '.[heic]', or send the photo as JPEG") from None
+            raise Unreadable(
+                f"{name}: an iPhone (HEIC) photo needs the heic extra: pip install '.[heic]', or send the photo as JPEG"
+            ) from None
         import io
 
         from PIL import Image, ImageOps
@@ -182,7 +208,7 @@ def read_image(image: np.ndarray, photo: str = "photo") -> Reading:
         src += scanfind.page_corners(code)
         dst += scanfind.orient(page, code, code_centre, src, dst)
     to_image, _ = cv2.findHomography(np.array(src, np.float64), np.array(dst, np.float64), 0)
-    if found_by == "page outline" and markers and scanfind.misfit(to_image, src[:len(seen)], seen) > OUTLINE_MISFIT:
+    if found_by == "page outline" and markers and scanfind.misfit(to_image, src[: len(seen)], seen) > OUTLINE_MISFIT:
         # the outline disagrees with the markers it should agree with: a corner cut off, a second sheet
         raise Unreadable(f"{photo}: {TOO_FEW.format(n=len(markers))}")
     if scanfind.pixels_per_point(to_image, code) < LEAST_PT:
@@ -208,41 +234,3 @@ def _why_no_code(small: np.ndarray, markers: dict[int, list[tuple[float, float]]
     if 0 < len(markers) < 3:
         return TOO_FEW.format(n=len(markers))
     return NO_CODE if markers else NO_SHEET
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-

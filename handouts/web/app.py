@@ -45,7 +45,7 @@ from handouts.wording import dose_summary, languages
 HERE = Path(__file__).resolve().parent
 PREVIEW_DPI = 90
 MAX_PLAN_BYTES = 64 * 1024
-FILE_TTL_S = 8 * 3600          # a download link lasts a working day (the PDF itself stays in -o DIR)
+FILE_TTL_S = 8 * 3600  # a download link lasts a working day (the PDF itself stays in -o DIR)
 MAX_FILES = 2000
 # PDFium is not thread-safe, and drawing is bound by the interpreter lock anyway: one page at a time
 _PDFIUM = threading.Lock()
@@ -69,9 +69,16 @@ def create_app(settings: Settings) -> Starlette:
         return History(settings.history_file) if settings.history_file else None
 
     async def builder(request: Request) -> Response:
-        return page(request, "builder.html", regions=REGIONS, equipment=EQUIPMENT, languages=languages(),
-                    today=dt.date.today().isoformat(), has_email=sources.clinic.email is not None,
-                    default_lang=sources.clinic.lang)
+        return page(
+            request,
+            "builder.html",
+            regions=REGIONS,
+            equipment=EQUIPMENT,
+            languages=languages(),
+            today=dt.date.today().isoformat(),
+            has_email=sources.clinic.email is not None,
+            default_lang=sources.clinic.lang,
+        )
 
     async def exercises(request: Request) -> Response:
         words = request.query_params.get("q", "").split()
@@ -118,8 +125,15 @@ def create_app(settings: Settings) -> Starlette:
         except HandoutError as e:
             return _problem(e)
         token = files.put(done.path)
-        return JSONResponse({"file": f"/files/{token}", "name": done.path.name, "warning": done.history_problem,
-                             "emailed": bool(req.email_to), "password": done.delivery.password if done.delivery else None})
+        return JSONResponse(
+            {
+                "file": f"/files/{token}",
+                "name": done.path.name,
+                "warning": done.history_problem,
+                "emailed": bool(req.email_to),
+                "password": done.delivery.password if done.delivery else None,
+            }
+        )
 
     async def pdf_file(request: Request) -> Response:
         path = files.get(request.path_params["token"])
@@ -141,8 +155,19 @@ def create_app(settings: Settings) -> Starlette:
                 found = await asyncio.to_thread(hist.latest, 50, str(body.get("q", "")))
             except HistoryError as e:
                 return JSONResponse({"error": str(e)}, status_code=500)
-        return JSONResponse([{"id": r.id, "patient": r.patient, "patient_id": r.patient_id, "issued": r.issued_at[:10],
-                              "program": r.program_title, "count": len(r.doses)} for r in found])
+        return JSONResponse(
+            [
+                {
+                    "id": r.id,
+                    "patient": r.patient,
+                    "patient_id": r.patient_id,
+                    "issued": r.issued_at[:10],
+                    "program": r.program_title,
+                    "count": len(r.doses),
+                }
+                for r in found
+            ]
+        )
 
     async def patient_page(request: Request) -> Response:
         hist = history()
@@ -153,8 +178,14 @@ def create_app(settings: Settings) -> Starlette:
             if record is None:
                 return RedirectResponse("/patients", status_code=303)
             records = hist.patient(record.patient_id or record.patient)
-        return page(request, "patient.html", records=records, latest=records[0],
-                    summaries={r.id: summary_text(r) for r in records}, dose_summary=dose_summary)
+        return page(
+            request,
+            "patient.html",
+            records=records,
+            latest=records[0],
+            summaries={r.id: summary_text(r) for r in records},
+            dose_summary=dose_summary,
+        )
 
     async def record_json(request: Request) -> Response:
         record = _record(history(), int(request.path_params["record_id"]))
@@ -271,9 +302,17 @@ async def _plan(request: Request, body: dict[str, Any] | None = None, output: Pa
         except ValueError:
             raise HandoutError(f'"{body["start"]}" is not a date', field="start") from None
     return HandoutRequest(
-        patient=str(body.get("patient", "")), patient_id=str(body.get("patient_id", "")), choices=tuple(choices),
-        loads=tuple(loads), note=str(body.get("note", "")), start=start, paper=str(body.get("paper", "letter")),
-        grayscale=bool(body.get("grayscale")), lang=str(body.get("lang") or "") or None, output=output)
+        patient=str(body.get("patient", "")),
+        patient_id=str(body.get("patient_id", "")),
+        choices=tuple(choices),
+        loads=tuple(loads),
+        note=str(body.get("note", "")),
+        start=start,
+        paper=str(body.get("paper", "letter")),
+        grayscale=bool(body.get("grayscale")),
+        lang=str(body.get("lang") or "") or None,
+        output=output,
+    )
 
 
 def _dose_token(item: dict[str, Any]) -> str:
@@ -310,10 +349,19 @@ def _png(pdf: bytes) -> bytes:
 def _exercise_json(ex: Any) -> dict[str, Any]:
     d = ex.dose
     amount = d.seconds or d.reps or (1, 1)
-    return {"id": ex.id, "title": ex.title, "region": list(ex.region), "equipment": list(ex.equipment),
-            "summary": dose_summary(d), "sets": _span(d.sets), "amount": _span(amount),
-            "unit": "seconds" if d.seconds else "reps", "rpe": d.rpe.replace("\u2013", "-"),
-            "per_week": str(d.per_week), "load": d.load}
+    return {
+        "id": ex.id,
+        "title": ex.title,
+        "region": list(ex.region),
+        "equipment": list(ex.equipment),
+        "summary": dose_summary(d),
+        "sets": _span(d.sets),
+        "amount": _span(amount),
+        "unit": "seconds" if d.seconds else "reps",
+        "rpe": d.rpe.replace("\u2013", "-"),
+        "per_week": str(d.per_week),
+        "load": d.load,
+    }
 
 
 def _span(r: tuple[int, int]) -> str:
@@ -328,9 +376,23 @@ def _record(hist: History | None, record_id: int) -> Record | None:
 
 
 def _record_json(record: Record) -> dict[str, Any]:
-    return {"patient": record.patient, "patient_id": record.patient_id, "note": record.note, "paper": record.paper,
-            "lang": record.lang,
-            "exercises": [{"id": d.exercise_id, "title": d.title, "sets": _span(d.dose.sets),
-                           "amount": _span(d.dose.seconds or d.dose.reps or (1, 1)),
-                           "unit": "seconds" if d.dose.seconds else "reps", "rpe": d.dose.rpe.replace("\u2013", "-"),
-                           "per_week": str(d.dose.per_week), "load": d.dose.load} for d in record.doses]}
+    return {
+        "patient": record.patient,
+        "patient_id": record.patient_id,
+        "note": record.note,
+        "paper": record.paper,
+        "lang": record.lang,
+        "exercises": [
+            {
+                "id": d.exercise_id,
+                "title": d.title,
+                "sets": _span(d.dose.sets),
+                "amount": _span(d.dose.seconds or d.dose.reps or (1, 1)),
+                "unit": "seconds" if d.dose.seconds else "reps",
+                "rpe": d.dose.rpe.replace("\u2013", "-"),
+                "per_week": str(d.dose.per_week),
+                "load": d.dose.load,
+            }
+            for d in record.doses
+        ],
+    }

@@ -18,8 +18,9 @@ V = TypeVar("V")
 
 
 class Expiring(Generic[V]):
-    def __init__(self, ttl_s: float, limit: int, on_drop: Callable[[V], None] | None = None,
-                 busy: Callable[[V], bool] | None = None) -> None:
+    def __init__(
+        self, ttl_s: float, limit: int, on_drop: Callable[[V], None] | None = None, busy: Callable[[V], bool] | None = None
+    ) -> None:
         self.ttl_s, self.limit = ttl_s, limit
         self._on_drop, self._busy = on_drop, busy
         self._items: OrderedDict[str, tuple[float, V]] = OrderedDict()

@@ -26,9 +26,9 @@ if TYPE_CHECKING:
     from handouts.scan.reader import Outcome
     from handouts.web.settings import Settings
 
-MAX_PHOTO = 25 * 1024 * 1024     # a 48 MP phone photo is about 15 MB
+MAX_PHOTO = 25 * 1024 * 1024  # a 48 MP phone photo is about 15 MB
 MAX_PHOTOS = 10
-SHOWN_WIDTH = 1200               # the photo with its reading, as the page shows it
+SHOWN_WIDTH = 1200  # the photo with its reading, as the page shows it
 NEEDS_EXTRA = "reading photos needs the scan extra on this computer: pip install '.[scan]'"
 
 
@@ -94,12 +94,24 @@ def _shown(name: str, out: Outcome) -> dict[str, Any]:
         note = "Recorded in the patient's history."
     state = {True: "ticked", False: "empty", None: "unsure"}
     return {
-        "photo": name, "patient": out.record.patient if out.record else None,
-        "record": out.record.id if out.record else None, "sheet": spaced(code.sheet),
-        "from": f"{days[0]:%a} {days[0].day} {days[0]:%b}", "to": f"{days[-1]:%a} {days[-1].day} {days[-1]:%b %Y}",
+        "photo": name,
+        "patient": out.record.patient if out.record else None,
+        "record": out.record.id if out.record else None,
+        "sheet": spaced(code.sheet),
+        "from": f"{days[0]:%a} {days[0].day} {days[0]:%b}",
+        "to": f"{days[-1]:%a} {days[-1].day} {days[-1]:%b %Y}",
         "days": [f"{d:%a}"[:2] + f" {d.day}" for d in days],
-        "rows": [{"exercise": r.exercise, "goal": r.goal_text, "states": [state[s] for s in out.reading.boxes[n]],
-                  "weeks": [r.week_text(0), r.week_text(1)]} for n, r in enumerate(t.rows)],
-        "summary": summary, "percent": percent(t.done, t.planned), "note": note,
+        "rows": [
+            {
+                "exercise": r.exercise,
+                "goal": r.goal_text,
+                "states": [state[s] for s in out.reading.boxes[n]],
+                "weeks": [r.week_text(0), r.week_text(1)],
+            }
+            for n, r in enumerate(t.rows)
+        ],
+        "summary": summary,
+        "percent": percent(t.done, t.planned),
+        "note": note,
         "image": "data:image/jpeg;base64," + base64.b64encode(drawn(out.reading, summary, SHOWN_WIDTH)).decode(),
     }

@@ -23,11 +23,13 @@ from handouts.mail import is_loopback
 __all__ = ["is_loopback"]  # `serve` asks here whether an address needs the password
 
 PASSWORD_ENV = "HANDOUTS_WEB_PASSWORD"
-LOGIN_TRIES = 5                 # failed logins allowed per address...
-LOGIN_WINDOW_S = 300            # ...in this many seconds
+LOGIN_TRIES = 5  # failed logins allowed per address...
+LOGIN_WINDOW_S = 300  # ...in this many seconds
 OPEN_PATHS = ("/login", "/static/")
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
-       "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
+)
 
 
 class SecurityHeaders:

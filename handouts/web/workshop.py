@@ -28,10 +28,10 @@ if TYPE_CHECKING:
     from handouts.pipeline import Sources
     from handouts.web.settings import Settings
 
-JOB_TTL_S = 3600                       # a finished workshop's files stay an hour, unless downloaded first
+JOB_TTL_S = 3600  # a finished workshop's files stay an hour, unless downloaded first
 MAX_JOBS = 50
-MAX_UPLOAD = 5 * 1024 * 1024           # a roster of thousands of rows is well under this
-KINDS = {".csv": b"", ".xlsx": b"PK\x03\x04"}   # accepted types, and how an .xlsx file starts
+MAX_UPLOAD = 5 * 1024 * 1024  # a roster of thousands of rows is well under this
+KINDS = {".csv": b"", ".xlsx": b"PK\x03\x04"}  # accepted types, and how an .xlsx file starts
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Job:
     report: BatchReport | None = None
     directory: Path = field(default_factory=Path)
     roster_name: str = ""
-    downloaded: set[str] = field(default_factory=set)   # "combined", "zip"
+    downloaded: set[str] = field(default_factory=set)  # "combined", "zip"
 
     def offered(self) -> set[str]:
         """The files this workshop's page offers for download."""
@@ -84,8 +84,9 @@ class Workshops:
         data = await upload.read(MAX_UPLOAD + 1)
         if len(data) > MAX_UPLOAD:
             return _refuse("the file is larger than 5 MB; a roster is much smaller. Is it the right file?")
-        if not data.startswith(KINDS[suffix]) or (suffix == ".csv" and b"\x00" in data[:4096] and
-                                                  not data.startswith((b"\xff\xfe", b"\xfe\xff"))):
+        if not data.startswith(KINDS[suffix]) or (
+            suffix == ".csv" and b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff"))
+        ):
             return _refuse(f'"{upload.filename}" does not look like a {suffix} file inside')
         directory = Path(tempfile.mkdtemp(prefix="handouts-workshop-"))
         roster = directory / f"roster{suffix}"
@@ -125,13 +126,19 @@ class Workshops:
             return JSONResponse({"error": "no such workshop; upload the roster again"}, status_code=404)
         report = job.report
         failures = [{"row": f.line, "message": " ".join(f.message.split())} for f in report.failed] if report else []
-        return JSONResponse({
-            "total": job.total, "done": job.done, "finished": job.finished, "error": job.error,
-            "written": len(report.written) if report else 0, "failures": failures,
-            "summary": report.summary() if report and job.finished else "",
-            "combined": f"/workshop/{job_id}/combined" if report and report.combined else "",
-            "zip": f"/workshop/{job_id}/zip" if job.finished and report and report.written else "",
-        })
+        return JSONResponse(
+            {
+                "total": job.total,
+                "done": job.done,
+                "finished": job.finished,
+                "error": job.error,
+                "written": len(report.written) if report else 0,
+                "failures": failures,
+                "summary": report.summary() if report and job.finished else "",
+                "combined": f"/workshop/{job_id}/combined" if report and report.combined else "",
+                "zip": f"/workshop/{job_id}/zip" if job.finished and report and report.written else "",
+            }
+        )
 
     def file(self, job_id: str, kind: str) -> Response:
         job = self.jobs.get(job_id)
