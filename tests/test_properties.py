@@ -22,6 +22,9 @@ from .pdfread import render as render_png
 from .photos import encoded, scene
 from .test_names_and_files import assert_text_inside_boxes
 
+# one worker runs this whole file, so its expensive shared fixtures are made once
+pytestmark = pytest.mark.xdist_group("test_properties")
+
 EXTRA = """
 [single-leg-balance-eyes]
 title = "Single-leg balance, eyes closed"

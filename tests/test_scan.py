@@ -8,10 +8,13 @@ them. Where the boxes are, for the answer key, comes from the PDF's own drawing.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
 import os
+import pickle
 import sqlite3
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -25,6 +28,9 @@ from handouts.cli import main
 from handouts.scan import reader as scan
 
 from . import sheetphotos as sp
+
+# one worker runs this whole file, so its expensive shared fixtures are made once
+pytestmark = pytest.mark.xdist_group("test_scan")
 
 # Three handouts as a clinic prints them: the default four, six in Spanish on A4 (the page's
 # fullest log), one exercise in large print (the biggest boxes).
@@ -65,7 +71,33 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     for key, (name, args) in PATIENTS.items():
         result = runner.invoke(main, ["make", name, *args, "-o", str(root / f"{key}.pdf"), "--history", str(history)])
         assert result.exit_code == 0, result.output
-        made[key] = sp.sheet((root / f"{key}.pdf").read_bytes())
+        pdf = (root / f"{key}.pdf").read_bytes()
+        made[key] = sp.sheet(pdf)
+        made[f"{key}.sha256"] = hashlib.sha256(made[key].image.tobytes()).hexdigest()  # the page as drawn
+    return made
+
+
+# Generated photos kept between runs, keyed by everything that makes them: the page as drawn,
+# the seed and the generator's own code. A photo costs 0.7 s to make and the set is 102.
+PHOTO_CACHE = Path(tempfile.gettempdir()) / "handouts-test-photos"
+_GENERATOR = hashlib.sha256(Path(sp.__file__).read_bytes()).hexdigest()
+_SOURCE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()  # how this file asks for each photo
+
+
+def _cached_photo(clinic: dict[str, object], seed: int) -> tuple[bytes, sp.Ticks, str, sp.Shot]:
+    key = list(PATIENTS)[seed % 3]
+    digest = hashlib.sha256(f"{clinic[f'{key}.sha256']}:{seed}:{_GENERATOR}:{_SOURCE}".encode()).hexdigest()
+    path = PHOTO_CACHE / f"{digest[:32]}.pickle"
+    try:
+        found: tuple[bytes, sp.Ticks, str, sp.Shot] = pickle.loads(path.read_bytes())
+        return found
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        pass
+    made = _photo(clinic, seed)
+    PHOTO_CACHE.mkdir(exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(pickle.dumps(made))
+    os.replace(tmp, path)  # whole or not at all, even with two workers at once
     return made
 
 
@@ -93,7 +125,7 @@ def readings(clinic: dict[str, object]) -> list[dict[str, object]]:
     """Every generated photo read by the scanner: what was ticked, and what it said."""
     out = []
     for seed in [*WHOLE, *CLOSE, *UPSIDE, *COVERED]:
-        jpeg, ticks, key, shot = _photo(clinic, seed)
+        jpeg, ticks, key, shot = _cached_photo(clinic, seed)
         image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
         started = time.perf_counter()
         reading = scan.read_image(image, f"seed {seed}")

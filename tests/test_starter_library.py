@@ -18,6 +18,9 @@ from handouts.render.pdf import render
 
 from .pdfread import page_count, page_texts
 
+# one worker runs this whole file, so its expensive shared fixtures are made once
+pytestmark = pytest.mark.xdist_group("test_starter_library")
+
 SEEDS = ["hinge-heel-raised", "hinge-plate", "hinge-tall-toes", "wall-calf-raise"]
 # Words a patient learns at the first visit; they count as one short word for the reading level.
 CLINICAL_WORDS = {

@@ -30,7 +30,10 @@ ARGS = [
 ]
 DOCS = Path(__file__).parent.parent / "docs"
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)")
+pytestmark = [
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"),
+    pytest.mark.xdist_group("test_web_browser"),  # one browser and one server for the whole file
+]
 
 
 @pytest.fixture(scope="module")
