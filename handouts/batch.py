@@ -31,6 +31,9 @@ CHUNK = 16  # handouts per message to a worker: fewer round trips, still a smoot
 WINDOW = 4  # chunks in flight per worker: enough to keep them busy, few enough to keep memory flat
 
 
+Planned = tuple[RosterRow, Handout, Path]  # a roster row, its handout, and the file it goes to
+
+
 @dataclass
 class BatchReport:
     """What a batch did, row by row; it also decides the exit status."""
@@ -42,21 +45,12 @@ class BatchReport:
     failed: list[Failure] = field(default_factory=list)
     warnings: list[Failure] = field(default_factory=list)
     not_emailed: list[Failure] = field(default_factory=list)
-    fingerprints: dict[str, str] = field(default_factory=dict)  # file name -> what it is made from, until made
-    ledger: Ledger | None = field(default=None, repr=False)
     combined: Path | None = None
-    rows: list[tuple[RosterRow, Handout, Path]] = field(default_factory=list)
     emailed: list[str] = field(default_factory=list)
     already_emailed: int = 0
     passwords: list[tuple[str, str]] = field(default_factory=list)  # (recipient, PDF password)
     mailing: bool = False
-    record_ids: dict[Path, int] = field(default_factory=dict)  # history row of each handout written
     history_problem: str = ""
-    total: int = 0  # data rows in the roster, for a progress bar
-    out_dir: Path = Path(".")
-    plan: Iterator[tuple[RosterRow, Handout, Path]] | None = field(default=None, repr=False)  # when streaming
-    mail: list[tuple[RosterRow, Handout, Path]] = field(default_factory=list)  # rows to email, kept as they pass
-    qr_target: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -78,6 +72,27 @@ class BatchReport:
         return ", ".join(parts)
 
 
+@dataclass
+class BatchPlan:
+    """What the roster asks for, decided before anything is made: each row's handout and file name.
+
+    Planned all at once (for a combined print file) or row by row as the batch runs
+    (`stream`), so a roster of 100,000 rows never sits in memory. The roster's own
+    problems (a bad row, a repeated one) go into `report` as they are read.
+    """
+
+    out_dir: Path
+    total: int  # data rows in the roster, for a progress bar
+    qr_target: str
+    ledger: Ledger = field(repr=False)
+    report: BatchReport
+    rows: list[Planned] = field(default_factory=list)
+    stream: Iterator[Planned] | None = field(default=None, repr=False)
+    fingerprints: dict[str, str] = field(default_factory=dict)  # file name -> what it is made from, until made
+    mail: list[Planned] = field(default_factory=list)  # rows to email, kept as they pass
+    record_ids: dict[Path, int] = field(default_factory=dict)  # history row of each handout written, for its email
+
+
 @dataclass(frozen=True)
 class Job:
     line: int
@@ -85,23 +100,26 @@ class Job:
     path: Path
 
 
-def plan_batch(
-    roster: Path, out_dir: Path, library_dir: Path | None = None, clinic_file: Path | None = None, stream: bool = False
-) -> BatchReport:
+def plan_batch(roster: Path, out_dir: Path, sources: Sources, *, stream: bool = False, mailing: bool = False) -> BatchPlan:
     """Decide every file name in roster order: all at once, or, with `stream`, row by row as the
     batch runs, so a roster of 100,000 rows never sits in memory (only its file names do).
 
     Names come from patient, program and start date; a second patient with the
     same name gets "-2" in roster order, so a rerun finds the same names again.
     """
-    sources = Sources.load(library_dir, clinic_file)
-    report = BatchReport(out_dir=out_dir, total=count_rows(roster), qr_target=sources.clinic.qr_target, ledger=Ledger(out_dir))
-    plan = _plan(roster, out_dir, sources, report)
+    plan = BatchPlan(
+        out_dir=out_dir,
+        total=count_rows(roster),
+        qr_target=sources.clinic.qr_target,
+        ledger=Ledger(out_dir),
+        report=BatchReport(mailing=mailing),
+    )
+    planned = _plan(roster, sources, plan)
     if stream:
-        report.plan = plan
+        plan.stream = planned
     else:
-        report.rows = list(plan)
-    return report
+        plan.rows = list(planned)
+    return plan
 
 
 def count_rows(roster: Path) -> int:
@@ -115,9 +133,8 @@ def count_rows(roster: Path) -> int:
         return 0
 
 
-def _plan(roster: Path, out_dir: Path, sources: Sources, report: BatchReport) -> Iterator[tuple[RosterRow, Handout, Path]]:
-    ledger = report.ledger
-    assert ledger is not None
+def _plan(roster: Path, sources: Sources, plan: BatchPlan) -> Iterator[Planned]:
+    ledger, report = plan.ledger, plan.report
     patients = 0
     for item in iter_roster(roster, report.warnings):
         if isinstance(item, Failure):
@@ -142,8 +159,8 @@ def _plan(roster: Path, out_dir: Path, sources: Sources, report: BatchReport) ->
                 Failure(row.line, f"{handout.patient} is also on line {first} with another plan; this one is a file of its own")
             )
             name = f"{name[:-4]}-{count + 1}.pdf"
-        report.fingerprints[name] = fp
-        yield row, handout, out_dir / name
+        plan.fingerprints[name] = fp
+        yield row, handout, plan.out_dir / name
     if not patients and not report.failed:
         raise DataError(f"{roster}: no patients in the roster, only a header row; add one row per patient")
 
@@ -168,7 +185,7 @@ def row_request(row: RosterRow) -> HandoutRequest:
 
 
 def run_batch(
-    report: BatchReport,
+    plan: BatchPlan,
     jobs: int,
     force: bool = False,
     combined: Path | None = None,
@@ -182,7 +199,8 @@ def run_batch(
     so memory stays flat however long the roster. Recording happens here in the parent, in
     one transaction per chunk of results, so the workers never contend for the history file.
     """
-    directory = report.out_dir
+    report = plan.report
+    directory = plan.out_dir
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -190,24 +208,24 @@ def run_batch(
 
         raise DataError(f"{directory}: cannot create the output directory ({why(e)})") from None
     remove_stale_parts(directory)
-    ledger = report.ledger or Ledger(directory)
+    ledger = plan.ledger
     changed: set[Path] = set()
-    source: Iterable[tuple[RosterRow, Handout, Path]] = report.plan if report.plan is not None else report.rows
-    pages = [h for _, h, _ in report.rows]
-    warm_up(report.qr_target)
+    source: Iterable[Planned] = plan.stream if plan.stream is not None else plan.rows
+    pages = [h for _, h, _ in plan.rows]
+    warm_up(plan.qr_target)
     unrecorded: list[Issue] = []
-    with _executor(jobs, report.total if report.plan is not None else len(report.rows)) as pool:
+    with _executor(jobs, plan.total if plan.stream is not None else len(plan.rows)) as pool:
         pending_combined = None
         in_flight: deque[tuple[Future[list[tuple[int, Path, str, str]]], list[Job]]] = deque()
         chunk: list[Job] = []
         try:
             for row, handout, path in source:
                 if row.email or report.mailing:
-                    report.mail.append((row, handout, path))
+                    plan.mail.append((row, handout, path))
                 there = path.exists()
-                if there and not force and ledger.made_from(path.name) == report.fingerprints.get(path.name):
+                if there and not force and ledger.made_from(path.name) == plan.fingerprints.get(path.name):
                     report.skipped.append(str(path))
-                    report.fingerprints.pop(path.name, None)
+                    plan.fingerprints.pop(path.name, None)
                     if progress:
                         progress(1)
                     continue
@@ -218,7 +236,7 @@ def run_batch(
                     in_flight.append((pool.submit(_make_chunk, chunk), chunk))
                     chunk = []
                     while len(in_flight) > WINDOW * max(jobs, 1):  # keep the queue short: flat memory
-                        _collect(*in_flight.popleft(), report, changed, ledger, history, unrecorded, progress)
+                        _collect(*in_flight.popleft(), plan, changed, history, unrecorded, progress)
             if chunk:
                 in_flight.append((pool.submit(_make_chunk, chunk), chunk))
             wrote_any = bool(report.written or report.remade or in_flight)
@@ -226,12 +244,12 @@ def run_batch(
                 # the combined file renders in one worker while the others finish the single files
                 pending_combined = pool.submit(_write_combined, pages, combined)
             while in_flight:
-                _collect(*in_flight.popleft(), report, changed, ledger, history, unrecorded, progress)
+                _collect(*in_flight.popleft(), plan, changed, history, unrecorded, progress)
         except BaseException:
             _stop(pool)
             raise
         finally:  # also on Ctrl-C: what is whole is recorded, so the rerun skips it
-            _record(report, history, unrecorded)
+            _record(plan, history, unrecorded)
             ledger.close()
         if pending_combined is not None:
             report.combined = pending_combined.result()
@@ -243,34 +261,35 @@ def run_batch(
 def _collect(
     done: Future[list[tuple[int, Path, str, str]]],
     jobs: list[Job],
-    report: BatchReport,
+    plan: BatchPlan,
     changed: set[Path],
-    ledger: Ledger,
     history: History | None,
     unrecorded: list[Issue],
     progress: Callable[[int], None] | None,
 ) -> None:
     """One chunk's results as they come back: counted, recorded in chunks, and noted in the ledger.
     The handouts stay here with their jobs: only lines, paths and checksums cross back from a worker."""
+    report = plan.report
     for (line, path, error, sha256), job in zip(done.result(), jobs, strict=True):
         if error:
             report.failed.append(Failure(line, error))
         else:
             (report.remade if path in changed else report.written).append(str(path))
-            ledger.note(path.name, report.fingerprints.pop(path.name, ""))  # done with it here: memory stays flat
+            plan.ledger.note(path.name, plan.fingerprints.pop(path.name, ""))  # done with it here: memory stays flat
             unrecorded.append(Issue(job.handout, path, sha256))
             if len(unrecorded) >= 4 * CHUNK:  # kept up as it goes: a killed run loses at most a chunk
-                _record(report, history, unrecorded)
+                _record(plan, history, unrecorded)
         if progress:
             progress(1)
 
 
-def _record(report: BatchReport, history: History | None, issues: list[Issue]) -> None:
+def _record(plan: BatchPlan, history: History | None, issues: list[Issue]) -> None:
+    report = plan.report
     if history is not None and issues and not report.history_problem:
         ids, problem = record(history, issues)
         report.history_problem = problem
         if report.mailing:  # only an email needs to find its record again
-            report.record_ids.update({issue.path: i for issue, i in zip(issues, ids, strict=False)})
+            plan.record_ids.update({issue.path: i for issue, i in zip(issues, ids, strict=False)})
     issues.clear()
 
 
@@ -352,19 +371,20 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def email_rows(report: BatchReport, history: History | None = None) -> BatchReport:
+def email_rows(plan: BatchPlan, history: History | None = None) -> BatchReport:
     """Send each good row's handout to its `email` cell; a failing row does not stop the rest.
 
     The sent log in the output directory lets a rerun skip patients already emailed.
     """
     from handouts.mail import already_sent
 
+    report = plan.report
     report.mailing = True
-    if not report.mail:  # planned all at once (not streamed): every row is there
-        report.mail = list(report.rows)
+    if not plan.mail:  # planned all at once (not streamed): every row is there
+        plan.mail = list(plan.rows)
     failed_lines = {f.line for f in report.failed}
     done: dict[Path, set[tuple[str, str]]] = {}
-    for row, handout, path in report.mail:
+    for row, handout, path in plan.mail:
         if row.line in failed_lines or not path.exists():
             continue
         if not row.email:
@@ -374,7 +394,7 @@ def email_rows(report: BatchReport, history: History | None = None) -> BatchRepo
         if (row.email, path.name) in sent:
             report.already_emailed += 1
             continue
-        record_id = report.record_ids.get(path)
+        record_id = plan.record_ids.get(path)
         try:
             delivery, problem = deliver_and_note(handout.clinic, path, row.email, history, record_id, handout.lang)
         except HandoutError as e:

@@ -503,27 +503,28 @@ def batch(
     from handouts.batch import default_jobs, email_rows, plan_batch, run_batch
     from handouts.history import History
     from handouts.paths import history_path
+    from handouts.pipeline import Sources
 
     if combined is not None and combined.suffix.lower() != ".pdf":
         raise click.UsageError(f'--combined "{combined}" must end in .pdf')
+    sources = Sources.load(library, clinic)
     if send_email:  # no point making forty handouts to find the mail settings missing
-        from handouts.library.load import load_clinic
         from handouts.mail import ready
 
-        ready(load_clinic(clinic))
+        ready(sources.clinic)
     # without a combined print file the roster streams: rows are made as they are read
-    report = plan_batch(roster, out_dir, library, clinic, stream=combined is None)
-    report.mailing = send_email
+    plan = plan_batch(roster, out_dir, sources, stream=combined is None, mailing=send_email)
+    report = plan.report
     place = history_path(history_file, no_history)
     history = History(place) if place is not None else None
     try:
-        if sys.stderr.isatty() and report.total:
-            with click.progressbar(length=report.total, label="handouts", file=sys.stderr) as bar:
-                run_batch(report, jobs or default_jobs(), force, combined, bar.update, history)
+        if sys.stderr.isatty() and plan.total:
+            with click.progressbar(length=plan.total, label="handouts", file=sys.stderr) as bar:
+                run_batch(plan, jobs or default_jobs(), force, combined, bar.update, history)
         else:
-            run_batch(report, jobs or default_jobs(), force, combined, history=history)
+            run_batch(plan, jobs or default_jobs(), force, combined, history=history)
         if send_email:
-            email_rows(report, history)
+            email_rows(plan, history)
     except (KeyboardInterrupt, Terminated) as e:
         _show_batch(report, roster)
         click.echo("interrupted: every file written is whole; run the same command again to finish", err=True)

@@ -101,14 +101,14 @@ class Workshops:
         settings = self.settings
         history = History(settings.history_file) if settings.history_file else None
         try:
-            report = plan_batch(roster, job.directory / "handouts", settings.library_dir, settings.clinic_file)
-            job.total = len(report.rows)
-            job.report = report
+            plan = plan_batch(roster, job.directory / "handouts", self.sources)
+            job.total = len(plan.rows)
+            job.report = report = plan.report
 
             def advance(n: int) -> None:
                 job.done += n
 
-            run_batch(report, 1, False, job.directory / "all-handouts.pdf", advance, history)
+            run_batch(plan, 1, False, job.directory / "all-handouts.pdf", advance, history)
             with zipfile.ZipFile(job.directory / "handouts.zip", "w", zipfile.ZIP_DEFLATED) as z:
                 for path in map(Path, report.written):
                     z.write(path, path.name)
