@@ -25,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from handouts import scan  # noqa: E402
+from handouts.scan import reader as scan  # noqa: E402
 from tests import sheetphotos as sp  # noqa: E402
 
 PATIENTS = [

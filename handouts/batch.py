@@ -24,7 +24,7 @@ from handouts.models import Handout, Issue
 from handouts.output import file_name, remove_stale_parts
 from handouts.pipeline import Sources, build_handout, deliver_and_note, produce, produce_combined, record, warm_up
 from handouts.request import HandoutRequest, choices_from
-from handouts.roster import Failure, RosterRow, iter_roster
+from handouts.roster import Failure, RosterRow, iter_roster, spreadsheet_rows
 
 T = TypeVar("T")
 CHUNK = 16  # handouts per message to a worker: fewer round trips, still a smooth progress bar
@@ -126,7 +126,7 @@ def count_rows(roster: Path) -> int:
     """About how many patients: lines after the header (a progress bar's length, not a promise)."""
     try:
         if roster.suffix.lower() == ".xlsx":
-            return 0
+            return spreadsheet_rows(roster)
         with roster.open("rb") as f:
             return max(0, sum(1 for line in f if line.strip()) - 1)
     except OSError:

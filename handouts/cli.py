@@ -564,6 +564,16 @@ def _show_batch(report: BatchReport, roster: Path) -> None:
 )
 @click.option("--port", type=click.IntRange(1, 65535), default=8040, show_default=True, help="Port to listen on.")
 @click.option(
+    "--allowed-host",
+    multiple=True,
+    metavar="NAME",
+    help="Another name this computer is reached by (e.g. frontdesk.local); repeat for several. Others are refused.",
+)
+@click.option("--proxy", is_flag=True, help="Behind the clinic's HTTPS proxy on this computer: trust its forwarded address and scheme.")
+@click.option(
+    "--max-roster-rows", type=click.IntRange(1), default=2000, show_default=True, help="The most rows a workshop upload may have."
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path, file_okay=False),
@@ -576,7 +586,16 @@ def _show_batch(report: BatchReport, roster: Path) -> None:
 @options(history_options)
 @reported
 def serve(
-    host: str, port: int, output: Path, clinic: Path | None, library: Path | None, history_file: Path | None, no_history: bool
+    host: str,
+    port: int,
+    allowed_host: tuple[str, ...],
+    proxy: bool,
+    max_roster_rows: int,
+    output: Path,
+    clinic: Path | None,
+    library: Path | None,
+    history_file: Path | None,
+    no_history: bool,
 ) -> None:
     """Start the clinic's own web page: build, preview, print, email and reissue handouts.
 
@@ -594,8 +613,7 @@ def serve(
     from handouts.paths import history_path
 
     try:
-        import uvicorn
-
+        from handouts.web import server
         from handouts.web.app import create_app
         from handouts.web.security import PASSWORD_ENV, is_loopback
         from handouts.web.settings import Settings
@@ -614,11 +632,15 @@ def serve(
         output=output,
         password=password,
         secret=os.environ.get("HANDOUTS_WEB_SECRET", "") or Settings().secret,
+        host=host,
+        allowed_hosts=tuple(allowed_host),
+        proxy=proxy,
+        max_roster_rows=max_roster_rows,
     )
     app = create_app(settings)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"handouts: the clinic's page is at http://{shown}:{port}/  (Ctrl-C to stop)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    server.serve(app, host, port, proxy)
 
 
 @main.group(short_help="Add or remove an exercise's photo.")

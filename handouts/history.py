@@ -349,10 +349,6 @@ class History:
         found = self._records("WHERE id = ?", (record_id,))
         return found[0] if found else None
 
-    def by_sha256(self, sha256: str) -> Record | None:
-        found = self._records("WHERE sha256 = ? ORDER BY id DESC LIMIT 1", (sha256,))
-        return found[0] if found else None
-
     def _query(self, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:
         try:
             return self.db.execute(sql, args).fetchall()

@@ -21,7 +21,9 @@ from pathlib import Path
 from handouts.compose import PAPERS
 from handouts.errors import DataError
 
-COLUMNS = ("name", "exercises", "program", "start", "paper", "email", "note", "patient_id", "lang")
+MAX_UNPACKED = 200 * 2**20  # a 100,000-row roster unpacks to about 20 MB
+MAX_CELLS = 5_000_000  # 100,000 rows of 50 columns
+
 # Headers as spreadsheets name them, compared with case, spaces, "_" and "-" alike
 ALIASES = {
     "name": ("name", "patient", "patient name", "full name", "client", "client name", "attendee", "attendee name"),
@@ -57,18 +59,6 @@ class RosterRow:
 class Failure:
     line: int
     message: str
-
-
-def read_roster(path: Path, warnings: list[Failure] | None = None) -> tuple[list[RosterRow], list[Failure]]:
-    """Good rows and per-line failures; a file that cannot be read at all raises DataError.
-
-    `warnings` receives what was read but deserves a look (columns ignored, an encoding guessed).
-    """
-    rows: list[RosterRow] = []
-    failures: list[Failure] = []
-    for item in iter_roster(path, warnings):
-        (failures if isinstance(item, Failure) else rows).append(item)  # type: ignore[arg-type]
-    return rows, failures
 
 
 def iter_roster(path: Path, warnings: list[Failure] | None = None) -> Iterator[RosterRow | Failure]:
@@ -151,6 +141,7 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str] | str]]:
     """The first sheet, row by row, every value as the text a spreadsheet shows (dates as YYYY-MM-DD)."""
     from openpyxl import load_workbook  # only for spreadsheets: start-up time of everything else
 
+    check_spreadsheet(path)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # a damaged or disguised file: openpyxl raises many kinds
@@ -163,6 +154,54 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str] | str]]:
             yield number, [_cell_text(v) for v in values]
     finally:
         book.close()
+
+
+def check_spreadsheet(path: Path) -> None:
+    """A spreadsheet is a zip: refuse one that unpacks to far more than a roster could hold (a
+    "zip bomb", 1 MB unpacking to 1 GB), before openpyxl reads a byte of it."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            unpacked = sum(info.file_size for info in z.infolist())
+            sheet = next((n for n in z.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")), None)
+            head = z.open(sheet).read(4096).decode("utf-8", "replace") if sheet else ""
+    except (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
+        return  # not a zip at all: openpyxl says what is wrong
+    if unpacked > MAX_UNPACKED:
+        raise DataError(
+            f"{path}: this spreadsheet unpacks to {unpacked // 2**20:,} MB, far more than a roster; "
+            "save just the attendee list, or export it as CSV"
+        )
+    cells = _dimension_cells(head)
+    if cells > MAX_CELLS:
+        raise DataError(f"{path}: this spreadsheet's first sheet has {cells:,} cells, far more than a roster; export just the list")
+
+
+def spreadsheet_rows(path: Path) -> int:
+    """Data rows of the first sheet as its <dimension> says (a progress bar's length, a limit's check)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            sheet = next((n for n in z.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")), None)
+            head = z.open(sheet).read(4096).decode("utf-8", "replace") if sheet else ""
+    except (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
+        return 0
+    found = re.search(r'<(?:\w+:)?dimension ref="[A-Z]+(\d+)(?::[A-Z]+(\d+))?"', head)
+    return max(0, int(found[2] or found[1]) - int(found[1])) if found else 0
+
+
+def _dimension_cells(head: str) -> int:
+    """Cells in the sheet's <dimension ref="A1:H2000"/>, or 0 when it does not say."""
+    found = re.search(r'<(?:\w+:)?dimension ref="[A-Z]+(\d+):([A-Z]+)(\d+)"', head)
+    if not found:
+        return 0
+    first, column, last = int(found[1]), found[2], int(found[3])
+    width = 0
+    for letter in column:
+        width = width * 26 + ord(letter) - 64
+    return width * (last - first + 1)
 
 
 def _cell_text(value: object) -> str:

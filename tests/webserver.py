@@ -12,6 +12,7 @@ from pathlib import Path
 import uvicorn
 
 from handouts.web.app import create_app
+from handouts.web.server import config
 from handouts.web.settings import Settings
 
 
@@ -25,7 +26,7 @@ def free_port() -> int:
 def running(root: Path, password: str = "") -> Iterator[str]:
     settings = Settings(history_file=root / "history.sqlite3", output=root / "out", password=password)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(config(create_app(settings), "127.0.0.1", port))  # as `handouts serve` runs it
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

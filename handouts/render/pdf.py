@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -41,6 +42,13 @@ def _check_clinic(clinic: Clinic, lang: str) -> None:
         fonts.require_printable(text, f"the clinic file {clinic.source or ''}".strip())
 
 
+# reportlab keeps each registered font's subsets in the font object itself, shared by every
+# document in the process: two threads drawing at once (the web page's previews, downloads
+# and workshops) corrupt each other's subsets (an IndexError or KeyError in makeSubset).
+# Drawing is bound by the interpreter lock anyway, so one page at a time costs nothing.
+_DRAWING = threading.Lock()
+
+
 def render(
     handouts: Iterable[Handout], skip_bad: bool = False, title: str | None = None, boxes: list[list[layout.Box]] | None = None
 ) -> bytes:
@@ -49,7 +57,13 @@ def render(
     With `skip_bad`, a handout that cannot be printed is left out instead of
     stopping the document: the batch reports it from its own single file.
     `boxes`, when given, receives each page's section boxes (for tests of the layout).
+    Safe to call from several threads: documents are drawn one at a time.
     """
+    with _DRAWING:
+        return _render(handouts, skip_bad, title, boxes)
+
+
+def _render(handouts: Iterable[Handout], skip_bad: bool, title: str | None, boxes: list[list[layout.Box]] | None) -> bytes:
     buffer = io.BytesIO()
     fonts.face(fonts.REGULAR)
     fonts.face(fonts.BOLD)

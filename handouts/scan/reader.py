@@ -29,6 +29,7 @@ from handouts.tally import Tally, tally
 if TYPE_CHECKING:
     from handouts.history import History, Record
 
+MAX_PIXELS = 50_000_000  # a 48 MP phone photo is read; a picture claiming more is refused before decoding
 MAX_SIDE = 2400  # larger photos are looked at this size to find the sheet
 LEAST_PT = 1.1  # photo pixels per point below which a pen line is too thin to see
 CODE_PT = 2.0  # ...and below which the small code's modules cannot be told apart
@@ -165,7 +166,34 @@ def drawn(reading: Reading, summary: str, width: int | None = None) -> bytes:
     return bytes(jpeg.tobytes())
 
 
+def check_pixels(data: bytes, name: str) -> None:
+    """Refuse a picture too large to be a phone photo by its header alone, before decoding it:
+    a 915 KB PNG can claim 30,000 x 30,000 pixels and take gigabytes once decoded."""
+    if not data:
+        raise Unreadable(f"{name}: the file is empty; {NOT_A_PHOTO}")
+    import io
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                width, height = im.size
+    except Image.DecompressionBombError:
+        width = height = 2**16  # Pillow's own refusal: far past our limit
+    except Exception:  # not a kind Pillow knows (or HEIC without the extra): the decoder says what is wrong
+        return
+    if width * height > MAX_PIXELS:
+        raise Unreadable(
+            f"{name}: the picture claims {width:,} x {height:,} pixels ({width * height / 1e6:,.0f} megapixels); "
+            f"a phone photo has under {MAX_PIXELS // 1_000_000}. Send the photo as the phone took it"
+        )
+
+
 def decode(data: bytes, path: Path, name: str) -> np.ndarray:
+    check_pixels(data, name)
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)  # turned upright by its EXIF tag
     if image is None and path.suffix.lower() in (".heic", ".heif"):
         try:

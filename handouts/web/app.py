@@ -37,9 +37,10 @@ from handouts.pipeline import Sources, issue, preview
 from handouts.request import HandoutRequest, reissued
 from handouts.web import security
 from handouts.web.expiring import Expiring
-from handouts.web.returned import Returns
+from handouts.web.limits import MB, BodyLimit, CalmErrors, clean_text
+from handouts.web.returned import MAX_PHOTO, MAX_PHOTOS, Returns
 from handouts.web.settings import Settings
-from handouts.web.workshop import Workshops
+from handouts.web.workshop import MAX_UPLOAD, Workshops
 from handouts.wording import dose_summary, languages
 
 HERE = Path(__file__).resolve().parent
@@ -47,6 +48,12 @@ PREVIEW_DPI = 90
 MAX_PLAN_BYTES = 64 * 1024
 FILE_TTL_S = 8 * 3600  # a download link lasts a working day (the PDF itself stays in -o DIR)
 MAX_FILES = 2000
+MAX_RECORD_ID = 2**63  # SQLite's largest integer; a larger id in an address names nothing
+# What each upload may send, counted as it streams (every other request: a few hundred KB)
+UPLOAD_LIMITS = {
+    "/api/workshop": (MAX_UPLOAD + 64 * 1024, "the file is larger than 5 MB; a roster is much smaller. Is it the right file?"),
+    "/api/returned": (MAX_PHOTOS * MAX_PHOTO + MB, f"at most {MAX_PHOTOS} photos of 25 MB each at a time"),
+}
 # PDFium is not thread-safe, and drawing is bound by the interpreter lock anyway: one page at a time
 _PDFIUM = threading.Lock()
 
@@ -174,7 +181,8 @@ def create_app(settings: Settings) -> Starlette:
         if hist is None:
             return RedirectResponse("/patients", status_code=303)
         with hist:  # one file opened once: the handout asked for, then every handout of its patient
-            record = hist.get(int(request.path_params["record_id"]))
+            record_id = int(request.path_params["record_id"])
+            record = hist.get(record_id) if 0 < record_id < MAX_RECORD_ID else None
             if record is None:
                 return RedirectResponse("/patients", status_code=303)
             records = hist.patient(record.patient_id or record.patient)
@@ -226,12 +234,11 @@ def create_app(settings: Settings) -> Starlette:
             response = page(request, "login.html", error="That password is not right.")
             response.status_code = 401
             return response
-        request.session.clear()
-        request.session["signed_in"] = True
+        guard.sign_in(request)
         return RedirectResponse("/", status_code=303)
 
     async def logout(request: Request) -> Response:
-        request.session.clear()
+        guard.sign_out(request)
         return RedirectResponse("/login" if settings.password else "/", status_code=303)
 
     routes = [
@@ -255,8 +262,11 @@ def create_app(settings: Settings) -> Starlette:
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [
+        Middleware(CalmErrors),
         Middleware(security.SecurityHeaders),
-        Middleware(SessionMiddleware, **security.session_options(settings.secret)),
+        Middleware(security.HostGuard, hosts=security.allowed_hosts(settings.host, settings.allowed_hosts)),
+        Middleware(BodyLimit, limits=UPLOAD_LIMITS),
+        Middleware(SessionMiddleware, **security.session_options(settings.secret, settings.password)),
         Middleware(BaseHTTPMiddleware, dispatch=guard),
     ]
 
@@ -278,7 +288,7 @@ async def _json(request: Request) -> dict[str, Any]:
         data = json.loads(body or b"{}")
     except ValueError:
         return {}
-    return data if isinstance(data, dict) else {}
+    return clean_text(data) if isinstance(data, dict) else {}
 
 
 async def _plan(request: Request, body: dict[str, Any] | None = None, output: Path | None = None) -> HandoutRequest:
@@ -369,7 +379,7 @@ def _span(r: tuple[int, int]) -> str:
 
 
 def _record(hist: History | None, record_id: int) -> Record | None:
-    if hist is None:
+    if hist is None or not 0 < record_id < MAX_RECORD_ID:
         return None
     with hist:
         return hist.get(record_id)

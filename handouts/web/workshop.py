@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from handouts.batch import BatchReport, plan_batch, run_batch
+from handouts.batch import BatchReport, count_rows, plan_batch, run_batch
 from handouts.errors import HandoutError
 from handouts.history import History
 from handouts.web.expiring import Expiring
@@ -101,6 +101,12 @@ class Workshops:
         settings = self.settings
         history = History(settings.history_file) if settings.history_file else None
         try:
+            rows = count_rows(roster)
+            if rows > settings.max_roster_rows:
+                raise HandoutError(
+                    f"this roster has {rows:,} rows; the page makes at most {settings.max_roster_rows:,} at a time. "
+                    "Split it into smaller files, or ask whoever runs the page to raise --max-roster-rows"
+                )
             plan = plan_batch(roster, job.directory / "handouts", self.sources)
             job.total = len(plan.rows)
             job.report = report = plan.report
@@ -114,6 +120,11 @@ class Workshops:
                     z.write(path, path.name)
         except HandoutError as e:
             job.error = str(e).replace(str(roster), job.roster_name)
+        except Exception as e:  # never a workshop that silently reports "0 written, 0 failed"
+            import logging
+
+            logging.getLogger("handouts.web").error("handouts: workshop stopped by %s", type(e).__name__)
+            job.error = "the workshop stopped part-way on this computer; the handouts listed were made. Upload it again"
         finally:
             if history is not None:
                 history.close()
