@@ -102,9 +102,10 @@ history_options = [
     click.option(
         "--history",
         "history_file",
-        type=click.Path(path_type=Path, dir_okay=False),
         default=None,
-        help="History file (default: $HANDOUTS_HISTORY, else your data directory).",
+        metavar="FILE|URL",
+        help="History file, or postgresql://user@host:port/dbname for a clinic group (default: $HANDOUTS_HISTORY, "
+        "else your data directory).",
     ),
     click.option("--no-history", is_flag=True, help="Do not record this in the history."),
 ]
@@ -173,7 +174,7 @@ def make(
     clinic: Path | None,
     library: Path | None,
     grayscale: bool,
-    history_file: Path | None,
+    history_file: str | None,
     no_history: bool,
 ) -> None:
     """Make one patient's handout and print the path written.
@@ -265,7 +266,7 @@ def again(
     pdf_password: bool,
     clinic: Path | None,
     library: Path | None,
-    history_file: Path | None,
+    history_file: str | None,
 ) -> None:
     """Reissue a patient's latest handout with a new two-week log.
 
@@ -308,7 +309,7 @@ def again(
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many of the latest handouts to list.")
 @options(history_options[:1])
 @reported
-def history(name: str | None, as_text: bool, forget: bool, yes: bool, limit: int, history_file: Path | None) -> None:
+def history(name: str | None, as_text: bool, forget: bool, yes: bool, limit: int, history_file: str | None) -> None:
     """List the latest handouts, one patient's handouts with their doses, or a summary.
 
     \b
@@ -335,7 +336,7 @@ def history(name: str | None, as_text: bool, forget: bool, yes: bool, limit: int
         records = hist.patient(name)
         if forget:
             if not yes:
-                click.confirm(f"Delete {len(records)} handout record(s) of {records[0].patient} from {path}?", abort=True, err=True)
+                click.confirm(f"Delete {len(records)} handout record(s) of {records[0].patient} from {hist.where}?", abort=True, err=True)
             click.echo(f"forgot {hist.forget(records)} handout record(s) of {records[0].patient}", err=True)
             return
         if as_text:
@@ -484,7 +485,7 @@ def batch(
     library: Path | None,
     force: bool,
     send_email: bool,
-    history_file: Path | None,
+    history_file: str | None,
     no_history: bool,
 ) -> None:
     """Make a handout for every row of a workshop roster (CSV or .xlsx).
@@ -594,7 +595,7 @@ def serve(
     output: Path,
     clinic: Path | None,
     library: Path | None,
-    history_file: Path | None,
+    history_file: str | None,
     no_history: bool,
 ) -> None:
     """Start the clinic's own web page: build, preview, print, email and reissue handouts.
@@ -708,7 +709,7 @@ def picture_remove(exercise_id: str, library: Path | None) -> None:
 )
 @options(history_options)
 @reported
-def scan(photos: tuple[Path, ...], as_json: bool, annotate: Path | None, history_file: Path | None, no_history: bool) -> None:
+def scan(photos: tuple[Path, ...], as_json: bool, annotate: Path | None, history_file: str | None, no_history: bool) -> None:
     """Read the two-week log of returned sheets from phone photos.
 
     Prints, for each exercise, the days ticked and whether the weekly goal was met, and
@@ -728,7 +729,7 @@ def scan(photos: tuple[Path, ...], as_json: bool, annotate: Path | None, history
     import json
     from contextlib import nullcontext
 
-    from handouts.history import History
+    from handouts.history import History, shown
     from handouts.output import write_atomic
     from handouts.paths import history_path
     from handouts.tally import as_json as json_of
@@ -761,7 +762,7 @@ def scan(photos: tuple[Path, ...], as_json: bool, annotate: Path | None, history
                 problems += 1
                 click.echo(f"Warning: {out.history_problem}", err=True)
             elif path is not None and out.record is None:
-                click.echo(f"sheet {spaced(code.sheet)} is not in this history ({path}): read, not recorded", err=True)
+                click.echo(f"sheet {spaced(code.sheet)} is not in this history ({shown(path)}): read, not recorded", err=True)
             elif out.recorded is False:
                 click.echo(f"{photo}: this photo was read before; recorded once", err=True)
             if annotate is not None:

@@ -36,15 +36,32 @@ def cache_dir() -> Path:
     return Path(user_cache_dir("handouts", appauthor=False))
 
 
-def history_path(option: Path | None, off: bool) -> Path | None:
-    """--no-history, else --history FILE, else $HANDOUTS_HISTORY, else the user's data directory."""
+def history_path(option: str | Path | None, off: bool) -> Path | str | None:
+    """--no-history, else --history, else $HANDOUTS_HISTORY, else the user's data directory.
+
+    A file path, or a postgresql:// URL (a clinic group's shared history), kept as text. A
+    value that looks like some other URL is refused, never taken for a file name."""
     if off:
         return None
-    if option is not None:
-        return option
-    env = os.environ.get(HISTORY_ENV, "").strip()
-    if env:
-        return Path(env).expanduser()
+    value = str(option) if option is not None else os.environ.get(HISTORY_ENV, "").strip()
+    if value:
+        return history_place(value)
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("handouts", appauthor=False)) / HISTORY_FILE
+
+
+def history_place(value: str) -> Path | str:
+    scheme, sep, _ = value.partition("://")
+    if sep and scheme.lower() in ("postgresql", "postgres"):
+        return value
+    if sep or value.lower().startswith(("postgresql:", "postgres:")):
+        from handouts.errors import UsageError
+
+        kind = scheme.lower() if sep else "postgresql"
+        raise UsageError(
+            f'the history "{kind}://..." is not one handouts can use: give a file path, '
+            "or postgresql://user@host:port/dbname for a clinic group's database",
+            field="history",
+        )
+    return Path(value).expanduser()

@@ -196,7 +196,7 @@ def issue(request: HandoutRequest, sources: Sources, history: History | None) ->
     return Issued(written, handout, sha256, record_id, delivery, problem)
 
 
-def make_handout(request: HandoutRequest, library_dir: Path | None, clinic_file: Path | None, history_file: Path | None) -> Issued:
+def make_handout(request: HandoutRequest, library_dir: Path | None, clinic_file: Path | None, history_file: Path | str | None) -> Issued:
     """`make` and `again`: the library and clinic from their files, the history opened for this one handout."""
     sources = Sources.load(library_dir, clinic_file)
     if history_file is None:

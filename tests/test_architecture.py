@@ -78,7 +78,12 @@ def test_the_readme_map_names_every_module_and_nothing_that_is_gone():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Development", 1)[1]
     named = set(re.findall(r"`((?:[a-z_]+/)?[a-z_]+\.py)`", section))
-    modules = {str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py") if p.name != "__init__.py"}
+    # a room's __init__.py that only says what the room is needs no row; one that holds code does
+    modules = {
+        str(p.relative_to(PACKAGE))
+        for p in PACKAGE.rglob("*.py")
+        if p.name != "__init__.py" or len(p.read_text(encoding="utf-8").splitlines()) > 5
+    }
     assert modules - named == set(), "modules the README's map leaves out"
     assert named - modules == set(), "modules the README's map names but the code no longer has"
 

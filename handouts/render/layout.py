@@ -76,6 +76,7 @@ GRID_GOAL_W = 58
 SIDE_LEGEND_W = 160  # at most...
 SIDE_LEGEND_MIN_W = 110  # ...and at least
 SIDE_LEGEND_PT = 10
+SIDE_LEGEND_DESCENT = 3  # a 10 pt line's descenders reach 2.6 pt below its baseline
 SIDE_LABEL_W = 110  # at most: narrower when the boxes need the room
 SIDE_GOAL_W = 48
 MIN_LABEL_W = 100  # an exercise's short name must still be readable in the log
@@ -296,7 +297,8 @@ def _footer_h(grid: Grid, legend_size: float, safety_lines: list[str], levels: i
 
 
 def _side_legend_h(grid: Grid) -> float:
-    return lead(BODY_PT) + sum(len(lines) for _, lines in grid.side_legend) * lead(SIDE_LEGEND_PT)
+    """Its title, its lines, and room under the last line's descenders (its g, p and y)."""
+    return lead(BODY_PT) + sum(len(lines) for _, lines in grid.side_legend) * lead(SIDE_LEGEND_PT) + SIDE_LEGEND_DESCENT
 
 
 def legend_label_w(size: float, words: Wording | None = None) -> float:

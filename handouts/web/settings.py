@@ -13,7 +13,7 @@ class Settings:
 
     library_dir: Path | None = None
     clinic_file: Path | None = None
-    history_file: Path | None = None
+    history_file: Path | str | None = None  # a file, or a postgresql:// URL
     output: Path = Path("out")
     password: str = ""
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))

@@ -1,93 +1,32 @@
-"""What each patient was given: a local SQLite file of handouts, doses, emails and scans.
+"""What each patient was given: handouts, doses, emails and scans, in one history.
 
-Patient records are health data, so the file is created readable by its owner only,
-nothing here prints, and `forget` overwrites what it deletes. Many processes may write
-at once (two batches and a few makes at the front desk): WAL and a busy timeout let
-them queue instead of failing. A file this version cannot read is reported, never
-repaired or replaced, because it may be the clinic's only record.
+One clinic keeps it in a local SQLite file (sqlite.py); a group of clinics shares one
+PostgreSQL database by URL (postgres.py). Both hold the same tables and give the same
+answers: the queries here are written once, and each store only opens its database,
+creates or upgrades the schema, and says what went wrong in words.
+
+Patient records are health data, so nothing here prints and `forget` deletes for good.
+Many processes (and machines) may write at once. A history this version cannot read is
+reported, never repaired or replaced, because it may be the clinic's only record.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
-import os
-import sqlite3
 import unicodedata
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from handouts.errors import DataError, UsageError
+from handouts.errors import UsageError
+from handouts.history.store import SCHEMA_VERSION, HistoryError, Store, shown
 from handouts.models import Dose, Issue
 from handouts.sheet import LOG_DAYS
 from handouts.tally import Row, percent
 from handouts.wording import dose_summary
 
-SCHEMA_VERSION = 2
-BUSY_MS = 10_000
-FILE_NAME = "history.sqlite3"
-
-_SCHEMA = """
-CREATE TABLE handouts (
-    id INTEGER PRIMARY KEY,
-    issued_at TEXT NOT NULL,           -- UTC, ISO 8601
-    patient TEXT NOT NULL,             -- as printed
-    patient_key TEXT NOT NULL,         -- for finding: case and accents folded
-    patient_id TEXT NOT NULL DEFAULT '',
-    program_id TEXT NOT NULL,
-    program_title TEXT NOT NULL,
-    start TEXT NOT NULL,
-    paper TEXT NOT NULL,
-    lang TEXT NOT NULL DEFAULT 'en',
-    note TEXT NOT NULL DEFAULT '',
-    path TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    sheet TEXT NOT NULL DEFAULT ''     -- the number in the log's small code (version 2)
-);
-CREATE INDEX handouts_by_patient ON handouts (patient_key, id);
-CREATE INDEX handouts_by_patient_id ON handouts (patient_id, id);
-CREATE INDEX handouts_by_sheet ON handouts (sheet, id);
-CREATE TABLE doses (
-    handout_id INTEGER NOT NULL REFERENCES handouts (id) ON DELETE CASCADE,
-    position INTEGER NOT NULL,
-    exercise_id TEXT NOT NULL,
-    title TEXT NOT NULL,
-    sets_low INTEGER NOT NULL, sets_high INTEGER NOT NULL,
-    reps_low INTEGER, reps_high INTEGER,
-    seconds_low INTEGER, seconds_high INTEGER,
-    rpe TEXT NOT NULL,
-    per_week INTEGER NOT NULL,
-    load TEXT NOT NULL,
-    PRIMARY KEY (handout_id, position)
-);
-CREATE TABLE emails (
-    id INTEGER PRIMARY KEY,
-    handout_id INTEGER NOT NULL REFERENCES handouts (id) ON DELETE CASCADE,
-    at TEXT NOT NULL,
-    recipient TEXT NOT NULL,
-    result TEXT NOT NULL
-);
-CREATE TABLE scans (
-    id INTEGER PRIMARY KEY,
-    handout_id INTEGER NOT NULL REFERENCES handouts (id) ON DELETE CASCADE,
-    at TEXT NOT NULL,
-    photo_sha256 TEXT NOT NULL,
-    done INTEGER NOT NULL,
-    planned INTEGER NOT NULL,
-    ticks TEXT NOT NULL,               -- JSON: per row, the days (0-13) ticked and unsure
-    UNIQUE (handout_id, photo_sha256)
-);
-"""
-# What each older format needs to become the current one; applied in one transaction.
-_UPGRADES = {
-    1: ["ALTER TABLE handouts ADD COLUMN sheet TEXT NOT NULL DEFAULT ''", "CREATE INDEX handouts_by_sheet ON handouts (sheet, id)"],
-}
-
-
-class HistoryError(DataError):
-    """The history cannot be read or written; the handout itself is not affected."""
+__all__ = ["SCHEMA_VERSION", "History", "HistoryError", "Record", "patient_key", "shown", "summary_text"]
 
 
 def patient_key(name: str) -> str:
@@ -134,94 +73,43 @@ class Record(NamedTuple):  # NamedTuple, not a dataclass: a third of the import 
 
 
 class History:
-    """One history file; open it per command, it closes with the `with` block."""
+    """One history (a file or a database); open it per command, it closes with the `with` block."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._db: sqlite3.Connection | None = None
+    def __init__(self, place: Path | str) -> None:
+        self.place = place
+        self._store: Store | None = None
+
+    @property
+    def where(self) -> str:
+        """The history as a message names it: a file's path, or the database URL without any password."""
+        return shown(self.place)
 
     def __enter__(self) -> History:
-        return self  # opened on first use, so a damaged file never stops the PDF before it
+        return self  # opened on first use, so a damaged history never stops the PDF before it
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
     @property
-    def db(self) -> sqlite3.Connection:
-        if self._db is None:
-            self._db = self._open()
-        return self._db
+    def store(self) -> Store:
+        if self._store is None:
+            if isinstance(self.place, str):
+                from handouts.history.postgres import PostgresStore
 
-    def _open(self) -> sqlite3.Connection:
-        path = self.path
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            # created owner-only before SQLite touches it; its -wal and -shm files follow this mode
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        except OSError as e:
-            raise HistoryError(
-                f"{path}: cannot open the history file ({e.strerror or e}); use --history FILE for another place or --no-history"
-            ) from None
-        try:
-            # one History is used by one thread at a time, but the web page may open it in a worker thread
-            db = sqlite3.connect(path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=False)
-        except sqlite3.Error as e:
-            raise self._error(e) from None
-        try:
-            db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise HistoryError(
-                    f"{path}: this history was written by a newer version of handouts "
-                    f"(format {version}; this one reads {SCHEMA_VERSION}); upgrade handouts"
-                )
-            db.execute("PRAGMA journal_mode = WAL")
-            # WAL with NORMAL sync: a commit survives a crash of this program; only a power cut in
-            # the same instant can lose the newest record, and the PDF itself is already on disk
-            db.execute("PRAGMA synchronous = NORMAL")
-            db.execute("PRAGMA foreign_keys = ON")
-            db.execute("PRAGMA secure_delete = ON")
-            if version < SCHEMA_VERSION:
-                with _transaction(db):
-                    version = db.execute("PRAGMA user_version").fetchone()[0]  # another process may have won
-                    if version == 0:
-                        for statement in _SCHEMA.split(";"):  # executescript would commit half-way
-                            if statement.strip():
-                                db.execute(statement)
-                    else:  # an older history: upgraded in place, every record kept
-                        for step in range(version, SCHEMA_VERSION):
-                            for statement in _UPGRADES[step]:
-                                db.execute(statement)
-                    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        except sqlite3.Error as e:
-            db.close()
-            raise self._error(e) from None
-        except HistoryError:
-            db.close()
-            raise
-        return db
+                self._store = PostgresStore(self.place, self.where)
+            else:
+                from handouts.history.sqlite import SqliteStore
 
-    def _error(self, e: sqlite3.Error) -> HistoryError:
-        text = str(e)
-        if "locked" in text or "busy" in text:
-            return HistoryError(
-                f"{self.path}: the history file is busy (another program kept it locked "
-                f"for {BUSY_MS // 1000} s); try again, or close the other program"
-            )
-        if "not a database" in text or "malformed" in text or "corrupt" in text:
-            return HistoryError(
-                f"{self.path}: the history file is damaged and cannot be read; it was left "
-                "untouched. Keep it for your records, move it aside to start a new history, "
-                "or use --no-history"
-            )
-        if "readonly" in text or "read-only" in text or "unable to open" in text or "disk" in text:
-            return HistoryError(f"{self.path}: the history file cannot be written ({text}); check the disk and the file's permissions")
-        return HistoryError(f"{self.path}: the history file could not be used ({text})")
+                self._store = SqliteStore(self.place)
+        return self._store
+
+    def _execute(self, sql: str, args: tuple[object, ...] = ()) -> Any:
+        return self.store.execute(sql, args)
 
     # -- writing ---------------------------------------------------------------
 
@@ -229,14 +117,15 @@ class History:
         """Record handouts whose PDFs are in place, in one transaction; returns their ids."""
         now = _now()
         ids: list[int] = []
+        store = self.store
         try:
-            with _transaction(self.db):
+            with store.transaction():
                 for issue in issues:
                     h = issue.handout
-                    cur = self.db.execute(
+                    cur = store.execute(
                         "INSERT INTO handouts (issued_at, patient, patient_key, patient_id, program_id, "
                         "program_title, start, paper, lang, note, path, sha256, sheet) "
-                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
                         (
                             now,
                             h.patient,
@@ -253,8 +142,8 @@ class History:
                             h.sheet_number,
                         ),
                     )
-                    handout_id = int(cur.lastrowid or 0)
-                    self.db.executemany(
+                    handout_id = int(cur.fetchone()[0])
+                    store.executemany(
                         "INSERT INTO doses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         [
                             (
@@ -273,18 +162,19 @@ class History:
                         ],
                     )
                     ids.append(handout_id)
-        except sqlite3.Error as e:
-            raise self._error(e) from None
+        except store.errors as e:
+            raise store.error(e) from None
         return ids
 
     def record_email(self, handout_id: int, recipient: str, result: str) -> None:
+        store = self.store
         try:
-            with _transaction(self.db):
-                self.db.execute(
+            with store.transaction():
+                store.execute(
                     "INSERT INTO emails (handout_id, at, recipient, result) VALUES (?,?,?,?)", (handout_id, _now(), recipient, result)
                 )
-        except sqlite3.Error as e:
-            raise self._error(e) from None
+        except store.errors as e:
+            raise store.error(e) from None
 
     def record_scan(
         self, sheet: str, photo_sha256: str, done: int, planned: int, ticked: list[list[int]], unsure: list[list[int]]
@@ -296,28 +186,30 @@ class History:
         """
         import json
 
+        store = self.store
         try:
-            with _transaction(self.db):
-                row = self.db.execute("SELECT id FROM handouts WHERE sheet = ? ORDER BY id DESC LIMIT 1", (sheet,)).fetchone()
+            with store.transaction():
+                row = store.execute("SELECT id FROM handouts WHERE sheet = ? ORDER BY id DESC LIMIT 1", (sheet,)).fetchone()
                 if row is None:
                     return None, False
-                cur = self.db.execute(
-                    "INSERT OR IGNORE INTO scans (handout_id, at, photo_sha256, done, planned, ticks) VALUES (?,?,?,?,?,?)",
+                cur = store.execute(
+                    "INSERT INTO scans (handout_id, at, photo_sha256, done, planned, ticks) VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING",
                     (row[0], _now(), photo_sha256, done, planned, json.dumps({"ticked": ticked, "unsure": unsure})),
                 )
                 new = cur.rowcount == 1
-        except sqlite3.Error as e:
-            raise self._error(e) from None
+        except store.errors as e:
+            raise store.error(e) from None
         return self.get(int(row[0])), new
 
     def forget(self, records: list[Record]) -> int:
-        """Delete a patient's records; secure_delete and a checkpoint leave no copy in the file."""
+        """Delete a patient's records for good: each store also clears the deleted rows from its disk."""
+        store = self.store
         try:
-            with _transaction(self.db):
-                self.db.executemany("DELETE FROM handouts WHERE id = ?", [(r.id,) for r in records])
-            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.Error as e:
-            raise self._error(e) from None
+            with store.transaction():
+                store.executemany("DELETE FROM handouts WHERE id = ?", [(r.id,) for r in records])
+            store.purge()
+        except store.errors as e:
+            raise store.error(e) from None
         return len(records)
 
     # -- reading ---------------------------------------------------------------
@@ -350,10 +242,12 @@ class History:
         return found[0] if found else None
 
     def _query(self, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:
+        store = self.store
         try:
-            return self.db.execute(sql, args).fetchall()
-        except sqlite3.Error as e:
-            raise self._error(e) from None
+            rows: list[tuple[object, ...]] = store.execute(sql, args).fetchall()
+        except store.errors as e:
+            raise store.error(e) from None
+        return rows
 
     def _records(self, where: str, args: tuple[object, ...]) -> list[Record]:
         rows = self._query(
@@ -421,18 +315,6 @@ def _scan(at: object, done: object, planned: object, ticks: object) -> Scan:
     except (ValueError, KeyError, TypeError):  # a hand-edited row: the totals still stand
         ticked = unsure = ()
     return Scan(str(at), int(str(done)), int(str(planned)), ticked, unsure)
-
-
-@contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    """BEGIN IMMEDIATE: take the write lock up front, so two writers queue rather than deadlock."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 def _now() -> str:
