@@ -10,66 +10,16 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from handouts.history.store import SCHEMA_VERSION, HistoryError, statements
+from handouts.history.store import SCHEMA, SCHEMA_VERSION, HistoryError, statements, transaction
 
 BUSY_MS = 10_000
 
-_SCHEMA = """
-CREATE TABLE handouts (
-    id INTEGER PRIMARY KEY,
-    issued_at TEXT NOT NULL,           -- UTC, ISO 8601
-    patient TEXT NOT NULL,             -- as printed
-    patient_key TEXT NOT NULL,         -- for finding: case and accents folded
-    patient_id TEXT NOT NULL DEFAULT '',
-    program_id TEXT NOT NULL,
-    program_title TEXT NOT NULL,
-    start TEXT NOT NULL,
-    paper TEXT NOT NULL,
-    lang TEXT NOT NULL DEFAULT 'en',
-    note TEXT NOT NULL DEFAULT '',
-    path TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    sheet TEXT NOT NULL DEFAULT ''     -- the number in the log's small code (version 2)
-);
-CREATE INDEX handouts_by_patient ON handouts (patient_key, id);
-CREATE INDEX handouts_by_patient_id ON handouts (patient_id, id);
-CREATE INDEX handouts_by_sheet ON handouts (sheet, id);
-CREATE TABLE doses (
-    handout_id INTEGER NOT NULL REFERENCES handouts (id) ON DELETE CASCADE,
-    position INTEGER NOT NULL,
-    exercise_id TEXT NOT NULL,
-    title TEXT NOT NULL,
-    sets_low INTEGER NOT NULL, sets_high INTEGER NOT NULL,
-    reps_low INTEGER, reps_high INTEGER,
-    seconds_low INTEGER, seconds_high INTEGER,
-    rpe TEXT NOT NULL,
-    per_week INTEGER NOT NULL,
-    load TEXT NOT NULL,
-    PRIMARY KEY (handout_id, position)
-);
-CREATE TABLE emails (
-    id INTEGER PRIMARY KEY,
-    handout_id INTEGER NOT NULL REFERENCES handouts (id) ON DELETE CASCADE,
-    at TEXT NOT NULL,
-    recipient TEXT NOT NULL,
-    result TEXT NOT NULL
-);
-CREATE TABLE scans (
-    id INTEGER PRIMARY KEY,
-    handout_id INTEGER NOT NULL REFERENCES handouts (id) ON DELETE CASCADE,
-    at TEXT NOT NULL,
-    photo_sha256 TEXT NOT NULL,
-    done INTEGER NOT NULL,
-    planned INTEGER NOT NULL,
-    ticks TEXT NOT NULL,               -- JSON: per row, the days (0-13) ticked and unsure
-    UNIQUE (handout_id, photo_sha256)
-);
-"""
+
 # What each older format needs to become the current one; applied in one transaction.
 _UPGRADES = {
     1: ["ALTER TABLE handouts ADD COLUMN sheet TEXT NOT NULL DEFAULT ''", "CREATE INDEX handouts_by_sheet ON handouts (sheet, id)"],
@@ -89,16 +39,9 @@ class SqliteStore:
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
         self.db.executemany(sql, rows)
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> AbstractContextManager[None]:
         """BEGIN IMMEDIATE: take the write lock up front, so two writers queue rather than deadlock."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        return transaction(self.db.execute, "BEGIN IMMEDIATE")
 
     def purge(self) -> None:
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # secure_delete zeroed the pages; this empties the WAL
@@ -136,21 +79,16 @@ class SqliteStore:
             db.execute("PRAGMA foreign_keys = ON")
             db.execute("PRAGMA secure_delete = ON")
             if version < SCHEMA_VERSION:
-                db.execute("BEGIN IMMEDIATE")
-                try:
+                with transaction(db.execute, "BEGIN IMMEDIATE"):
                     version = db.execute("PRAGMA user_version").fetchone()[0]  # another process may have won
                     if version == 0:
-                        for statement in statements(_SCHEMA):
+                        for statement in statements(SCHEMA):
                             db.execute(statement)
                     else:  # an older history: upgraded in place, every record kept
                         for step in range(version, SCHEMA_VERSION):
                             for statement in _UPGRADES[step]:
                                 db.execute(statement)
                     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-                db.execute("COMMIT")
         except sqlite3.Error as e:
             db.close()
             raise self.error(e) from None

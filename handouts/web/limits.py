@@ -19,6 +19,18 @@ MB = 1024 * 1024
 DEFAULT_BODY = 256 * 1024  # a plan, a login, a search: a few KB at most
 
 
+class Watched:
+    """A response's send, noting whether it has begun (then no other answer can be sent instead)."""
+
+    def __init__(self, send: Send) -> None:
+        self._send, self.started = send, False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
+
+
 class TooLarge(Exception):
     """Raised inside the app's receive when the body passes its limit."""
 
@@ -40,7 +52,7 @@ class BodyLimit:
             await _refuse(words, scope, receive, send)
             return
         seen = 0
-        started = False
+        response = Watched(send)
 
         async def counted() -> Message:
             nonlocal seen
@@ -51,21 +63,15 @@ class BodyLimit:
                     raise TooLarge
             return message
 
-        async def watched(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, counted, watched)
+            await self.app(scope, counted, response.send)
         except TooLarge:
-            if not started:
+            if not response.started:
                 await _refuse(words, scope, receive, send)
         except BaseExceptionGroup as group:  # raised inside a middleware's task group, it comes back wrapped
             if group.subgroup(TooLarge) is None:
                 raise
-            if not started:
+            if not response.started:
                 await _refuse(words, scope, receive, send)
 
 
@@ -101,22 +107,15 @@ class CalmErrors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def watched(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        response = Watched(send)
         try:
-            await self.app(scope, receive, watched)
+            await self.app(scope, receive, response.send)
         except Exception as e:  # deliberately broad: this is the one place that keeps tracebacks out of the log
             import logging
 
             logging.getLogger("handouts.web").error(
                 "handouts: %s on %s %s (nothing was saved)", type(e).__name__, scope["method"], scope["path"]
             )
-            if not started:
-                response = JSONResponse({"error": "something went wrong on this computer; nothing was saved. Try again."}, status_code=500)
-                await response(scope, receive, send)
+            if not response.started:
+                words = {"error": "something went wrong on this computer; nothing was saved. Try again."}
+                await JSONResponse(words, status_code=500)(scope, receive, send)
