@@ -100,7 +100,9 @@ class Job:
     path: Path
 
 
-def plan_batch(roster: Path, out_dir: Path, sources: Sources, *, stream: bool = False, mailing: bool = False) -> BatchPlan:
+def plan_batch(
+    roster: Path, out_dir: Path, sources: Sources, *, stream: bool = False, mailing: bool = False, lang: str | None = None
+) -> BatchPlan:
     """Decide every file name in roster order: all at once, or, with `stream`, row by row as the
     batch runs, so a roster of 100,000 rows never sits in memory (only its file names do).
 
@@ -114,7 +116,7 @@ def plan_batch(roster: Path, out_dir: Path, sources: Sources, *, stream: bool = 
         ledger=Ledger(out_dir),
         report=BatchReport(mailing=mailing),
     )
-    planned = _plan(roster, sources, plan)
+    planned = _plan(roster, sources, plan, lang)
     if stream:
         plan.stream = planned
     else:
@@ -133,7 +135,7 @@ def count_rows(roster: Path) -> int:
         return 0
 
 
-def _plan(roster: Path, sources: Sources, plan: BatchPlan) -> Iterator[Planned]:
+def _plan(roster: Path, sources: Sources, plan: BatchPlan, lang: str | None) -> Iterator[Planned]:
     ledger, report = plan.ledger, plan.report
     patients = 0
     for item in iter_roster(roster, report.warnings):
@@ -143,7 +145,7 @@ def _plan(roster: Path, sources: Sources, plan: BatchPlan) -> Iterator[Planned]:
         row = item
         patients += 1
         try:
-            handout = build_handout(row_request(row), sources)
+            handout = build_handout(row_request(row, lang), sources)
         except HandoutError as e:
             report.failed.append(Failure(row.line, str(e)))
             continue
@@ -166,12 +168,15 @@ def _plan(roster: Path, sources: Sources, plan: BatchPlan) -> Iterator[Planned]:
 
 
 def fingerprint(handout: Handout, email: str = "") -> str:
-    """Everything that reaches the page (not the day it was made), so a rerun remakes exactly the changed rows."""
-    page = dataclasses.replace(handout, issued=handout.start)
+    """Everything that reaches the page (not the day it was made, nor the clinic's mail settings or where
+    its file lies), so a rerun remakes exactly the changed rows."""
+    clinic = dataclasses.replace(handout.clinic, email=None, source=None)
+    page = dataclasses.replace(handout, issued=handout.start, clinic=clinic)
     return hashlib.blake2b(repr((page, email)).encode(), digest_size=12).hexdigest()
 
 
-def row_request(row: RosterRow) -> HandoutRequest:
+def row_request(row: RosterRow, lang: str | None = None) -> HandoutRequest:
+    """A roster row as a request; its own lang column wins over the batch's --lang."""
     return HandoutRequest(
         patient=row.name,
         patient_id=row.patient_id,
@@ -180,7 +185,7 @@ def row_request(row: RosterRow) -> HandoutRequest:
         note=row.note,
         start=row.start,
         paper=row.paper,
-        lang=row.lang or None,
+        lang=row.lang or lang,
     )
 
 

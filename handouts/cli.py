@@ -472,6 +472,9 @@ def check(library: Path | None, clinic: Path | None) -> None:
 @library_option
 @click.option("--force", is_flag=True, help="Remake handouts that already exist.")
 @click.option(
+    "--lang", default=None, metavar="LANG", help="Language of every sheet without a lang column value: en or es (default: the clinic's)."
+)
+@click.option(
     "--email", "send_email", is_flag=True, help="Email each handout to the roster's email column (skips patients already emailed)."
 )
 @options(history_options)
@@ -484,6 +487,7 @@ def batch(
     clinic: Path | None,
     library: Path | None,
     force: bool,
+    lang: str | None,
     send_email: bool,
     history_file: str | None,
     no_history: bool,
@@ -514,7 +518,7 @@ def batch(
 
         ready(sources.clinic)
     # without a combined print file the roster streams: rows are made as they are read
-    plan = plan_batch(roster, out_dir, sources, stream=combined is None, mailing=send_email)
+    plan = plan_batch(roster, out_dir, sources, stream=combined is None, mailing=send_email, lang=lang)
     report = plan.report
     place = history_path(history_file, no_history)
     history = History(place) if place is not None else None
@@ -784,11 +788,24 @@ def scan(photos: tuple[Path, ...], as_json: bool, annotate: Path | None, history
 @click.option(
     "--pdf-password", is_flag=True, help="Protect the attachment (AES-256) with a new password, printed here for you to give by phone."
 )
-@click.option("--lang", default="en", show_default=True, metavar="LANG", help="Language of the message: en or es.")
+@click.option(
+    "--lang", default=None, metavar="LANG", help="Language of the message: en or es (default: the language the handout was printed in)."
+)
 @click.option("--resend", is_flag=True, help="Send it even though the sent log shows it already went to this address.")
 @clinic_option
+@options(history_options)
 @reported
-def email(pdf: Path, to: str, eml: Path | None, pdf_password: bool, lang: str, resend: bool, clinic: Path | None) -> None:
+def email(
+    pdf: Path,
+    to: str,
+    eml: Path | None,
+    pdf_password: bool,
+    lang: str | None,
+    resend: bool,
+    clinic: Path | None,
+    history_file: str | None,
+    no_history: bool,
+) -> None:
     """Email a handout to the patient through the clinic's mail server.
 
     The server is set in the clinic file's [email] table; the password is read
@@ -799,10 +816,21 @@ def email(pdf: Path, to: str, eml: Path | None, pdf_password: bool, lang: str, r
       HANDOUTS_SMTP_PASSWORD=... handouts email out/ana-lima_ankle-loading_2026-11-25.pdf --to ana@example.com
       handouts email out/ana.pdf --to ana@example.com --eml ana.eml
     """
-    from handouts.library.load import load_clinic
-    from handouts.pipeline import deliver_and_note
+    from contextlib import nullcontext
 
-    done, _ = deliver_and_note(load_clinic(clinic), pdf, to, None, None, lang, eml=eml, protect=pdf_password, resend=resend)
+    from handouts.history import History
+    from handouts.library.load import load_clinic
+    from handouts.paths import history_path
+    from handouts.pipeline import email_written
+
+    place = history_path(history_file, no_history)
+    with History(place) if place is not None else nullcontext() as history:
+        done, problem = email_written(
+            load_clinic(clinic), pdf, to, history, lang.lower() if lang else None, eml=eml, protect=pdf_password, resend=resend
+        )
     if done.password:
         click.echo(f"PDF password: {done.password}")
     click.echo(f"draft for {to} written to {done.eml}" if done.eml else f"emailed {pdf.name} to {to}", err=True)
+    if problem:
+        click.echo(f"Warning: {problem}", err=True)
+        sys.exit(1)

@@ -60,7 +60,7 @@ def build(library: Library, clinic: Clinic, req: HandoutRequest) -> Handout:
                 f'--load names "{ex_id}", which is not on this plan (expected one of: {", ".join(c.exercise_id for c in plan)})',
                 field=f"exercise:{ex_id}",
             )
-    lang = req.lang or clinic.lang
+    lang = (req.lang or clinic.lang).strip().lower()  # "ES" as typed is Spanish, as "A4" is A4
     words = load_wording(lang)
     exercises = []
     for choice in plan:

@@ -147,6 +147,46 @@ def deliver_and_note(
     return delivery, note_email(history, record_id, email_to, result)
 
 
+def email_written(
+    clinic: Clinic,
+    pdf: Path,
+    to: str,
+    history: History | None,
+    lang: str | None = None,
+    *,
+    eml: Path | None = None,
+    protect: bool = False,
+    resend: bool = True,
+) -> tuple[Delivery, str]:
+    """`handouts email`: a handout made earlier, sent and noted against its record when the history knows
+    the file (by its SHA-256), in the language it was printed in unless told otherwise."""
+    record_id, printed_in, problem = None, "", ""
+    try:
+        data = pdf.read_bytes()
+    except OSError:
+        data = b""  # deliver() says what is wrong with the file
+    if data and history is not None:
+        from handouts.history import HistoryError
+
+        try:
+            found = history.by_sha256(hashlib.sha256(data).hexdigest())
+        except HistoryError as e:
+            found, problem = None, f"{e}\nthe email will not be recorded in the history"
+        if found is not None:
+            record_id, printed_in = found.id, found.lang
+    lang = lang or printed_in or _pdf_language(data) or clinic.lang
+    delivery, noted = deliver_and_note(clinic, pdf, to, history, record_id, lang, eml=eml, protect=protect, resend=resend)
+    return delivery, problem or noted
+
+
+def _pdf_language(data: bytes) -> str:
+    """The document language every handout sets (/Lang (es-US) -> "es"), for a file the history never saw."""
+    import re
+
+    found = re.search(rb"/Lang \(([a-z]{2,3})[-)]", data)
+    return found.group(1).decode() if found else ""
+
+
 def note_email(history: History | None, record_id: int | None, recipient: str, result: str) -> str:
     if history is None or record_id is None:
         return ""

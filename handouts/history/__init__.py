@@ -237,6 +237,11 @@ class History:
         hint = (" (did you mean " + " or ".join(f'"{c}"' for c in close) + "?)") if close else ""
         raise UsageError(f'no handouts recorded for "{who}"{hint}; `handouts history` lists the latest')
 
+    def by_sha256(self, sha256: str) -> Record | None:
+        """The latest handout whose PDF has these bytes (the file `handouts email` is given)."""
+        found = self._records("WHERE sha256 = ? ORDER BY id DESC LIMIT 1", (sha256,))
+        return found[0] if found else None
+
     def get(self, record_id: int) -> Record | None:
         found = self._records("WHERE id = ?", (record_id,))
         return found[0] if found else None

@@ -1,0 +1,66 @@
+"""Records a clinic can rely on: every email on file, in the language the sheet was printed in,
+and batch reruns that remake only what reaches the page."""
+
+from __future__ import annotations
+
+import sqlite3
+from email import message_from_bytes, policy
+from pathlib import Path
+
+from handouts.cli import main
+
+from .pdfread import page_texts
+
+
+def _subject(eml: Path) -> str:
+    return str(message_from_bytes(eml.read_bytes(), policy=policy.default)["Subject"])
+
+
+def test_emailing_a_handout_made_earlier_is_noted_against_its_record_in_its_language(runner, tmp_path, history_file):
+    made = runner.invoke(main, ["make", "Ana Lima", "bridge", "--lang", "es", "-o", str(tmp_path / "ana.pdf")])
+    assert made.exit_code == 0, made.output
+    draft = tmp_path / "ana.eml"
+    sent = runner.invoke(main, ["email", str(tmp_path / "ana.pdf"), "--to", "ana@example.com", "--eml", str(draft)])
+    assert sent.exit_code == 0, sent.output
+    assert _subject(draft).startswith("Su plan de ejercicios en casa")  # Spanish, as the sheet was printed
+    with sqlite3.connect(history_file) as db:
+        emails = db.execute("SELECT recipient, result FROM emails").fetchall()
+    assert emails == [("ana@example.com", f"draft written to {draft}")]
+    shown = runner.invoke(main, ["history", "Ana Lima", "--text"])
+    assert "Emailed to ana@example.com" in shown.stdout
+
+
+def test_a_file_the_history_never_saw_is_written_in_the_language_it_was_printed_in(runner, tmp_path):
+    made = runner.invoke(main, ["make", "Bo Chen", "bridge", "--lang", "ES", "--no-history", "-o", str(tmp_path / "bo.pdf")])
+    assert made.exit_code == 0, made.output  # "ES" as typed is Spanish, as "A4" is A4
+    draft = tmp_path / "bo.eml"
+    assert runner.invoke(main, ["email", str(tmp_path / "bo.pdf"), "--to", "bo@example.com", "--eml", str(draft)]).exit_code == 0
+    assert _subject(draft).startswith("Su plan")
+    told = tmp_path / "bo-en.eml"
+    args = ["email", str(tmp_path / "bo.pdf"), "--to", "bo@example.com", "--eml", str(told), "--lang", "en"]
+    assert runner.invoke(main, args).exit_code == 0
+    assert _subject(told).startswith("Your home exercise plan")  # unless told otherwise
+
+
+def test_a_batch_rerun_with_only_the_mail_settings_changed_remakes_nothing(runner, tmp_path, library):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name,exercises\nAna Lima,bridge\nBo Chen,clamshell\nCy Diaz,bird-dog\n", encoding="utf-8")
+    out = tmp_path / "workshop"
+    clinic = library / "clinic.toml"
+    first = runner.invoke(main, ["batch", str(roster), "-o", str(out), "--clinic", str(clinic)])
+    assert first.exit_code == 0 and first.stderr.strip().endswith("3 written, 0 failed")
+    moved = tmp_path / "elsewhere.toml"
+    moved.write_text(clinic.read_text() + '\n[email]\nhost = "smtp.example.com"\nsender = "desk@example.com"\n', encoding="utf-8")
+    again = runner.invoke(main, ["batch", str(roster), "-o", str(out), "--clinic", str(moved)])
+    assert again.exit_code == 0
+    assert again.stderr.strip().endswith("0 written, 3 skipped (unchanged), 0 failed")
+
+
+def test_a_batch_in_spanish_by_option_with_a_row_that_says_otherwise(runner, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name,exercises,lang\nAna Lima,bridge,\nBo Chen,bridge,en\n", encoding="utf-8")
+    done = runner.invoke(main, ["batch", str(roster), "-o", str(tmp_path / "w"), "--lang", "ES"])
+    assert done.exit_code == 0, done.output
+    ana, bo = (Path(p) for p in done.stdout.split())
+    assert "Registro de dos semanas" in page_texts(ana.read_bytes())[0]
+    assert "Two-week log" in page_texts(bo.read_bytes())[0]
