@@ -228,7 +228,7 @@ def run_batch(
                 if row.email or report.mailing:
                     plan.mail.append((row, handout, path))
                 there = path.exists()
-                if there and not force and ledger.made_from(path.name) == plan.fingerprints.get(path.name):
+                if there and not force and ledger.unchanged(path, plan.fingerprints.get(path.name, "")):
                     report.skipped.append(str(path))
                     plan.fingerprints.pop(path.name, None)
                     if progress:
@@ -280,7 +280,7 @@ def _collect(
             report.failed.append(Failure(line, error))
         else:
             (report.remade if path in changed else report.written).append(str(path))
-            plan.ledger.note(path.name, plan.fingerprints.pop(path.name, ""))  # done with it here: memory stays flat
+            plan.ledger.note(path.name, plan.fingerprints.pop(path.name, ""), sha256)  # done with it here: memory stays flat
             unrecorded.append(Issue(job.handout, path, sha256))
             if len(unrecorded) >= 4 * CHUNK:  # kept up as it goes: a killed run loses at most a chunk
                 _record(plan, history, unrecorded)

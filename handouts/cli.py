@@ -46,6 +46,7 @@ def reported(func: F) -> F:
 
 if TYPE_CHECKING:
     from handouts.batch import BatchReport  # imported for real only inside `batch`: start-up time
+    from handouts.models import Library
     from handouts.pipeline import Issued
 
     # click's ParamType is generic only in recent releases
@@ -301,6 +302,17 @@ def again(
     _report_issued(make_handout(request, library, clinic, path), email_to)
 
 
+def _english_names(library: Path | None) -> Library | None:
+    """The library, for naming a Spanish sheet's exercises in English in the clinician's notes; a library
+    that cannot be read costs only that (the history is still shown, with the names as printed)."""
+    from handouts.library.load import load_library
+
+    try:
+        return load_library(library)
+    except HandoutError:
+        return None
+
+
 @main.command(short_help="What each patient was given.")
 @click.argument("name", required=False)
 @click.option("--text", "as_text", is_flag=True, help="A paste-ready summary of NAME's latest handout.")
@@ -308,8 +320,9 @@ def again(
 @click.option("--yes", is_flag=True, help="With --forget: do not ask.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many of the latest handouts to list.")
 @options(history_options[:1])
+@library_option
 @reported
-def history(name: str | None, as_text: bool, forget: bool, yes: bool, limit: int, history_file: str | None) -> None:
+def history(name: str | None, as_text: bool, forget: bool, yes: bool, limit: int, history_file: str | None, library: Path | None) -> None:
     """List the latest handouts, one patient's handouts with their doses, or a summary.
 
     \b
@@ -319,19 +332,21 @@ def history(name: str | None, as_text: bool, forget: bool, yes: bool, limit: int
       handouts history "Ana Lima" --text | pbcopy
       handouts history --forget "Ana Lima"
     """
-    from handouts.history import History, summary_text
+    from handouts.history import History, clinician_title, summary_text
     from handouts.paths import history_path
 
     path = history_path(history_file, off=False)
     assert path is not None
     if (as_text or forget) and not name:
         raise click.UsageError(f"{'--text' if as_text else '--forget'} needs the patient's NAME")
+    names = _english_names(library)
     with History(path) as hist:
         if name is None:
             for r in hist.latest(limit):
                 who = r.patient + (f" [{r.patient_id}]" if r.patient_id else "")
                 back = f"  log back: {r.adherence[-1].done} of {r.adherence[-1].planned} sessions" if r.adherence else ""
-                click.echo(f"{r.issued_at[:10]}  {who}  {r.program_title} ({len(r.doses)} exercises){back}  {r.path}")
+                title = clinician_title(r, names)
+                click.echo(f"{r.issued_at[:10]}  {who}  {title} ({len(r.doses)} exercises){back}  {r.path}")
             return
         records = hist.patient(name)
         if forget:
@@ -340,10 +355,10 @@ def history(name: str | None, as_text: bool, forget: bool, yes: bool, limit: int
             click.echo(f"forgot {hist.forget(records)} handout record(s) of {records[0].patient}", err=True)
             return
         if as_text:
-            click.echo(summary_text(records[0]))
+            click.echo(summary_text(records[0], names))
             return
         for r in records:
-            click.echo(summary_text(r))
+            click.echo(summary_text(r, names))
             click.echo()
 
 

@@ -29,7 +29,10 @@ class Ledger:
             self.db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA temp_store = FILE")  # this run's tables on disk, not in memory
             self.db.execute("PRAGMA cache_size = -2000")  # about 2 MB, whatever the roster
-            self.db.execute("CREATE TABLE IF NOT EXISTS made (name TEXT PRIMARY KEY, fp TEXT NOT NULL)")
+            self.db.execute("CREATE TABLE IF NOT EXISTS made (name TEXT PRIMARY KEY, fp TEXT NOT NULL, sha256 TEXT NOT NULL DEFAULT '')")
+            columns = [row[1] for row in self.db.execute("PRAGMA table_info(made)")]
+            if "sha256" not in columns:  # a ledger from before files were checked: their hashes come with the next write
+                self.db.execute("ALTER TABLE made ADD COLUMN sha256 TEXT NOT NULL DEFAULT ''")
             self.db.execute("CREATE TEMP TABLE seen (fp TEXT PRIMARY KEY, line INTEGER NOT NULL)")
             self.db.execute("CREATE TEMP TABLE taken (name TEXT PRIMARY KEY, count INTEGER NOT NULL, first INTEGER NOT NULL)")
             self.db.execute("BEGIN")
@@ -41,13 +44,24 @@ class Ledger:
             ) from None
         self.committed = time.monotonic()
 
-    def made_from(self, name: str) -> str | None:
-        row = self.db.execute("SELECT fp FROM made WHERE name = ?", (name,)).fetchone()
-        return str(row[0]) if row else None
+    def unchanged(self, path: Path, fp: str) -> bool:
+        """Made from this same row, and still the very file written then: a file overwritten, cut short
+        or replaced since (by hand, a sync tool, a full disk) is made again, never trusted by its name."""
+        row = self.db.execute("SELECT fp, sha256 FROM made WHERE name = ?", (path.name,)).fetchone()
+        if row is None or row[0] != fp:
+            return False
+        if not row[1]:
+            return True  # noted before files were checked: trusted once, checked from its next write on
+        import hashlib
 
-    def note(self, name: str, fp: str) -> None:
-        """This file is now made from `fp`; committed every few seconds, so a long run stays quick."""
-        self.db.execute("INSERT OR REPLACE INTO made VALUES (?, ?)", (name, fp))
+        try:
+            return hashlib.sha256(path.read_bytes()).hexdigest() == str(row[1])
+        except OSError:
+            return False
+
+    def note(self, name: str, fp: str, sha256: str = "") -> None:
+        """This file is now made from `fp` (and has these bytes); committed every few seconds, so a long run stays quick."""
+        self.db.execute("INSERT OR REPLACE INTO made VALUES (?, ?, ?)", (name, fp, sha256))
         if time.monotonic() - self.committed >= COMMIT_EVERY_S:
             self.commit()
 

@@ -64,3 +64,28 @@ def test_a_batch_in_spanish_by_option_with_a_row_that_says_otherwise(runner, tmp
     ana, bo = (Path(p) for p in done.stdout.split())
     assert "Registro de dos semanas" in page_texts(ana.read_bytes())[0]
     assert "Two-week log" in page_texts(bo.read_bytes())[0]
+
+
+def test_a_rerun_remakes_a_file_overwritten_since_instead_of_trusting_its_name(runner, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name,exercises\nAna Lima,bridge\nBo Chen,clamshell\n", encoding="utf-8")
+    out = tmp_path / "workshop"
+    first = runner.invoke(main, ["batch", str(roster), "-o", str(out)])
+    ana, bo = (Path(p) for p in first.stdout.split())
+    good = ana.read_bytes()
+    ana.write_bytes(b"garbage from a sync tool")
+    again = runner.invoke(main, ["batch", str(roster), "-o", str(out)])
+    assert again.stderr.strip().endswith("0 written, 1 remade (changed), 1 skipped (unchanged), 0 failed")
+    assert ana.read_bytes()[:5] == b"%PDF-" and len(ana.read_bytes()) > len(good) // 2
+    assert "Bo Chen" in page_texts(bo.read_bytes())[0]
+
+
+def test_the_clinical_summary_of_a_spanish_sheet_is_in_the_clinicians_language(runner, tmp_path):
+    made = runner.invoke(main, ["make", "Ana Lima", "bridge:3x10", "--lang", "es", "-o", str(tmp_path / "ana.pdf")])
+    assert made.exit_code == 0, made.output
+    assert "Puente" in page_texts((tmp_path / "ana.pdf").read_bytes())[0]  # the patient reads Spanish...
+    summary = runner.invoke(main, ["history", "Ana Lima", "--text"]).stdout
+    assert "1. Bridge: 3 sets of 10 reps" in summary and "Puente" not in summary  # ...the chart reads English
+    assert ": Your home exercises." in summary and "Sus ejercicios" not in summary
+    listed = runner.invoke(main, ["history"]).stdout
+    assert "Your home exercises" in listed and "Sus ejercicios" not in listed

@@ -21,12 +21,12 @@ from typing import Any, NamedTuple
 
 from handouts.errors import UsageError
 from handouts.history.store import SCHEMA_VERSION, HistoryError, Store, shown
-from handouts.models import Dose, Issue
+from handouts.models import Dose, Issue, Library
 from handouts.sheet import LOG_DAYS
 from handouts.tally import Row, percent
 from handouts.wording import dose_summary
 
-__all__ = ["SCHEMA_VERSION", "History", "HistoryError", "Record", "patient_key", "shown", "summary_text"]
+__all__ = ["SCHEMA_VERSION", "History", "HistoryError", "Record", "clinician_title", "patient_key", "shown", "summary_text"]
 
 
 def patient_key(name: str) -> str:
@@ -326,18 +326,33 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def summary_text(record: Record) -> str:
-    """The paste-ready summary of one handout, for the clinical note."""
+def clinician_title(record: Record, library: Library | None = None) -> str:
+    """The plan's name in the clinician's language (English), whatever language the sheet was printed in."""
+    if record.lang == "en" or library is None:
+        return record.program_title
+    program = library.programs.get(record.program_id)
+    if program is not None:
+        return program.title
+    from handouts.wording import load
+
+    return load("en")("custom_title") if record.program_id == "custom" else record.program_title
+
+
+def summary_text(record: Record, library: Library | None = None) -> str:
+    """The paste-ready summary of one handout, for the clinical note: in English, the clinician's
+    language, whatever the sheet's (the exercises' names from the library where it has them)."""
     issued = record.issued_at[:10]
     who = record.patient + (f" (ID {record.patient_id})" if record.patient_id else "")
     end = record.start + dt.timedelta(days=LOG_DAYS - 1)
     lines = [
-        f"Home exercise program given {issued} to {who}: {record.program_title}.",
+        f"Home exercise program given {issued} to {who}: {clinician_title(record, library)}.",
         f"Two-week log from {record.start.isoformat()} to {end.isoformat()}.",
     ]
     for n, d in enumerate(record.doses, 1):
         load = f" Load: {d.dose.load}." if d.dose.load else ""
-        lines.append(f"{n}. {d.title}: {dose_summary(d.dose)}.{load}")
+        known = library.exercises.get(d.exercise_id) if library is not None and record.lang != "en" else None
+        title = known.title if known is not None else d.title
+        lines.append(f"{n}. {title}: {dose_summary(d.dose)}.{load}")
     if record.note:
         lines.append(f"Note to patient: {record.note}")
     for at, recipient, result in record.emails:

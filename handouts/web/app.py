@@ -30,7 +30,7 @@ from starlette.templating import Jinja2Templates
 
 from handouts.doses import Choice, parse_choice
 from handouts.errors import HandoutError
-from handouts.history import History, HistoryError, Record, summary_text
+from handouts.history import History, HistoryError, Record, clinician_title, summary_text
 from handouts.library.load import EQUIPMENT, REGIONS
 from handouts.library.search import find
 from handouts.pipeline import Sources, issue, preview
@@ -169,7 +169,7 @@ def create_app(settings: Settings) -> Starlette:
                     "patient": r.patient,
                     "patient_id": r.patient_id,
                     "issued": r.issued_at[:10],
-                    "program": r.program_title,
+                    "program": clinician_title(r, sources.library),
                     "count": len(r.doses),
                 }
                 for r in found
@@ -191,7 +191,8 @@ def create_app(settings: Settings) -> Starlette:
             "patient.html",
             records=records,
             latest=records[0],
-            summaries={r.id: summary_text(r) for r in records},
+            summaries={r.id: summary_text(r, sources.library) for r in records},
+            titles={r.id: clinician_title(r, sources.library) for r in records},
             dose_summary=dose_summary,
         )
 
