@@ -29,6 +29,11 @@ def reported(func: F) -> F:
             raise click.UsageError(str(e)) from None
         except HandoutError as e:
             raise click.ClickException(str(e)) from None
+        except BrokenPipeError:  # `handouts history | head -1`: the reader has what it wanted
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush is quiet too
+            sys.exit(0)
         except OSError as e:  # the last net: a disk or file problem is a message, never a traceback
             from handouts.output import why
 

@@ -11,6 +11,7 @@ from handouts.errors import DataError, UsageError
 from handouts.library.load import MAX_EXERCISES, suggest
 from handouts.models import Clinic, Exercise, Handout, Library, tidy, today
 from handouts.request import HandoutRequest, choices_from
+from handouts.sheet import LOG_DAYS
 from handouts.wording import DEFAULT as DEFAULT_LANG
 from handouts.wording import load as load_wording
 
@@ -19,6 +20,9 @@ MAX_NAME = 120
 MAX_NOTE = 600
 MAX_PATIENT_ID = 40
 CUSTOM = "custom"
+
+
+LAST_START = dt.date.max - dt.timedelta(days=LOG_DAYS)  # the log's last day and the day after still exist
 
 
 def build(library: Library, clinic: Clinic, req: HandoutRequest) -> Handout:
@@ -60,6 +64,12 @@ def build(library: Library, clinic: Clinic, req: HandoutRequest) -> Handout:
                 f'--load names "{ex_id}", which is not on this plan (expected one of: {", ".join(c.exercise_id for c in plan)})',
                 field=f"exercise:{ex_id}",
             )
+    if req.start is not None and req.start > LAST_START:
+        raise UsageError(
+            f"a log starting {req.start.isoformat()} would run past the calendar's last day; "
+            f"expected a start date up to {LAST_START.isoformat()}",
+            field="start",
+        )
     lang = (req.lang or clinic.lang).strip().lower()  # "ES" as typed is Spanish, as "A4" is A4
     words = load_wording(lang)
     exercises = []

@@ -89,3 +89,39 @@ def test_the_clinical_summary_of_a_spanish_sheet_is_in_the_clinicians_language(r
     assert ": Your home exercises." in summary and "Sus ejercicios" not in summary
     listed = runner.invoke(main, ["history"]).stdout
     assert "Your home exercises" in listed and "Sus ejercicios" not in listed
+
+
+def test_a_reader_that_stops_early_is_no_error(tmp_path, history_file):
+    import os
+    import subprocess
+    import sys
+
+    from handouts.compose import compose
+    from handouts.history import History
+    from handouts.library.load import load_clinic, load_library
+    from handouts.models import Issue
+
+    library, clinic = load_library(), load_clinic()
+    with History(history_file) as history:  # enough lines to fill the pipe after the reader has gone
+        history.record([Issue(compose(library, clinic, f"Patient {i}", ("bridge",)), tmp_path / f"{i}.pdf", "0" * 64) for i in range(3000)])
+    env = {**os.environ, "HANDOUTS_HISTORY": str(history_file)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "handouts", "history", "--limit", "3000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.readline()  # `handouts history | head -1`
+    process.stdout.close()
+    assert b"Patient 2999" in first
+    assert process.wait(timeout=60) == 0
+    assert process.stderr.read() == b""
+
+
+def test_a_log_that_would_run_past_the_calendar_is_refused_per_row(runner, tmp_path):
+    result = runner.invoke(main, ["make", "Ana Lima", "bridge", "--start", "9999-12-25"])
+    assert result.exit_code == 2 and "past the calendar's last day" in result.stderr and "Traceback" not in result.output
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name,exercises,start\nAna Lima,bridge,9999-12-25\nBo Chen,bridge,2026-12-01\n", encoding="utf-8")
+    done = runner.invoke(main, ["batch", str(roster), "-o", str(tmp_path / "w")])
+    assert done.exit_code == 1
+    assert "roster.csv:2:" in done.stderr and "past the calendar" in done.stderr
+    assert done.stderr.strip().endswith("1 written, 1 failed")

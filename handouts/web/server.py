@@ -22,6 +22,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 # how often each connection is looked at (HANDOUTS_WEB_PACE_S: the tests look every second)
 CHECK_S = float(os.environ.get("HANDOUTS_WEB_PACE_S", "") or 10.0)
+UNUSED_LOOKS = 6  # a connection that never sends a byte is closed after this many looks (a minute)
 MIN_BYTES = 2048  # a request still arriving must bring at least this much per look (a phone on bad Wi-Fi does)
 MAX_CONNECTIONS = 4000  # past this (or what the open-files limit allows), new requests get "503 busy" at once
 KEEP_ALIVE_S = 5
@@ -30,10 +31,11 @@ KEEP_ALIVE_S = 5
 class PacedH11Protocol(H11Protocol):
     """uvicorn's HTTP/1.1 protocol, closing a connection whose request stalls.
 
-    Every CHECK_S seconds: a connection that has not started a request, or is part-way
-    through one (its headers or its body) and sent fewer than MIN_BYTES since the last
-    look, is closed. A request being answered is never cut off: only the client's side
-    is timed.
+    Every CHECK_S seconds: a connection holding half a request's headers since the last look,
+    or sending a body at less than MIN_BYTES a look, is closed; one opened and never used is
+    closed after UNUSED_LOOKS looks. A connection between requests is left to uvicorn's
+    keep-alive timeout (closing it here races a client about to reuse it), and a request being
+    answered is never cut off: only the client's side is timed.
     """
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -41,6 +43,7 @@ class PacedH11Protocol(H11Protocol):
         self._received = 0  # bytes since the last look
         self._answered = 0  # requests answered on this connection
         self._answered_before = 0
+        self._looks = 0
         self._pace = self.loop.call_later(CHECK_S, self._check_pace)
 
     def data_received(self, data: bytes) -> None:
@@ -58,14 +61,18 @@ class PacedH11Protocol(H11Protocol):
     def _check_pace(self) -> None:
         if self.transport.is_closing():
             return
+        self._looks += 1
         state = self.conn.their_state
         idle = self.cycle is None or self.cycle.response_complete
-        # nothing, or half a request's headers, for a whole look (a connection between requests that
-        # was answered meanwhile is left to uvicorn's keep-alive timeout)
-        silent = state is h11.IDLE and idle and self._answered == self._answered_before
+        waiting = state is h11.IDLE and idle and self._answered == self._answered_before
+        # half a request's headers sitting unanswered for a whole look
+        half_sent = waiting and bool(self.conn.trailing_data[0])
+        # a connection opened and never used: given longer (a browser may open one ahead of need);
+        # one already answered is between requests, and uvicorn's keep-alive timeout ends it
+        unused = waiting and self._answered == 0 and self._looks >= UNUSED_LOOKS
         # a body trickling in slower than a bad phone connection (not one we asked to wait: the app is busy)
         trickling = state is h11.SEND_BODY and self._received < MIN_BYTES and not self.flow.read_paused
-        if silent or trickling:
+        if half_sent or unused or trickling:
             self.transport.close()
             return
         self._received = 0
