@@ -51,6 +51,7 @@ def reported(func: F) -> F:
 
 if TYPE_CHECKING:
     from handouts.batch import BatchReport  # imported for real only inside `batch`: start-up time
+    from handouts.history import Record
     from handouts.models import Library
     from handouts.pipeline import Issued
 
@@ -307,6 +308,21 @@ def again(
     _report_issued(make_handout(request, library, clinic, path), email_to)
 
 
+def _forget_beside_the_files(records: list[Record]) -> None:
+    """The patient's traces next to their PDFs go too: a batch folder's ledger rows and the sent log's lines.
+    The PDFs themselves are the clinic's to delete (they may be printed, filed or emailed already)."""
+    from handouts.ledger import forget_files
+    from handouts.mail import forget_sent
+
+    by_folder: dict[Path, set[str]] = {}
+    for r in records:
+        by_folder.setdefault(Path(r.path).parent, set()).add(Path(r.path).name)
+    for folder, names in by_folder.items():
+        gone = forget_files(folder, names) + forget_sent(folder, names)
+        if gone:
+            click.echo(f"forgot {gone} line(s) about them in {folder}", err=True)
+
+
 def _english_names(library: Path | None) -> Library | None:
     """The library, for naming a Spanish sheet's exercises in English in the clinician's notes; a library
     that cannot be read costs only that (the history is still shown, with the names as printed)."""
@@ -358,6 +374,7 @@ def history(name: str | None, as_text: bool, forget: bool, yes: bool, limit: int
             if not yes:
                 click.confirm(f"Delete {len(records)} handout record(s) of {records[0].patient} from {hist.where}?", abort=True, err=True)
             click.echo(f"forgot {hist.forget(records)} handout record(s) of {records[0].patient}", err=True)
+            _forget_beside_the_files(records)
             return
         if as_text:
             click.echo(summary_text(records[0], names))

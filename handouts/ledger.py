@@ -9,6 +9,7 @@ megabytes however long the roster, and survive a killed run up to its last commi
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -26,6 +27,8 @@ class Ledger:
         self.path = directory / FILE
         try:
             directory.mkdir(parents=True, exist_ok=True)
+            # file names hold patients' names: created readable by this user only, like the history
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
             self.db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA temp_store = FILE")  # this run's tables on disk, not in memory
             self.db.execute("PRAGMA cache_size = -2000")  # about 2 MB, whatever the roster
@@ -90,3 +93,22 @@ class Ledger:
         with contextlib.suppress(sqlite3.Error):
             self.db.execute("COMMIT")
             self.db.close()
+
+
+def forget_files(directory: Path, names: set[str]) -> int:
+    """`history --forget`: a batch folder's ledger forgets these files (their names hold the patient's),
+    overwriting what it deletes; returns how many rows went."""
+    path = directory / FILE
+    if not path.is_file():
+        return 0
+    try:
+        db = sqlite3.connect(path, timeout=10, isolation_level=None)
+        try:
+            db.execute("PRAGMA secure_delete = ON")
+            gone = sum(db.execute("DELETE FROM made WHERE name = ?", (name,)).rowcount for name in names)
+            db.execute("VACUUM")
+        finally:
+            db.close()
+    except sqlite3.Error as e:
+        raise DataError(f"{path}: the batch ledger could not forget the files ({e}); delete it (the next run remakes more)") from None
+    return max(gone, 0)

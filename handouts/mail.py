@@ -298,7 +298,7 @@ def log_result(directory: Path, recipient: str, pdf: Path, result: str) -> None:
         directory / SENT_LOG,
         ["time", "recipient", "file", "result"],
         [dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), recipient, pdf.name, result],
-        0o644,
+        0o600,  # patients' addresses and the names in file names: this user's only
     )
 
 
@@ -322,6 +322,7 @@ def _append(path: Path, header: list[str], row: list[str], mode: int) -> None:
     writer = csv.writer(buffer)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, mode)
+        os.fchmod(fd, mode)  # a log made by an older version (0644) is tightened too
         with os.fdopen(fd, "a", newline="", encoding="utf-8") as f:
             if f.tell() == 0:
                 writer.writerow(header)
@@ -331,6 +332,28 @@ def _append(path: Path, header: list[str], row: list[str], mode: int) -> None:
             os.fsync(f.fileno())
     except OSError as e:
         raise DataError(f"{path}: cannot write ({why(e)})") from None
+
+
+def forget_sent(directory: Path, files: set[str]) -> int:
+    """`history --forget`: the sent log's lines about these files (addresses, names) go too; returns how many."""
+    path = directory / SENT_LOG
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+    except OSError:
+        return 0
+    kept = [row for row in rows[1:] if len(row) < 3 or row[2] not in files]
+    if len(kept) == len(rows) - 1:
+        return 0
+    import io
+
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([rows[0], *kept])
+    from handouts.output import write_atomic
+
+    write_atomic(path, buffer.getvalue().encode("utf-8"), force=True)
+    path.chmod(0o600)
+    return len(rows) - 1 - len(kept)
 
 
 def already_sent(directory: Path) -> set[tuple[str, str]]:

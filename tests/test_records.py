@@ -125,3 +125,43 @@ def test_a_log_that_would_run_past_the_calendar_is_refused_per_row(runner, tmp_p
     assert done.exit_code == 1
     assert "roster.csv:2:" in done.stderr and "past the calendar" in done.stderr
     assert done.stderr.strip().endswith("1 written, 1 failed")
+
+
+def test_forget_also_clears_the_batch_ledger_and_the_sent_log_beside_the_files(runner, tmp_path, history_file, library):
+    import stat
+
+    from .smtpserver import smtp_server
+    from .test_email import clinic_with
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name,exercises\nAna Lima,bridge\nBo Chen,clamshell\n", encoding="utf-8")
+    out = tmp_path / "workshop"
+    assert runner.invoke(main, ["batch", str(roster), "-o", str(out)]).exit_code == 0
+    ana = next(out.glob("ana-lima*.pdf"))
+    with smtp_server() as (port, inbox):
+        clinic = clinic_with(library, port)
+        sent_ok = runner.invoke(main, ["email", str(ana), "--to", "ana@example.com", "--clinic", str(clinic)])
+    assert sent_ok.exit_code == 0, sent_ok.output
+    assert len(inbox.messages) == 1
+    ledger, sent = out / ".handouts-batch.sqlite3", out / "sent-log.csv"
+    assert stat.S_IMODE(ledger.stat().st_mode) == 0o600 and stat.S_IMODE(sent.stat().st_mode) == 0o600
+    assert b"ana-lima" in ledger.read_bytes() and "ana@example.com" in sent.read_text()
+    gone = runner.invoke(main, ["history", "--forget", "Ana Lima", "--yes"])
+    assert gone.exit_code == 0 and "forgot 1 handout record" in gone.stderr
+    assert b"ana-lima" not in ledger.read_bytes() and b"bo-chen" in ledger.read_bytes()
+    assert "ana@example.com" not in sent.read_text() and "ana-lima" not in sent.read_text()
+
+
+def test_a_photo_that_is_not_what_its_name_says_is_refused_and_the_others_still_read(runner, tmp_path):
+    import pytest
+
+    pytest.importorskip("cv2", reason="needs the scan extra")
+    fake = tmp_path / "fake.heic"
+    fake.write_text("not a photo at all")
+    png = tmp_path / "one.png"
+    from PIL import Image
+
+    Image.new("RGB", (400, 300), (200, 200, 200)).save(png)
+    result = runner.invoke(main, ["scan", str(fake), str(png), "--no-history"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "fake.heic:" in result.stderr and "one.png:" in result.stderr  # both answered, one after the other

@@ -207,8 +207,11 @@ def decode(data: bytes, path: Path, name: str) -> np.ndarray:
         from PIL import Image, ImageOps
 
         register_heif_opener()
-        with Image.open(io.BytesIO(data)) as im:
-            image = np.array(ImageOps.exif_transpose(im).convert("RGB"))[:, :, ::-1].copy()
+        try:
+            with Image.open(io.BytesIO(data)) as im:
+                image = np.array(ImageOps.exif_transpose(im).convert("RGB"))[:, :, ::-1].copy()
+        except (OSError, ValueError):  # named .heic but not one: this photo refused, the others still read
+            image = None
     if image is None:
         raise Unreadable(f"{name}: {NOT_A_PHOTO}")
     return image
