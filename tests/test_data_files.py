@@ -244,3 +244,19 @@ def test_a_wide_wordmark_logo_keeps_its_shape_and_pushes_the_name_aside(runner, 
         assert logo["width"] == pytest.approx(132, abs=1) and logo["height"] == pytest.approx(33, abs=1)
         name = next(w for w in page.extract_words() if w["text"] == "Zenith")
         assert name["x0"] > logo["x1"]  # the clinic name starts right of the logo, not over it
+
+
+def test_check_reports_syntax_errors_in_several_files_and_the_clinics_fields_in_one_run(runner, library):
+    programs, spanish, clinic = library / "programs.toml", library / "exercises.es.toml", library / "clinic.toml"
+    programs.write_text(programs.read_text() + "\nthis is [not toml\n")
+    spanish.write_text(spanish.read_text() + "\n[broken\n")
+    edit(clinic, 'phone = "562-502-1767"', "phone = 42")
+    edit(clinic, 'brand_color = "#1d4e6e"', 'brand_color = "blue"')
+    result = runner.invoke(main, ["check", "--library", str(library), "--clinic", str(clinic)])
+    assert result.exit_code == 1
+    err = result.stderr
+    assert f"{programs}:" in err and "TOML syntax error" in err
+    assert f"{spanish}:" in err  # not only after programs.toml is fixed
+    assert f'{clinic}:{line_of(clinic, "phone =")}: "phone" must be text in quotes' in err
+    assert f'{clinic}:{line_of(clinic, "brand_color")}: "brand_color" = "blue" is not a colour' in err
+    assert err.strip().endswith("4 problems found")

@@ -271,6 +271,8 @@ def read_library(directory: Path) -> tuple[Library | None, list[str]]:
     ex_src = _read(directory / "exercises.toml", problems)
     pr_src = _read(directory / "programs.toml", problems)
     if ex_src is None or pr_src is None:
+        for other in sorted(directory.glob("exercises.*.toml")):  # their own syntax errors, in the same run
+            _read(other, problems)
         return None, problems
     exercises: dict[str, Exercise] = {}
     for ex_id, table in ex_src.data.items():
