@@ -275,21 +275,33 @@ def _decode(path: Path, warnings: list[Failure]) -> str:
             raise DataError(f"{path}: starts like UTF-16 text but is not; save it again as CSV UTF-8") from None
     try:
         return data.decode("utf-8-sig")  # spreadsheets often start UTF-8 files with a BOM
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
+    except UnicodeDecodeError:
+        pass
+    # Decided line by line: a roster pasted together from two exports can mix UTF-8 rows with
+    # Windows-1252 ones (Excel's plain "CSV" on Windows), and each must read as it was written.
+    lines, converted = [], []
+    for number, raw in enumerate(data.splitlines(keepends=True), start=1):
         try:
-            text = data.decode("cp1252")
+            lines.append(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
+            continue
+        except UnicodeDecodeError as e:
+            bad = raw[e.start]
+        try:
+            lines.append(raw.decode("cp1252"))
         except UnicodeDecodeError:
             raise DataError(
-                f'{path}:{line}: not UTF-8 text (byte 0x{data[e.start]:02x}); save the roster as "CSV UTF-8" from your spreadsheet'
+                f'{path}:{number}: not UTF-8 text (byte 0x{bad:02x}); save the roster as "CSV UTF-8" from your spreadsheet'
             ) from None
+        converted.append(number)
+    for number in converted:
         warnings.append(
             Failure(
-                line,
-                'not UTF-8: read as Windows-1252 (Excel\'s plain "CSV" on Windows); check accented names, or save as "CSV UTF-8" next time',
+                number,
+                'not UTF-8: read as Windows-1252 (Excel\'s plain "CSV" on Windows); check the accented names on this row, '
+                'or save as "CSV UTF-8" next time',
             )
         )
-        return text
+    return "".join(lines)
 
 
 def _row(line: int, v: dict[str, str]) -> RosterRow:

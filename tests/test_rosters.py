@@ -130,3 +130,13 @@ def test_headers_are_matched_as_people_write_them(header, column):
 )
 def test_the_separator_is_read_from_the_header(line, sep):
     assert separator(line) == sep
+
+
+def test_a_roster_mixing_utf8_and_windows_rows_reads_each_row_as_it_was_written(runner, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(b"name,exercises\n" + "Zoë Utf,bridge\n".encode() + "José Win,bridge\n".encode("cp1252") + b"Ann Plain,bridge\n")
+    result = runner.invoke(main, ["batch", str(roster), "-o", str(tmp_path / "w")])
+    assert result.exit_code == 0, result.output
+    text = " ".join(page_texts(Path(p).read_bytes())[0] for p in result.stdout.split())
+    assert "Zoë Utf" in text and "José Win" in text and "Ã" not in text
+    assert f"{roster}:3: warning: not UTF-8" in result.stderr and f"{roster}:2: warning" not in result.stderr
