@@ -179,7 +179,17 @@ class _SMTPSSL(_Watched, smtplib.SMTP_SSL):
     pass
 
 
-def send(message: EmailMessage, clinic: Clinic) -> None:
+class Attempt:
+    """One message's exchange, for the caller to ask after an interruption: did the message go over?"""
+
+    server: _SMTP | _SMTPSSL | None = None
+
+    @property
+    def content_sent(self) -> bool:
+        return bool(self.server and self.server.content_sent)
+
+
+def send(message: EmailMessage, clinic: Clinic, attempt: Attempt | None = None) -> None:
     """One SMTP transaction; every way it can fail becomes one clear DataError.
 
     The whole exchange has a deadline (`timeout` in [email], default 60 s), so a server
@@ -205,12 +215,17 @@ def send(message: EmailMessage, clinic: Clinic) -> None:
     watchdog.daemon = True
     watchdog.start()
     per_step = min(TIMEOUT_S, settings.deadline)
+    # made unconnected and held before connecting, so the deadline can cut a greeting that trickles in
+    server: _SMTP | _SMTPSSL = _SMTPSSL(timeout=per_step, context=context) if settings.security == "ssl" else _SMTP(timeout=per_step)
+    holder.append(server)
+    if attempt is not None:
+        attempt.server = server
     try:
-        if settings.security == "ssl":
-            holder.append(_SMTPSSL(settings.host, settings.port, timeout=per_step, context=context))
-        else:
-            holder.append(_SMTP(settings.host, settings.port, timeout=per_step))
-        with holder[0] as server:
+        try:
+            server._host = settings.host  # type: ignore[union-attr]  # as the constructor would: TLS checks the certificate against it
+            code, greeting = server.connect(settings.host, settings.port)
+            if code != 220:
+                raise smtplib.SMTPConnectError(code, greeting)
             if settings.security == "starttls":
                 stage = "starttls"
                 server.starttls(context=context)
@@ -231,6 +246,13 @@ def send(message: EmailMessage, clinic: Clinic) -> None:
                     ) from None
             stage = "send"
             server.send_message(message)
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                server.quit()  # the message is in; a lost goodbye changes nothing
+        except BaseException:
+            # no QUIT to wait for: a failed exchange, or Ctrl-C and SIGTERM, end now (the caller records
+            # whether the message had gone over)
+            server.close()
+            raise
     except smtplib.SMTPAuthenticationError as e:
         raise DataError(
             f"mail server {where} refused the login for {settings.username} ({e.smtp_code} {_text(e.smtp_error)}); check {PASSWORD_ENV}"
@@ -260,7 +282,7 @@ def send(message: EmailMessage, clinic: Clinic) -> None:
             ) from None
         if isinstance(e, ssl.SSLError):
             raise DataError(f"secure connection to {where} failed ({e.reason or e}); nothing was sent") from None
-        if isinstance(e, smtplib.SMTPException):
+        if isinstance(e, smtplib.SMTPException) and not expired.is_set():
             raise DataError(f"mail server {where} failed: {e}; nothing was sent") from None
         raise DataError(f"cannot reach mail server {where} ({_reason(e, expired)}); nothing was sent") from None
     finally:
@@ -402,13 +424,20 @@ def deliver(
         return Delivery(password, write_eml(message, eml))
     if password:  # kept before the message leaves, so no outcome can lose it
         log_password(pdf_path.parent, to, pdf_path, password)
+    attempt = Attempt()
     try:
-        send(message, clinic)
+        send(message, clinic, attempt)
     except MaybeSent as e:
         log_result(pdf_path.parent, to, pdf_path, f"unknown: {e}")
         raise
     except DataError as e:
         log_result(pdf_path.parent, to, pdf_path, f"failed: {e}")
+        raise
+    except BaseException:  # Ctrl-C or SIGTERM mid-exchange: what the server may have is never sent twice
+        if attempt.content_sent:
+            log_result(pdf_path.parent, to, pdf_path, "unknown: stopped while the server had the message")
+        else:
+            log_result(pdf_path.parent, to, pdf_path, "failed: stopped before the message was sent")
         raise
     try:
         log_result(pdf_path.parent, to, pdf_path, "sent")

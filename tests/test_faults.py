@@ -343,3 +343,58 @@ def test_hidden_temporary_files_of_a_killed_run_are_cleaned_by_the_next(runner, 
     result = runner.invoke(main, ["make", "Ana Lima", "-o", str(out), "--no-history"])
     assert result.exit_code == 0
     assert not stale.exists() and fresh.exists()
+
+
+def test_a_server_that_trickles_its_greeting_is_given_up_on_at_the_deadline(runner, library, pdf):
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def trickle() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            for byte in b"220 slow.example ESMTP hello\r\n":  # one byte every 2 s: every read succeeds, the greeting never ends
+                if stop.wait(2):
+                    return
+                try:
+                    conn.send(bytes([byte]))
+                except OSError:
+                    return
+
+    threading.Thread(target=trickle, daemon=True).start()
+    try:
+        started = time.monotonic()
+        result = email(runner, pdf, mail_clinic(library, listener.getsockname()[1], "timeout = 3"))
+        took = time.monotonic() - started
+    finally:
+        stop.set()
+        listener.close()
+    assert result.exit_code == 1 and took < 8, took
+    assert "the whole exchange went past its time limit" in result.stderr and "nothing was sent" in result.stderr
+
+
+def test_ctrl_c_while_the_server_holds_the_message_stops_at_once_and_it_is_never_sent_twice(library, pdf, tmp_path):
+    with faulty_server("stall") as (port, handler):
+        clinic = mail_clinic(library, port)
+        command = [sys.executable, "-m", "handouts", "email", str(pdf), "--to", "zoe@example.com", "--clinic", str(clinic)]
+        # started with SIGINT at its default, as from a terminal (a background test run starts children ignoring it)
+        at_default = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.executable, sys.argv[1:])"
+        process = subprocess.Popen([sys.executable, "-c", at_default, *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while handler.received == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert handler.received == 1  # the message is in; the server's answer is stalled
+        time.sleep(0.3)
+        stopped = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 130
+        assert time.monotonic() - stopped < 2
+        log = list(csv.DictReader((pdf.parent / "sent-log.csv").open(encoding="utf-8")))
+        assert [r["result"] for r in log] == ["unknown: stopped while the server had the message"]
+        again = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    assert again.returncode == 1 and "already sent" in again.stderr
+    assert handler.received == 1  # never a second copy
