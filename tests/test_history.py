@@ -188,3 +188,19 @@ def test_ten_makes_and_two_batches_at_once_record_every_handout_exactly_once(tmp
     assert db.execute("SELECT count(*) FROM handouts").fetchone()[0] == 10 + 2 * 40
     assert db.execute("SELECT count(DISTINCT path) FROM handouts").fetchone()[0] == 90
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_forget_while_another_program_reads_the_history_says_what_is_left(runner, tmp_path, history_file):
+    invoke(runner, "make", "Kenji Watanabe", "--note", "Kenji's private note", "-o", str(tmp_path))
+    invoke(runner, "make", "Ana Lima", "-o", str(tmp_path))
+    reader = sqlite3.connect(history_file, isolation_level=None)  # the web page, in the middle of a request
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM handouts").fetchone()[0] == 2
+    held = invoke(runner, "history", "--forget", "Kenji Watanabe", "--yes", ok=False)
+    assert held.exit_code == 1
+    assert "another program still has the history open" in held.stderr and "wiped then" in held.stderr
+    reader.execute("COMMIT")
+    reader.close()
+    assert "Kenji" not in invoke(runner, "history").stdout  # the records are gone either way
+    raw = b"".join(p.read_bytes() for p in history_file.parent.iterdir())  # the last to close checkpointed the journal
+    assert b"Kenji" not in raw and b"private note" not in raw

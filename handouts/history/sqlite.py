@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 from handouts.history.store import SCHEMA, SCHEMA_VERSION, HistoryError, statements, transaction
 
 BUSY_MS = 10_000
+PURGE_WAIT_S = 5.0  # how long forget waits for another reader to let go
 
 
 # What each older format needs to become the current one; applied in one transaction.
@@ -44,7 +46,21 @@ class SqliteStore:
         return transaction(self.db.execute, "BEGIN IMMEDIATE")
 
     def purge(self) -> None:
-        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # secure_delete zeroed the pages; this empties the WAL
+        """secure_delete zeroed the pages; a checkpoint copies them into the file and empties the WAL.
+        A reader still open elsewhere (the web page, a batch) holds the old copy until it lets go: wait
+        for it a few seconds, then say so rather than report a name gone that is still on disk."""
+        deadline = time.monotonic() + PURGE_WAIT_S
+        while True:
+            busy = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                return
+            if time.monotonic() > deadline:
+                raise HistoryError(
+                    f"{self.path}: the records were deleted, but another program still has the history open, so "
+                    "the deleted text stays in its journal file until that program closes (the web page, a batch); "
+                    "it is wiped then, by the last program to close the history"
+                )
+            time.sleep(0.1)
 
     def close(self) -> None:
         self.db.close()
