@@ -111,7 +111,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture
 def client(server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=60) as c:
+    # idle connections dropped by the client after 1 s, well before the server's 5 s keep-alive timeout:
+    # otherwise a request sent on a connection the server is closing that instant fails, as in any browser
+    with httpx.Client(base_url=server.url, timeout=60, limits=httpx.Limits(keepalive_expiry=1)) as c:
         yield c
 
 

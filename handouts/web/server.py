@@ -31,9 +31,10 @@ KEEP_ALIVE_S = 5
 class PacedH11Protocol(H11Protocol):
     """uvicorn's HTTP/1.1 protocol, closing a connection whose request stalls.
 
-    Every CHECK_S seconds: a connection holding half a request's headers since the last look,
-    or sending a body at less than MIN_BYTES a look, is closed; one opened and never used is
-    closed after UNUSED_LOOKS looks. A connection between requests is left to uvicorn's
+    Every CHECK_S seconds: a connection found at the same point of the same request as at the
+    last look, and still holding half its headers or sending its body at less than MIN_BYTES a
+    look, is closed (a request that merely straddles a look is not); one opened and never used
+    is closed after UNUSED_LOOKS looks. A connection between requests is left to uvicorn's
     keep-alive timeout (closing it here races a client about to reuse it), and a request being
     answered is never cut off: only the client's side is timed.
     """
@@ -44,6 +45,7 @@ class PacedH11Protocol(H11Protocol):
         self._answered = 0  # requests answered on this connection
         self._answered_before = 0
         self._looks = 0
+        self._place: tuple[object, ...] = ()
         self._pace = self.loop.call_later(CHECK_S, self._check_pace)
 
     def data_received(self, data: bytes) -> None:
@@ -64,14 +66,19 @@ class PacedH11Protocol(H11Protocol):
         self._looks += 1
         state = self.conn.their_state
         idle = self.cycle is None or self.cycle.response_complete
+        # where this connection is: which request, and which part of it; only a connection found in the
+        # same place at two looks in a row (a whole CHECK_S) can be stalled
+        place = (state, self._answered, id(self.cycle))
+        stuck = place == self._place
+        self._place = place
         waiting = state is h11.IDLE and idle and self._answered == self._answered_before
         # half a request's headers sitting unanswered for a whole look
-        half_sent = waiting and bool(self.conn.trailing_data[0])
+        half_sent = stuck and waiting and bool(self.conn.trailing_data[0])
         # a connection opened and never used: given longer (a browser may open one ahead of need);
         # one already answered is between requests, and uvicorn's keep-alive timeout ends it
         unused = waiting and self._answered == 0 and self._looks >= UNUSED_LOOKS
         # a body trickling in slower than a bad phone connection (not one we asked to wait: the app is busy)
-        trickling = state is h11.SEND_BODY and self._received < MIN_BYTES and not self.flow.read_paused
+        trickling = stuck and state is h11.SEND_BODY and self._received < MIN_BYTES and not self.flow.read_paused
         if half_sent or unused or trickling:
             self.transport.close()
             return
