@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import multiprocessing
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -219,6 +220,7 @@ def run_batch(
     pages = [h for _, h, _ in plan.rows]
     warm_up(plan.qr_target)
     unrecorded: list[Issue] = []
+    started_ns = time.time_ns()
     with _executor(jobs, plan.total if plan.stream is not None else len(plan.rows)) as pool:
         pending_combined = None
         in_flight: deque[tuple[Future[list[tuple[int, Path, str, str]]], list[Job]]] = deque()
@@ -241,7 +243,8 @@ def run_batch(
                     in_flight.append((pool.submit(_make_chunk, chunk), chunk))
                     chunk = []
                     while len(in_flight) > WINDOW * max(jobs, 1):  # keep the queue short: flat memory
-                        _collect(*in_flight.popleft(), plan, changed, history, unrecorded, progress)
+                        _collect(*in_flight[0], plan, changed, history, unrecorded, progress)
+                        in_flight.popleft()  # only once counted: Ctrl-C half-way leaves it for _salvage
             if chunk:
                 in_flight.append((pool.submit(_make_chunk, chunk), chunk))
             wrote_any = bool(report.written or report.remade or in_flight)
@@ -249,9 +252,11 @@ def run_batch(
                 # the combined file renders in one worker while the others finish the single files
                 pending_combined = pool.submit(_write_combined, pages, combined)
             while in_flight:
-                _collect(*in_flight.popleft(), plan, changed, history, unrecorded, progress)
+                _collect(*in_flight[0], plan, changed, history, unrecorded, progress)
+                in_flight.popleft()
         except BaseException:
             _stop(pool)
+            _salvage(in_flight, plan, changed, history, unrecorded, started_ns)
             raise
         finally:  # also on Ctrl-C: what is whole is recorded, so the rerun skips it
             _record(plan, history, unrecorded)
@@ -275,17 +280,50 @@ def _collect(
     """One chunk's results as they come back: counted, recorded in chunks, and noted in the ledger.
     The handouts stay here with their jobs: only lines, paths and checksums cross back from a worker."""
     report = plan.report
-    for (line, path, error, sha256), job in zip(done.result(), jobs, strict=True):
+    results = done.result()
+    while jobs:  # each job leaves the list once counted: a chunk interrupted half-way is finished by _salvage
+        line, path, error, sha256 = results[len(results) - len(jobs)]
         if error:
             report.failed.append(Failure(line, error))
         else:
             (report.remade if path in changed else report.written).append(str(path))
             plan.ledger.note(path.name, plan.fingerprints.pop(path.name, ""), sha256)  # done with it here: memory stays flat
-            unrecorded.append(Issue(job.handout, path, sha256))
+            unrecorded.append(Issue(jobs[0].handout, path, sha256))
             if len(unrecorded) >= 4 * CHUNK:  # kept up as it goes: a killed run loses at most a chunk
                 _record(plan, history, unrecorded)
+        jobs.pop(0)
         if progress:
             progress(1)
+
+
+def _salvage(
+    in_flight: deque[tuple[Future[list[tuple[int, Path, str, str]]], list[Job]]],
+    plan: BatchPlan,
+    changed: set[Path],
+    history: History | None,
+    unrecorded: list[Issue],
+    started_ns: int,
+) -> None:
+    """Stopped part-way (Ctrl-C, SIGTERM): the files workers finished are counted, noted and recorded
+    like any other, so the summary matches the disk and the rerun skips them. A chunk's results come
+    back only when the whole chunk is done; for a chunk cut short, a file written during this run is
+    whole (written atomically), and is read back to be noted."""
+    report = plan.report
+    for done, jobs in in_flight:
+        if done.done() and not done.cancelled() and done.exception() is None:
+            _collect(done, jobs, plan, changed, history, unrecorded, None)
+            continue
+        for job in jobs:
+            try:
+                if job.path.stat().st_mtime_ns < started_ns:
+                    continue  # there before this run, untouched
+                sha256 = hashlib.sha256(job.path.read_bytes()).hexdigest()
+            except OSError:
+                continue  # never written
+            (report.remade if job.path in changed else report.written).append(str(job.path))
+            plan.ledger.note(job.path.name, plan.fingerprints.pop(job.path.name, ""), sha256)
+            unrecorded.append(Issue(job.handout, job.path, sha256))
+    in_flight.clear()
 
 
 def _record(plan: BatchPlan, history: History | None, issues: list[Issue]) -> None:
@@ -363,7 +401,9 @@ def _stop(pool: ProcessPoolExecutor | _Inline) -> None:
         processes = list(getattr(pool, "_processes", {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
-            process.terminate()
+            process.kill()  # workers ignore SIGTERM (the parent reports); a file cut short is only a hidden temporary one
+        for process in processes:
+            process.join(timeout=2)  # none still writing once the parent counts what is on disk
 
 
 def _context() -> multiprocessing.context.BaseContext:

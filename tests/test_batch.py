@@ -159,12 +159,12 @@ def test_an_interrupted_batch_leaves_only_whole_pdfs_and_the_rerun_completes(tmp
         "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.executable, [sys.executable, *sys.argv[1:]])",
         *command[1:],
     ]
-    proc = subprocess.Popen(launcher, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(launcher, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and len(list(out.glob("*.pdf"))) < 20:
         time.sleep(0.01)
     os.killpg(proc.pid, getattr(signal, how))
-    proc.wait(timeout=20)
+    printed, said_bytes = proc.communicate(timeout=20)
     made = list(out.glob("*.pdf"))
     assert 0 < len(made) < rows, "the batch should have been stopped part-way"
     for pdf in made:
@@ -176,8 +176,11 @@ def test_an_interrupted_batch_leaves_only_whole_pdfs_and_the_rerun_completes(tmp
     assert summary.startswith(f"{rows - len(made)} written, ")  # only what was missing is new...
     counts = dict((kind, int(n)) for n, kind in re.findall(r"(\d+) (remade|skipped)", summary))
     assert counts.get("remade", 0) + counts.get("skipped", 0) == len(made)
+    if how != "SIGKILL":  # stopped, not killed: it says what it did, and it matches the disk
+        assert sorted(printed.decode().split()) == sorted(str(p) for p in made)
+        assert counts.get("remade", 0) == 0  # every whole file was noted: the rerun trusts them all
     if how == "SIGINT":
-        said = proc.stderr.read().decode()
+        said = said_bytes.decode()
         assert "Traceback" not in said
         assert "interrupted: every file written is whole; run the same command again to finish" in said
         assert proc.returncode == 130
