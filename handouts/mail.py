@@ -200,24 +200,21 @@ def send(message: EmailMessage, clinic: Clinic, attempt: Attempt | None = None) 
     where = f"{settings.host}:{settings.port}"
     context = ssl.create_default_context(cafile=str(settings.cafile) if settings.cafile else None)
     stage = "connect"  # so "not supported" names what the server lacks, not a guess
-    holder: list[_SMTP | _SMTPSSL] = []
+    per_step = min(TIMEOUT_S, settings.deadline)
+    # made unconnected, and watched before connecting, so the deadline can cut a greeting that trickles in
+    server: _SMTP | _SMTPSSL = _SMTPSSL(timeout=per_step, context=context) if settings.security == "ssl" else _SMTP(timeout=per_step)
     expired = threading.Event()
 
     def give_up() -> None:  # the deadline: cut the connection, whatever it was waiting for
         expired.set()
-        for server in holder:
-            sock = getattr(server, "sock", None)
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
+        sock = getattr(server, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     watchdog = threading.Timer(settings.deadline, give_up)
     watchdog.daemon = True
     watchdog.start()
-    per_step = min(TIMEOUT_S, settings.deadline)
-    # made unconnected and held before connecting, so the deadline can cut a greeting that trickles in
-    server: _SMTP | _SMTPSSL = _SMTPSSL(timeout=per_step, context=context) if settings.security == "ssl" else _SMTP(timeout=per_step)
-    holder.append(server)
     if attempt is not None:
         attempt.server = server
     try:
@@ -274,7 +271,7 @@ def send(message: EmailMessage, clinic: Clinic, attempt: Attempt | None = None) 
             ) from None
         raise DataError(f"mail server {where} does not support {stage} ({e}); nothing was sent") from None
     except (smtplib.SMTPException, ssl.SSLError, OSError) as e:
-        if holder and holder[0].content_sent:
+        if server.content_sent:
             raise MaybeSent(
                 f"mail server {where} took the message but its answer was lost ({_reason(e, expired)}); "
                 "it may have been delivered, so it is logged as unknown and not sent again "

@@ -26,10 +26,6 @@ PLURAL_RANGE = 1000  # plural categories kept for 0..999; larger counts take "ot
 _PATTERN = re.compile(r"'[^']*'|d{1,2}|M{1,4}|y+|E{1,4}|[^'dMyE]+")
 
 
-def wording_dir() -> Path:
-    return WORDING_DIR
-
-
 def dose_summary(dose: Dose) -> str:
     """One line for listings and clinical notes, in English: amount, effort and frequency."""
     return load().summary(dose)
@@ -37,7 +33,7 @@ def dose_summary(dose: Dose) -> str:
 
 def languages() -> list[str]:
     """The languages a sheet can be printed in: one wording file each."""
-    return sorted(p.stem for p in wording_dir().glob("*.toml"))
+    return sorted(p.stem for p in WORDING_DIR.glob("*.toml"))
 
 
 class Wording(NamedTuple):  # NamedTuple, not a dataclass: start-up time
@@ -190,7 +186,7 @@ def clinic_text(clinic: Clinic, w: Wording) -> SheetText:
 @lru_cache(maxsize=8)
 def load(lang: str = DEFAULT) -> Wording:
     """The wording for `lang`; an unknown language is a usage mistake naming the ones there are."""
-    path = wording_dir() / f"{lang}.toml"
+    path = WORDING_DIR / f"{lang}.toml"
     if not re.fullmatch(r"[a-z]{2,3}", lang) or not path.is_file():
         raise UsageError(f'no wording for language "{lang}" (expected one of: {", ".join(languages())})', field="lang")
     entry = _cache_entry(path)
@@ -241,7 +237,7 @@ def _cache_entry(path: Path) -> Path:
 def _reference_keys() -> frozenset[str]:
     import tomllib
 
-    keys = _keys(tomllib.loads((wording_dir() / f"{DEFAULT}.toml").read_text(encoding="utf-8")))
+    keys = _keys(tomllib.loads((WORDING_DIR / f"{DEFAULT}.toml").read_text(encoding="utf-8")))
     return frozenset(k for k in keys if not k.startswith("dose.") or k.count(".") == 1 or k.endswith(".other"))
 
 

@@ -14,9 +14,9 @@ import textstat
 from handouts.cli import main
 from handouts.compose import compose
 from handouts.library.load import load_clinic, load_library
+from handouts.paths import WORDING_DIR
 from handouts.render.layout import BOX_GAP, TICK_BOX
 from handouts.render.pdf import render
-from handouts.wording import wording_dir
 
 from .pdfread import chars, page_count, page_texts, tick_box_rects
 
@@ -130,7 +130,7 @@ def test_the_qr_caption_says_what_the_code_does(library):
 
 def test_the_sheets_own_wording_reads_easily():
     """Dale-Chall over every fixed word a patient reads (not the exercises, not the clinic's names)."""
-    table = tomllib.loads((wording_dir() / "en.toml").read_text(encoding="utf-8"))
+    table = tomllib.loads((WORDING_DIR / "en.toml").read_text(encoding="utf-8"))
     skip = {
         "language",
         "locale",

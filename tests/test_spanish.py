@@ -13,9 +13,10 @@ from handouts.cli import main
 from handouts.compose import compose
 from handouts.library.load import load_clinic, load_library
 from handouts.models import Dose
+from handouts.paths import WORDING_DIR
 from handouts.render.layout import PAPER, plan_card
 from handouts.render.pdf import render
-from handouts.wording import load, wording_dir
+from handouts.wording import load
 
 from .pdfread import page_count, page_texts
 
@@ -199,8 +200,8 @@ def test_the_spanish_wording_file_translates_every_key():
             out |= keys(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}"}
         return {re.sub(r"\.(one|other)$", "", k) for k in out}
 
-    en = tomllib.loads((wording_dir() / "en.toml").read_text(encoding="utf-8"))
-    es = tomllib.loads((wording_dir() / "es.toml").read_text(encoding="utf-8"))
+    en = tomllib.loads((WORDING_DIR / "en.toml").read_text(encoding="utf-8"))
+    es = tomllib.loads((WORDING_DIR / "es.toml").read_text(encoding="utf-8"))
     assert keys(en) == keys(es)
 
 

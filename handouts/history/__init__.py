@@ -17,7 +17,7 @@ import difflib
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from handouts.errors import UsageError
 from handouts.history.store import SCHEMA_VERSION, HistoryError, Store, shown
@@ -107,9 +107,6 @@ class History:
 
                 self._store = SqliteStore(self.place)
         return self._store
-
-    def _execute(self, sql: str, args: tuple[object, ...] = ()) -> Any:
-        return self.store.execute(sql, args)
 
     # -- writing ---------------------------------------------------------------
 
