@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 from tests.photos import scene  # noqa: E402
 
 SIX = ["hinge-heel-raised", "hinge-plate", "hinge-tall-toes", "wall-calf-raise", "single-leg-heel-raise", "calf-stretch"]
+LONGEST = ["wall-calf-raise", "hinge-tall-toes", "band-row", "hip-flexor-stretch", "hinge-heel-raised", "bird-dog"]
 
 
 def main() -> None:
@@ -49,12 +50,19 @@ def main() -> None:
             *plain,
         ],
         "handout-six-pictures": ["Ana Lima", *SIX, "--library", str(library)],
+        "handout-six-drawings": ["Ana Lima", *LONGEST, "--paper", "a4", "--note", "Left side first. Call us if the knee swells."],
     }
     for name, args in pages.items():
         pdf = tmp / f"{name}.pdf"
         subprocess.run([handouts, "make", *args, "-o", str(pdf), "--no-history"], check=True, env=env, stdout=subprocess.DEVNULL)
         subprocess.run(["pdftoppm", "-png", "-r", "100", "-singlefile", str(pdf), str(ROOT / "docs" / name)], check=True)
         print(f"docs/{name}.png")
+    sheet = tmp / "figures.pdf"  # the contact sheet's first page: twenty drawings and their titles
+    subprocess.run([handouts, "figures", "-o", str(sheet)], check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(sheet), str(ROOT / "docs" / "figures")], check=True
+    )
+    print("docs/figures.png")
 
 
 if __name__ == "__main__":

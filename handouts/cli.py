@@ -122,6 +122,7 @@ plan_options = [
     ),
     click.option("--note", default=None, help="Your words to the patient, printed in the notes area."),
     click.option("--large-print", is_flag=True, help="Body type 14 pt or larger; refuses a plan that cannot fit."),
+    click.option("--no-figures", is_flag=True, help="Leave out the exercise drawings (your own photos still print)."),
     click.option("--load", "loads", multiple=True, metavar="ID=TEXT", help="Replace an exercise's load advice (repeatable)."),
     click.option("--start", type=IsoDate(), default=None, help="First day of the two-week log, YYYY-MM-DD (default: today)."),
     click.option(
@@ -170,6 +171,7 @@ def make(
     lang: str | None,
     note: str | None,
     large_print: bool,
+    no_figures: bool,
     loads: tuple[str, ...],
     start: dt.date | None,
     output: Path | None,
@@ -215,6 +217,7 @@ def make(
         grayscale=grayscale,
         lang=lang,
         large_print=large_print,
+        figures=not no_figures,
         output=output,
         force=force,
         email_to=email_to,
@@ -264,6 +267,7 @@ def again(
     lang: str | None,
     note: str | None,
     large_print: bool,
+    no_figures: bool,
     loads: tuple[str, ...],
     start: dt.date | None,
     output: Path | None,
@@ -299,6 +303,7 @@ def again(
     request = dataclasses.replace(
         again_request(latest, changes, start=start, note=note, loads=loads_from(loads), lang=lang),
         large_print=large_print,
+        figures=not no_figures,
         output=output,
         force=force,
         email_to=email_to,
@@ -440,6 +445,37 @@ def exercises(words: tuple[str, ...], region: str | None, equipment: str | None,
     for ex in found:
         photo = "  [photo]" if ex.picture else ""
         click.echo(f"{ex.id:<{width}}  {ex.title}  ({dose_summary(ex.dose)}){photo}")
+
+
+@main.command(short_help="Print the exercise drawings on a contact sheet to review.")
+@click.argument("exercise_ids", nargs=-1, metavar="[EXERCISE_ID]...")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("drawings.pdf"),
+    show_default=True,
+    help="The PDF to write.",
+)
+@click.option("--paper", type=click.Choice(["letter", "a4"], case_sensitive=False), default="letter", show_default=True, help="Paper size.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@clinic_option
+@library_option
+@reported
+def figures(exercise_ids: tuple[str, ...], output: Path, paper: str, force: bool, clinic: Path | None, library: Path | None) -> None:
+    """Print every exercise's drawing (or those named) with its title, twenty to a page, in the
+    clinic's colour: to check the drawings before a patient sees them.
+
+    The drawings are made from the poses in figures.toml (see poses.toml for the joints).
+
+    \b
+    Example:
+      handouts figures -o drawings.pdf
+      handouts figures bridge clamshell --library my-library/ -o mine.pdf
+    """
+    from handouts.pipeline import contact_sheet
+
+    click.echo(str(contact_sheet(library, clinic, exercise_ids, output, force, paper.lower())))
 
 
 @main.command()

@@ -78,6 +78,8 @@ def build(library: Library, clinic: Clinic, req: HandoutRequest) -> Handout:
         change = dataclasses.replace(choice.change, load=loads.get(ex.id, choice.change.load))
         if change != DoseChange():
             ex = dataclasses.replace(ex, dose=change.applied_to(ex.dose))
+        if not req.figures and ex.figure is not None:
+            ex = dataclasses.replace(ex, figure=None)
         exercises.append(ex)
     from_program = req.program_id is not None or not req.choices
     program_title = program.title

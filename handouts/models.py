@@ -31,6 +31,27 @@ class Dose:
         return int(digits[0]) if digits else None
 
 
+class Shape(NamedTuple):
+    """One mark of an exercise's drawing, in the figure's own units (a head is about 1), y upwards."""
+
+    kind: str  # "line": a round-capped stroke through the points; "disc": a filled circle; "poly": a filled shape
+    points: tuple[tuple[float, float], ...]
+    width: float  # a line's thickness, a disc's radius (0 for a poly)
+    tone: str  # body, far, start, start-far, prop, prop-fill, band, arrow, floor: coloured when drawn
+
+
+@dataclass(frozen=True)
+class Figure:
+    """An exercise's drawing, made from its poses: what the card, the contact sheet and the web page show."""
+
+    shapes: tuple[Shape, ...]
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1 of what is shown (a close-up shows part of it)
+    start: tuple[tuple[str, float, float], ...] = ()  # each named point of the start pose...
+    end: tuple[tuple[str, float, float], ...] = ()  # ...and of the end pose, for the tests and `check`
+    base: str = ""
+    close_up: bool = False  # the box crops the drawing to one part (a hand, an ankle, the head)
+
+
 @dataclass(frozen=True)
 class Exercise:
     id: str
@@ -43,6 +64,7 @@ class Exercise:
     region: tuple[str, ...] = ()
     equipment: tuple[str, ...] = ()
     position: str = ""
+    figure: Figure | None = None  # a drawing from figures.toml; a photo (picture) is shown instead when there is one
 
     @property
     def log_label(self) -> str:

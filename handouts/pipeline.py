@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from handouts.compose import build
-from handouts.errors import HandoutError
-from handouts.library.load import load_clinic, load_library
+from handouts.errors import HandoutError, UsageError
+from handouts.library.load import load_clinic, load_library, suggest
 from handouts.models import Clinic, Handout, Issue, Library
 from handouts.output import remove_stale_parts, target_path, write_atomic
 from handouts.render.pdf import render
@@ -84,6 +84,21 @@ def produce_combined(pages: list[Handout], path: Path) -> Path:
     words = load(pages[0].lang if pages else "en")
     data = render(pages, skip_bad=True, title=words("combined_title", count=len(pages)))
     return write_atomic(path, data, force=True)
+
+
+def contact_sheet(
+    library_dir: Path | None, clinic_file: Path | None, ids: tuple[str, ...], path: Path, force: bool, paper: str = "letter"
+) -> Path:
+    """`handouts figures`: the drawings of the exercises named (all when none are), with their titles."""
+    from handouts.render.contact import contact_sheet as draw_sheet
+
+    library = load_library(library_dir)
+    clinic = load_clinic(clinic_file)
+    unknown = [i for i in ids if i not in library.exercises]
+    if unknown:
+        raise UsageError(f'unknown exercise "{unknown[0]}"{suggest(unknown[0], library.exercises)}; `handouts exercises` lists them')
+    chosen = [library.exercises[i] for i in ids] if ids else list(library.exercises.values())
+    return write_atomic(path, draw_sheet(chosen, clinic.brand_color, paper), force=force)
 
 
 def warm_up(qr_target: str) -> None:

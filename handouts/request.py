@@ -37,6 +37,7 @@ class HandoutRequest:
     grayscale: bool = False
     lang: str | None = None  # None: the clinic's language
     large_print: bool = False  # body type 14 pt or larger, or a refusal
+    figures: bool = True  # False: no drawings (the clinic's own photos still print)
     # where and how it leaves: not part of what is printed
     output: Path | None = None
     force: bool = False

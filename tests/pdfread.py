@@ -20,6 +20,15 @@ def page_texts(path: Path | bytes) -> list[str]:
         return [page.extract_text() or "" for page in pdf.pages]
 
 
+def column_texts(path: Path | bytes) -> str:
+    """The first page read down its left half, then its right half, each line joined to the next:
+    a card's title or cue wrapped over two lines reads whole, not interleaved with its neighbour's."""
+    with pdfplumber.open(_stream(path)) as pdf:
+        page = pdf.pages[0]
+        halves = [page.crop((0, 0, page.width / 2, page.height)), page.crop((page.width / 2, 0, page.width, page.height))]
+        return " ".join((half.extract_text() or "").replace("\n", " ") for half in halves)
+
+
 def page_count(path: Path | bytes) -> int:
     return len(PdfReader(_stream(path)).pages)
 

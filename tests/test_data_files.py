@@ -208,7 +208,7 @@ def test_init_gives_a_clinic_its_own_editable_copy(runner, tmp_path, monkeypatch
     mine = tmp_path / "clinic"
     result = runner.invoke(main, ["init", str(mine)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in mine.iterdir()) == ["clinic.toml", "exercises.es.toml", "exercises.toml", "programs.toml"]
+    assert sorted(p.name for p in mine.iterdir()) == ["clinic.toml", "exercises.es.toml", "exercises.toml", "figures.toml", "programs.toml"]
     edit(mine / "clinic.toml", 'name = "Zenith Performance Physical Therapy"', 'name = "Harbor Street Physio"')
     monkeypatch.setenv("HANDOUTS_LIBRARY", str(mine))
     monkeypatch.setenv("HANDOUTS_CLINIC", str(mine / "clinic.toml"))

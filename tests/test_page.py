@@ -42,10 +42,10 @@ def body_sizes(data: bytes, words: str) -> set[float]:
     return {round(c["size"], 1) for c in found[start : start + len(words)]}
 
 
-@pytest.mark.parametrize(("count", "least"), [(1, 14), (3, 13), (6, 11)])
+@pytest.mark.parametrize(("count", "least"), [(1, 14), (3, 12), (6, 11)])  # three with their drawings: 12 pt
 def test_the_fewer_the_exercises_the_larger_the_type(count, least):
     data = render([compose(load_library(), load_clinic(), "Ana Lima", SIX[:count])])
-    sizes = body_sizes(data, "Split stance, weight on the front leg")
+    sizes = body_sizes(data, "Split stance, weight on")
     assert min(sizes) >= least
     assert max(sizes) <= 14
 
@@ -74,7 +74,10 @@ def test_tick_boxes_are_large_and_apart_and_clear_of_the_lines(tmp_path, paper, 
 
     with pdfplumber.open(__import__("io").BytesIO(data)) as pdf:
         page = pdf.pages[0]
-        verticals = [ln for ln in page.lines if abs(ln["x0"] - ln["x1"]) < 0.01 and ln["bottom"] - ln["top"] > 20]
+        log_top = min(b["top"] for b in boxes)  # the log's own lines, not an exercise drawing's
+        verticals = [
+            ln for ln in page.lines if abs(ln["x0"] - ln["x1"]) < 0.01 and ln["bottom"] - ln["top"] > 20 and ln["bottom"] > log_top
+        ]
         goals = [w for w in page.extract_words() if w["text"] in ("daily", "week")]
     for line in verticals:  # the line between the two weeks passes between boxes, never through one
         assert all(not (b["x0"] - 1 < line["x0"] < b["x1"] + 1) for b in boxes), line["x0"]
@@ -88,7 +91,7 @@ def test_large_print_holds_the_type_or_says_how_many_fit(runner, tmp_path):
     ok = runner.invoke(main, ["make", "Ana Lima", *SEEDS[:2], "--large-print", "-o", str(tmp_path)])
     assert ok.exit_code == 0, ok.output
     data = Path(ok.stdout.strip()).read_bytes()
-    assert min(body_sizes(data, "Split stance, weight on the front leg")) >= 14
+    assert min(body_sizes(data, "Split stance, weight on")) >= 14
     refused = runner.invoke(main, ["make", "Ana Lima", *SIX, "--large-print", "-o", str(tmp_path / "no")])
     assert refused.exit_code == 1
     assert re.search(r"in large print \(14 pt\), \d of these 6 exercises fit on one letter page", refused.output)

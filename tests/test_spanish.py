@@ -18,7 +18,7 @@ from handouts.render.layout import PAPER, plan_card
 from handouts.render.pdf import render
 from handouts.wording import load
 
-from .pdfread import page_count, page_texts
+from .pdfread import column_texts, page_count, page_texts
 
 # English words of the fixed wording that have no business on a Spanish sheet
 ENGLISH = [
@@ -67,7 +67,7 @@ def test_ana_gets_a_clean_spanish_sheet(runner, tmp_path, fixed_date):
     assert "Carga de tobillo y pie para corredores" in text
     assert "Entregado el 25 de noviembre de 2026" in text
     assert "Registro de dos semanas" in text and "Marque dentro de la casilla" in text
-    assert "Bisagra de tobillo sobre un disco" in text
+    assert "Bisagra de tobillo sobre un disco" in column_texts(Path(result.stdout.strip()))
     assert "45–60 segundos, 1–2 veces · RPE 7+ · cada" in text
     assert "3 series de 10–15 · RPE 8–9 · 2 días por" in text
     assert "2 días / sem." in text  # the log's weekly goal

@@ -170,8 +170,8 @@ def test_a_program_with_extra_ids_prints_the_program_then_the_extras(runner, tmp
     path = make(runner, "Ana Lima", "--program", "ankle-hinges", "wall-calf-raise:3x8@8", "hinge-plate:1x30s", "-o", str(tmp_path))
     text = page_texts(path)[0]
     assert "Ankle hinges" in text
-    order = [text.index(t) for t in ("back heel raised", "on a plate", "high on the toes", "Wall-lean calf raise")]
-    assert order == sorted(order)
+    order = [text.index(t) for t in ("1. Hinge, heel raised", "2. Hinge on a plate", "3. Hinge, high on toes", "4. Wall calf raise")]
+    assert order == sorted(order)  # the log's rows, numbered as the cards
     assert "30 seconds, once" in text  # the dose typed for a program exercise applies in place
     assert "3 sets of 8 reps · RPE 8" in text
     assert tick_boxes(path) == 4 * 14

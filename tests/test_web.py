@@ -65,6 +65,20 @@ def test_searching_the_library_by_words_and_region(client):
     assert client.get("/api/exercises", params={"region": "knees"}).status_code == 400
 
 
+def test_each_exercise_s_drawing_is_a_small_svg_in_the_clinic_s_colour(client):
+    found = client.get("/api/exercises", params={"q": "bridge"}).json()
+    bridge = next(e for e in found if e["id"] == "bridge")
+    assert bridge["figure"] == "/figures/bridge.svg"
+    response = client.get(bridge["figure"])
+    assert response.status_code == 200 and response.headers["content-type"].startswith("image/svg+xml")
+    assert response.text.startswith("<svg") and response.text.count("<polyline") > 10
+    assert "<script" not in response.text and len(response.content) < 12_000
+    import xml.etree.ElementTree as ET
+
+    ET.fromstring(response.text)  # well-formed
+    assert client.get("/figures/no-such-exercise.svg").status_code == 404
+
+
 def test_every_post_needs_the_pages_csrf_token(client):
     assert client.post("/api/preview", json=PLAN).status_code == 403
     assert client.post("/api/preview", json=PLAN, headers={"X-CSRF-Token": "forged"}).status_code == 403

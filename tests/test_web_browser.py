@@ -121,6 +121,26 @@ def test_a_therapist_builds_previews_changes_and_downloads_a_handout(browser, si
     page.close()
 
 
+def test_each_result_and_each_planned_exercise_shows_its_drawing(browser, site):
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    page.goto(site + "/")
+    page.fill("#search", "bridge")
+    page.wait_for_selector('#results button[data-id="bridge"]')
+    result = page.locator('#results li:has(button[data-id="bridge"]) img.figure')
+    result.wait_for()
+    page.wait_for_function("() => [...document.querySelectorAll('#results img.figure')].every((i) => i.complete)")
+    assert result.evaluate("(img) => img.naturalWidth") > 0, "the drawing loaded"
+    assert result.get_attribute("alt") == "", "decorative: the title beside it says what it is"
+    page.click('#results button[data-id="bridge"]')
+    planned = page.locator('#plan li[data-id="bridge"] img.figure')
+    planned.wait_for()
+    page.wait_for_function("() => document.querySelector('#plan li img.figure').complete")
+    box = planned.bounding_box()
+    assert box is not None and box["width"] >= 40 and box["height"] >= 40
+    assert planned.evaluate("(img) => img.naturalWidth") > 0
+    page.close()
+
+
 def test_reordering_and_removing_follow_on_the_page(browser, site):
     page = browser.new_page()
     page.goto(site + "/")

@@ -17,7 +17,21 @@ from typing import TYPE_CHECKING, Any
 
 from handouts import cache
 from handouts.errors import DataError, UsageError, located
-from handouts.models import Clinic, ClinicText, Dose, EmailSettings, Exercise, ExerciseText, Library, Program, Range, luminance, tidy
+from handouts.models import (
+    Clinic,
+    ClinicText,
+    Dose,
+    EmailSettings,
+    Exercise,
+    ExerciseText,
+    Figure,
+    Library,
+    Program,
+    Range,
+    Shape,
+    luminance,
+    tidy,
+)
 from handouts.paths import DEFAULT_CLINIC, DEFAULT_LIBRARY, WORDING_DIR
 
 if TYPE_CHECKING:  # the TOML reader loads only when a file must really be read (see load_library)
@@ -69,11 +83,11 @@ RPE_LEVELS = ("7", "8", "9", "10")  # every clinic explains these...
 RPE_OPTIONAL = ("1", "2", "3", "4", "5", "6")  # ...and these when a dose asks for them
 EMAIL_KEYS = {"host", "port", "security", "username", "sender", "reply_to", "subject", "body", "cafile", "encrypt", "timeout"}
 # What the cache keys its entries by: change a field of any of these and every entry is made afresh
-MODEL_TYPES = (Library, Exercise, Dose, Program, ExerciseText, Clinic, ClinicText, EmailSettings)
+MODEL_TYPES = (Library, Exercise, Dose, Program, ExerciseText, Clinic, ClinicText, EmailSettings, Figure, Shape)
 SECURITY = {"starttls": 587, "ssl": 465, "none": 25}  # and the port each usually listens on
 
 
-LIBRARY_FILES = ("exercises.toml", "exercises.es.toml", "programs.toml", "clinic.toml")
+LIBRARY_FILES = ("exercises.toml", "exercises.es.toml", "programs.toml", "figures.toml", "clinic.toml")
 
 
 def is_installed_copy(directory: Path) -> bool:
@@ -295,6 +309,10 @@ def read_library(directory: Path) -> tuple[Library | None, list[str]]:
     elif default not in pr_src.data:
         pr_src.problem(("default",), f'default program "{default}" is not defined{suggest(default, programs)}')
     problems += ex_src.problems + pr_src.problems
+    from handouts.library.figures import figures_file, read_figures
+
+    figures = read_figures(figures_file(directory), set(ex_src.data), problems)
+    exercises = {k: dataclasses.replace(ex, figure=figures.get(k)) for k, ex in exercises.items()}
     leftovers: list[str] = []
     translations, titles = _translations(directory, set(ex_src.data), set(pr_src.data), problems, leftovers)
     if problems:
@@ -598,7 +616,15 @@ def load_clinic(path: Path | None = None) -> Clinic:
 
 
 def _library_files(directory: Path) -> list[Path]:
-    return [directory / "exercises.toml", directory / "programs.toml", *sorted(directory.glob("exercises.*.toml"))]
+    from handouts.library.figures import BASES_FILE, figures_file
+
+    return [
+        directory / "exercises.toml",
+        directory / "programs.toml",
+        *sorted(directory.glob("exercises.*.toml")),
+        figures_file(directory),
+        BASES_FILE,
+    ]
 
 
 def _cache_entry(kind: str, files: list[Path]) -> Path | None:

@@ -15,6 +15,7 @@ from handouts.models import Handout, luminance
 from handouts.render import booking_qr as qr
 from handouts.render import fonts
 from handouts.render import small_qr as qrsmall
+from handouts.render.figure import draw_figure
 from handouts.render.fonts import BOLD, REGULAR
 from handouts.render.layout import (
     BADGE_BASELINE,
@@ -93,7 +94,7 @@ def draw_page(c: Canvas, h: Handout, plan: Plan) -> list[Box]:
     y = _header(c, h, plan, brand, x, top) - gap
     bottom = _patient(c, h, plan, brand, x, y)
     boxes.append(Box("patient", x, bottom, right, y))
-    y = _cards(c, plan, brand, x, bottom - gap - plan.slack, boxes)
+    y = _cards(c, plan, brand, x, bottom - gap - plan.slack, boxes, h.clinic.brand_color)
     if plan.notes_h:
         notes_top = y - gap - plan.slack
         _notes(c, plan, brand, x, notes_top)
@@ -196,12 +197,12 @@ def _patient(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: flo
     return top - patient_h(plan)
 
 
-def _cards(c: Canvas, plan: Plan, brand: Color, x: float, top: float, boxes: list[Box]) -> float:
+def _cards(c: Canvas, plan: Plan, brand: Color, x: float, top: float, boxes: list[Box], brand_color: str) -> float:
     y = top
     for r, row_h in enumerate(plan.rows):
         for k, card in enumerate(plan.cards[r * plan.columns : (r + 1) * plan.columns]):
             cx = x + k * (card.width + CARD_GAP)
-            _card(c, card, brand, cx, y, row_h, plan.grayscale)
+            _card(c, card, brand, cx, y, row_h, plan.grayscale, brand_color)
             boxes.append(Box(f"card {card.number}", cx, y - row_h, cx + card.width, y))
         y -= row_h + CARD_GAP
     return y + CARD_GAP
@@ -226,7 +227,7 @@ def _notes(c: Canvas, plan: Plan, brand: Color, x: float, top: float) -> None:
         y -= NOTES_LINE
 
 
-def _card(c: Canvas, card: Card, brand: Color, x: float, top: float, height: float, grayscale: bool) -> None:
+def _card(c: Canvas, card: Card, brand: Color, x: float, top: float, height: float, grayscale: bool, brand_color: str) -> None:
     c.setStrokeColor(RULE)
     c.setLineWidth(0.75)
     c.roundRect(x, top - height, card.width, height, CARD_RADIUS, stroke=1, fill=0)
@@ -235,6 +236,8 @@ def _card(c: Canvas, card: Card, brand: Color, x: float, top: float, height: flo
         from handouts.render.images import draw_picture  # Pillow only when a picture needs preparing
 
         draw_picture(c, card.exercise.picture, ix, iy - card.thumb, card.thumb, grayscale)
+    elif card.thumb and card.exercise.figure:
+        draw_figure(c, card.exercise.figure, ix, iy - card.art_top - card.art_h, card.thumb, card.art_h, brand_color, grayscale)
     # numbered badge, so the log rows can point back at the card; a white ring keeps it
     # readable on top of a photo
     cx, cy = ix + BADGE_D / 2, iy - BADGE_D / 2

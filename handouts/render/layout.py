@@ -7,6 +7,7 @@ the name of the exercise that does not fit, rather than spilling onto a second p
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 from reportlab.lib.colors import HexColor
 
 from handouts.errors import DoesNotFit
-from handouts.models import Exercise, Handout
+from handouts.models import Exercise, Figure, Handout
 from handouts.render import fonts
 from handouts.render.fonts import BOLD, REGULAR
 from handouts.render.text import fit, fit_one_line, wrap
@@ -65,6 +66,12 @@ TITLE_GAP = 3  # title to first cue
 BAND_GAP = 3  # last cue to the dose band
 CUE_GAP = 2  # extra space between two cues
 THUMB_SIZES = (THUMB, 60, 50, 44, 40)  # ...smaller only when a full page needs the room (0.55 in at least)
+LARGE_THUMB_SIZES = (96, 84, THUMB, 60, 50)  # large print: the pictures grow with the type
+FIGURE_SHARE = 0.22  # a tall drawing's column (NARROW_ASPECT or narrower), as a share of the card's inner width...
+WIDE_FIGURE_SHARE = 0.45  # ...and a wide one's (WIDE_ASPECT and wider); in between, in proportion
+NARROW_ASPECT, WIDE_ASPECT = 0.6, 3.0
+FIGURE_MAX_W = 80  # a tall drawing's column on a one-column card is no wider than this
+FIGURE_MAX_H = 96  # a drawing is never taller than this
 THUMB_GAP = 8
 THUMB_CLEAR = 2  # between a picture's bottom and the line top under it
 DOSE_PAD = 3
@@ -174,7 +181,7 @@ class Card:
     exercise: Exercise
     number: int
     width: float
-    thumb: float  # picture size, 0 without a picture
+    thumb: float  # the photo's or drawing's size, 0 without either
     title: list[Placed]
     cues: list[Placed]
     dose: list[tuple[str, str]]  # (font, line)
@@ -182,6 +189,8 @@ class Card:
     body: float = BODY_PT  # the type sizes it was planned at
     title_size: float = TITLE_PT
     pad: float = CARD_PAD  # above and below its contents
+    art_h: float = 0.0  # a drawing's height (its width is thumb)...
+    art_top: float = 0.0  # ...and how far under the card's inner top it starts
 
     @property
     def height(self) -> float:
@@ -203,8 +212,11 @@ def plan_card(
     pad: float = CARD_PAD,
 ) -> Card:
     """Title and cues sit to the right of the picture while they fit there in one column; otherwise
-    every cue goes under the picture, so no cue is split between the two."""
+    every cue goes under the picture, so no cue is split between the two. A drawing (no photo)
+    takes a column of its own, a share of the card's width, as tall as the text beside it."""
     inner = width - 2 * CARD_PAD
+    if ex.figure is not None and ex.picture is None:
+        return _figure_card(ex, number, width, thumb / THUMB, words, body, title_size, pad)
     thumb = thumb if ex.picture else 0.0
     beside = thumb + THUMB_GAP if thumb else 0.0
     title_x = beside if thumb else BADGE_D + 6  # with a picture, the number badge sits on its corner
@@ -237,6 +249,51 @@ def plan_card(
     if d.load:
         dose += [(REGULAR, line) for line in wrap(d.load, REGULAR, body, inner - 2 * DOSE_PAD)]
     return Card(ex, number, width, thumb, title, cues, dose, max(y, thumb), body, title_size, pad)
+
+
+def figure_width(figure: Figure, inner: float) -> float:
+    """A share of the card fixed by the drawing's shape: a standing figure is narrow, someone lying
+    down wide, and each is drawn about as tall as the cues beside it."""
+    x0, y0, x1, y1 = figure.box
+    aspect = (x1 - x0) / (y1 - y0)
+    share = FIGURE_SHARE + (WIDE_FIGURE_SHARE - FIGURE_SHARE) * min(1.0, max(0.0, (aspect - NARROW_ASPECT) / (WIDE_ASPECT - NARROW_ASPECT)))
+    return min(FIGURE_MAX_W * share / FIGURE_SHARE, share * inner)
+
+
+def _figure_card(
+    ex: Exercise, number: int, width: float, scale: float, words: Wording | None, body: float, title_size: float, pad: float
+) -> Card:
+    """The drawing in the top left corner with the badge on it, the title beside it, and the cues
+    beside it; a cue that starts below the drawing takes the card's whole width. A cue is never
+    split between the two, so its lines keep one left edge. `scale` shrinks the drawing when a
+    full page needs the room, as THUMB_SIZES do a photo."""
+    assert ex.figure is not None
+    inner = width - 2 * CARD_PAD
+    art_w = figure_width(ex.figure, inner) * scale
+    x0, y0, x1, y1 = ex.figure.box
+    art_h = min(FIGURE_MAX_H * scale, art_w * (y1 - y0) / (x1 - x0))
+    column = art_w + THUMB_GAP
+    title_x = column
+    title = [
+        Placed(title_x, (i + 1) * lead(title_size) - (lead(title_size) - title_size), line)
+        for i, line in enumerate(wrap(ex.title, BOLD, title_size, inner - title_x))
+    ]
+    art_top = 0.0
+    y = max(BADGE_D, len(title) * lead(title_size)) + TITLE_GAP
+    cues: list[Placed] = []
+    for n, cue in enumerate(ex.cues):
+        if n:
+            y += CUE_GAP
+        x = column if y < art_top + art_h + THUMB_CLEAR else 0.0
+        for i, line in enumerate(wrap(cue, REGULAR, body, inner - BULLET_INDENT - x)):
+            cues.append(Placed(x + BULLET_INDENT, y + body, line, bullet=i == 0))
+            y += lead(body)
+    d = ex.dose
+    band = (words or load_wording()).band(d)
+    dose = [(BOLD, line) for line in wrap(band, BOLD, body, inner - 2 * DOSE_PAD)]
+    if d.load:
+        dose += [(REGULAR, line) for line in wrap(d.load, REGULAR, body, inner - 2 * DOSE_PAD)]
+    return Card(ex, number, width, art_w, title, cues, dose, max(y, art_top + art_h), body, title_size, pad, art_h, art_top)
 
 
 def _cues_height(cues: tuple[str, ...], width: float, body: float) -> float:
@@ -389,18 +446,20 @@ def plan_page(h: Handout) -> Plan:
     safety_lines = wrap(sheet.safety, BOLD, BODY_PT, width - 2 * SAFETY_PAD - SAFETY_BAR)
     n = len(h.exercises)
     patient_h = _patient_height(name_lines, name_size, program_lines)
-    has_pictures = any(ex.picture for ex in h.exercises)
+    has_pictures = any(ex.picture or ex.figure for ex in h.exercises)
+    sizes = LARGE_THUMB_SIZES if h.large_print else THUMB_SIZES
     types = [t for t in TYPES if t.body >= LARGE_PRINT_PT] if h.large_print else list(TYPES)
     best: tuple[float, Card, Type] | None = None  # the nearest miss, for the refusal
-    for t in types:
+    thumbs = sizes if has_pictures else sizes[:1]
+    # a step down in type or in picture size costs the same: the larger type with a much smaller
+    # picture is not preferred to one step down in each
+    steps = sorted(((ti, si) for ti in range(len(types)) for si in range(len(thumbs))), key=lambda p: (2 * p[0] + p[1], p[0]))
+    grids_for = {ti: _grids(h, width, legend, t) for ti, t in enumerate(types)}
+    for ti, si in steps:
+        t, thumb = types[ti], thumbs[si]
         note_lines = wrap(h.note, REGULAR, t.body, width) if h.note else []
         note_h = note_height(note_lines, t.body) + t.gap if note_lines else 0.0
-        layouts = [
-            (grid, columns, thumb)
-            for grid in _grids(h, width, legend, t)
-            for columns in ((1, 2) if n <= 3 else (2,))
-            for thumb in (THUMB_SIZES if has_pictures else THUMB_SIZES[:1])
-        ]
+        layouts = [(grid, columns, thumb) for grid in grids_for[ti] for columns in ((1, 2) if n <= 3 else (2,))]
         for grid, columns, thumb in layouts:
             log_h: float = GRID_TITLE_H + GRID_HEAD_H + n * t.row
             if grid.side_legend:
@@ -464,6 +523,10 @@ def plan_page(h: Handout) -> Plan:
             tallest = max(cards, key=lambda c: c.height)
             if best is None or spare > best[0]:
                 best = (spare, tallest, t)
+    drawn = [ex for ex in h.exercises if ex.figure is not None and ex.picture is None]
+    if drawn:  # the last resort before refusing: the drawing of the card with the most words gives way
+        wordiest = max(drawn, key=lambda ex: (len(ex.title) + sum(len(c) for c in ex.cues), -h.exercises.index(ex)))
+        return plan_page(dataclasses.replace(h, exercises=tuple(without_figure(ex) if ex is wordiest else ex for ex in h.exercises)))
     if h.note:
         _refuse_note(h, width)
     if h.large_print:
@@ -479,10 +542,12 @@ def plan_page(h: Handout) -> Plan:
     )
 
 
+def without_figure(ex: Exercise) -> Exercise:
+    return dataclasses.replace(ex, figure=None)
+
+
 def _refuse_large_print(h: Handout) -> None:
     """Large print was asked for and does not fit: say how many of these exercises would."""
-    import dataclasses
-
     for k in range(len(h.exercises) - 1, 0, -1):
         try:
             plan_page(dataclasses.replace(h, exercises=h.exercises[:k]))
@@ -505,8 +570,6 @@ def note_height(lines: list[str], body: float = BODY_PT) -> float:
 
 def _refuse_note(h: Handout, width: float) -> None:
     """The exercises fit without the note: say how much of a note does fit, in characters."""
-    import dataclasses
-
     try:
         bare = plan_page(dataclasses.replace(h, note=""))
     except DoesNotFit:

@@ -96,6 +96,18 @@ def create_app(settings: Settings) -> Starlette:
             return JSONResponse({"error": str(e)}, status_code=400)
         return JSONResponse([_exercise_json(ex) for ex in found[:60]])
 
+    drawings: dict[str, str] = {}  # each exercise's SVG, made once
+
+    async def figure(request: Request) -> Response:
+        from handouts.web.figures import svg
+
+        ex = sources.library.exercises.get(request.path_params["ex_id"])
+        if ex is None or ex.figure is None:
+            return Response("no drawing for that exercise", status_code=404, media_type="text/plain")
+        if ex.id not in drawings:
+            drawings[ex.id] = svg(ex.figure, sources.clinic.brand_color)
+        return Response(drawings[ex.id], media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
+
     def reissue_of(body: dict[str, Any], req: HandoutRequest) -> HandoutRequest:
         """A plan loaded by Reissue keeps the title it was first printed under, as `handouts again` does."""
         record_id = body.get("reissue_of")
@@ -245,6 +257,7 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         Route("/", builder),
         Route("/api/exercises", exercises),
+        Route("/figures/{ex_id}.svg", figure),
         Route("/api/preview", preview_image, methods=["POST"]),
         Route("/api/handout", make, methods=["POST"]),
         Route("/files/{token}", pdf_file),
@@ -372,6 +385,7 @@ def _exercise_json(ex: Any) -> dict[str, Any]:
         "rpe": d.rpe.replace("\u2013", "-"),
         "per_week": str(d.per_week),
         "load": d.load,
+        "figure": f"/figures/{ex.id}.svg" if ex.figure is not None and ex.picture is None else "",
     }
 
 

@@ -84,6 +84,7 @@ if (builder) {
       const li = $("#plan-item").content.firstElementChild.cloneNode(true);
       li.dataset.id = e.id;
       $(".title", li).textContent = `${i + 1}. ${e.title}`;
+      $(".title", li).before(drawing(e.figure ?? `/figures/${encodeURIComponent(e.id)}.svg`));
       for (const [cls, key] of [["sets", "sets"], ["amount", "amount"], ["rpe", "rpe"], ["per-week", "per_week"], ["load", "load"]]) {
         const input = $("." + cls, li);
         input.value = e[key];
@@ -99,10 +100,22 @@ if (builder) {
     });
   }
 
+  // an exercise's drawing, as printed on its card; decorative: its title is beside it
+  function drawing(src) {
+    const img = document.createElement("img");
+    img.className = "figure";
+    img.alt = "";
+    img.width = 48;
+    img.height = 48;
+    img.addEventListener("error", () => { img.hidden = true; });
+    if (src) img.src = src; else img.hidden = true;
+    return img;
+  }
+
   function add(ex) {
     if (plan.some((e) => e.id === ex.id)) return;
     plan.push({ id: ex.id, title: ex.title, sets: ex.sets, amount: ex.amount, unit: ex.unit, rpe: ex.rpe,
-                per_week: ex.per_week, load: ex.load, defaultLoad: ex.load });
+                per_week: ex.per_week, load: ex.load, defaultLoad: ex.load, figure: ex.figure });
     renderPlan();
     refresh();
   }
@@ -125,7 +138,7 @@ if (builder) {
       const title = document.createElement("strong");
       title.textContent = ex.title;
       text.append(title, document.createTextNode(` — ${ex.summary}`));
-      li.append(button, text);
+      li.append(button, drawing(ex.figure), text);
       results.appendChild(li);
     }
   }, 150);
