@@ -23,6 +23,16 @@ def package_dir(name: str) -> Path:
 DEFAULT_LIBRARY = package_dir("templates")
 DEFAULT_CLINIC = DEFAULT_LIBRARY / "clinic.toml"
 WORDING_DIR = DEFAULT_LIBRARY / "wording"
+BASE_POSES = DEFAULT_LIBRARY / "poses.toml"  # the documented base poses every drawing starts from
+FIGURES_FILE = "figures.toml"  # each exercise's poses, in a library directory
+
+
+def figures_file(library_dir: Path) -> Path:
+    """The library's own figures.toml, else the shipped one (a clinic copy made before drawings has none)."""
+    own = library_dir / FIGURES_FILE
+    return own if own.is_file() else DEFAULT_LIBRARY / FIGURES_FILE
+
+
 FONTS_DIR = package_dir("fonts")
 
 

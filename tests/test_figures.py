@@ -108,6 +108,20 @@ def test_the_six_longest_exercises_still_fit_one_page_with_their_drawings(fixed_
     assert page_count(render([handout])) == 1
 
 
+@pytest.mark.parametrize("paper", ["letter", "a4"])
+def test_a_note_is_printed_and_the_drawings_give_way_together_not_one_by_one(fixed_date, paper):
+    import dataclasses
+
+    handout = dataclasses.replace(
+        compose(LIBRARY, CLINIC, "Ana Lima", exercise_ids=SIX_LONGEST["en"], paper=paper),
+        note="Left side first. Call us if the knee swells.",
+    )
+    plan = layout.plan_page(handout)
+    drawn = sum(1 for card in plan.cards if card.thumb)
+    assert drawn in (0, 5, 6), "all the drawings, all but the wordiest card's, or none: never a patchwork"
+    assert "Left side first. Call us if the knee swells." in page_texts(render([handout]))[0].replace("\n", " ")
+
+
 def test_large_print_draws_the_figures_larger(fixed_date):
     import dataclasses
 
@@ -293,7 +307,7 @@ def test_every_shape_stays_inside_the_box_of_a_whole_figure():
         x0, y0, x1, y1 = fig.box
         if fig.close_up:  # cropped on purpose
             continue
-        for shape in fig.shapes:
+        for shape in fig.marks():
             r = shape.width / 2 if shape.kind == "line" else shape.width
             for x, y in shape.points:
                 assert x0 <= x - r + 1e-6 and x + r <= x1 + 1e-6 and y0 <= y - r + 1e-6 and y + r <= y1 + 1e-6, ex.id
@@ -301,7 +315,7 @@ def test_every_shape_stays_inside_the_box_of_a_whole_figure():
 
 def test_no_two_exercises_share_a_drawing_unless_one_is_the_other_mirrored():
     def signature(fig: Figure, flip: float = 1.0) -> tuple:
-        return tuple((s.kind, s.tone, tuple((round(flip * x, 2), round(y, 2)) for x, y in s.points)) for s in fig.shapes)
+        return tuple((s.kind, s.tone, tuple((round(flip * x, 2), round(y, 2)) for x, y in s.points)) for s in fig.marks())
 
     seen: dict[tuple, str] = {}
     for ex in LIBRARY.exercises.values():

@@ -30,10 +30,8 @@ from handouts.library.poses import (
 )
 from handouts.library.tomlsource import TomlSource, read_toml
 from handouts.models import Figure
-from handouts.paths import DEFAULT_LIBRARY
+from handouts.paths import BASE_POSES, DEFAULT_LIBRARY
 
-BASES_FILE = DEFAULT_LIBRARY / "poses.toml"
-FIGURES_FILE = "figures.toml"
 BASE_KEYS = {"view", "rest", "anchor", "pose", "about"}
 FIGURE_KEYS = {"base", "start", "end", "view", "rest", "anchor", "props", "arrow", "lift", "close", "zoom", "mirror", "keep", "parts"}
 PROP_KEYS = {"kind", "at", "to", "xy", "dx", "dy", "pose", "size"}
@@ -41,15 +39,9 @@ ARROW_KEYS = {"at", "kind", "bend"}
 ARROW_KINDS = ("arc", "turn", "both")
 
 
-def figures_file(library_dir: Path) -> Path:
-    """The library's own figures.toml, else the shipped one (an older clinic copy has none)."""
-    own = library_dir / FIGURES_FILE
-    return own if own.is_file() else DEFAULT_LIBRARY / FIGURES_FILE
-
-
 def read_bases(problems: list[str]) -> dict[str, Base]:
     try:
-        src = read_toml(BASES_FILE)
+        src = read_toml(BASE_POSES)
     except DataError as e:  # it already says file and line
         problems.append(str(e))
         return {}

@@ -32,7 +32,7 @@ from handouts.models import (
     luminance,
     tidy,
 )
-from handouts.paths import DEFAULT_CLINIC, DEFAULT_LIBRARY, WORDING_DIR
+from handouts.paths import BASE_POSES, DEFAULT_CLINIC, DEFAULT_LIBRARY, WORDING_DIR, figures_file
 
 if TYPE_CHECKING:  # the TOML reader loads only when a file must really be read (see load_library)
     from handouts.library.tomlsource import TomlSource
@@ -309,7 +309,7 @@ def read_library(directory: Path) -> tuple[Library | None, list[str]]:
     elif default not in pr_src.data:
         pr_src.problem(("default",), f'default program "{default}" is not defined{suggest(default, programs)}')
     problems += ex_src.problems + pr_src.problems
-    from handouts.library.figures import figures_file, read_figures
+    from handouts.library.figures import read_figures
 
     figures = read_figures(figures_file(directory), set(ex_src.data), problems)
     exercises = {k: dataclasses.replace(ex, figure=figures.get(k)) for k, ex in exercises.items()}
@@ -616,14 +616,12 @@ def load_clinic(path: Path | None = None) -> Clinic:
 
 
 def _library_files(directory: Path) -> list[Path]:
-    from handouts.library.figures import BASES_FILE, figures_file
-
     return [
         directory / "exercises.toml",
         directory / "programs.toml",
         *sorted(directory.glob("exercises.*.toml")),
         figures_file(directory),
-        BASES_FILE,
+        BASE_POSES,
     ]
 
 

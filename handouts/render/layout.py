@@ -415,7 +415,7 @@ def logo_width(logo: Path) -> float:
     return min(LOGO_MAX_W, LOGO_MAX * aspect_ratio(logo))
 
 
-def plan_page(h: Handout) -> Plan:
+def plan_page(h: Handout, drawings_may_give_way: bool = True) -> Plan:
     """Measure every section; raise DoesNotFit before anything is drawn."""
     page_w, page_h = PAPER[h.paper]
     width = page_w - 2 * MARGIN
@@ -455,31 +455,45 @@ def plan_page(h: Handout) -> Plan:
     # picture is not preferred to one step down in each
     steps = sorted(((ti, si) for ti in range(len(types)) for si in range(len(thumbs))), key=lambda p: (2 * p[0] + p[1], p[0]))
     grids_for = {ti: _grids(h, width, legend, t) for ti, t in enumerate(types)}
-    for ti, si in steps:
-        t, thumb = types[ti], thumbs[si]
-        note_lines = wrap(h.note, REGULAR, t.body, width) if h.note else []
-        note_h = note_height(note_lines, t.body) + t.gap if note_lines else 0.0
-        layouts = [(grid, columns, thumb) for grid in grids_for[ti] for columns in ((1, 2) if n <= 3 else (2,))]
-        for grid, columns, thumb in layouts:
-            log_h: float = GRID_TITLE_H + GRID_HEAD_H + n * t.row
-            if grid.side_legend:
-                log_h = max(log_h, _side_legend_h(grid))
-            fixed = (
-                QR_SIZE
-                + RULE_W
-                + t.gap
-                + patient_h
-                + t.gap
-                + note_h
-                + t.gap
-                + log_h
-                + t.gap
-                + _footer_h(grid, legend_size, safety_lines, len(legend))
-            )
+    planned: dict[tuple[int, int, int], list[Card]] = {}
+    notes = {ti: wrap(h.note, REGULAR, t.body, width) if h.note else [] for ti, t in enumerate(types)}
+
+    def measure(ti: int, si: int, grid: Grid, columns: int) -> tuple[float, list[Card], list[float], float]:
+        """The room left (negative: too long), the cards, the rows' heights and the log's height."""
+        t = types[ti]
+        note_h = note_height(notes[ti], t.body) + t.gap if notes[ti] else 0.0
+        log_h: float = GRID_TITLE_H + GRID_HEAD_H + n * t.row
+        if grid.side_legend:
+            log_h = max(log_h, _side_legend_h(grid))
+        fixed = QR_SIZE + RULE_W + t.gap + patient_h + t.gap + note_h + t.gap + log_h + t.gap
+        fixed += _footer_h(grid, legend_size, safety_lines, len(legend))
+        key = (ti, si, columns)  # the two grids share their cards
+        if key not in planned:
             card_w = (width - (columns - 1) * CARD_GAP) / columns
-            cards = [plan_card(ex, i + 1, card_w, thumb, words, t.body, t.title, t.pad) for i, ex in enumerate(h.exercises)]
-            rows = [max(c.height for c in cards[r : r + columns]) for r in range(0, len(cards), columns)]
-            spare = usable - fixed - sum(rows) - CARD_GAP * (len(rows) - 1)
+            planned[key] = [plan_card(ex, i + 1, card_w, thumbs[si], words, t.body, t.title, t.pad) for i, ex in enumerate(h.exercises)]
+        cards = planned[key]
+        rows = [max(c.height for c in cards[r : r + columns]) for r in range(0, len(cards), columns)]
+        return usable - fixed - sum(rows) - CARD_GAP * (len(rows) - 1), cards, rows, log_h
+
+    hopeless: set[int] = set()  # types whose smallest picture already does not fit: a larger one cannot
+    for ti, si in steps:
+        layouts = [(grid, columns) for grid in grids_for[ti] for columns in ((1, 2) if n <= 3 else (2,))]
+        smallest = len(thumbs) - 1
+        if ti in hopeless:
+            continue
+        if si == 0 < smallest:
+            tried = [measure(ti, smallest, g, cols) for g, cols in layouts]
+            if all(spare < 0 for spare, *_ in tried):
+                hopeless.add(ti)
+                for spare, cards, *_ in tried:  # still the nearest miss, for the refusal
+                    if best is None or spare > best[0]:
+                        best = (spare, max(cards, key=lambda c: c.height), types[ti])
+                continue
+        t = types[ti]
+        note_lines = notes[ti]
+        note_h = note_height(note_lines, t.body) + t.gap if note_lines else 0.0
+        for grid, columns in layouts:
+            spare, cards, rows, log_h = measure(ti, si, grid, columns)
             if spare >= 0:
                 room_left = spare
                 row_h = min(t.row + ROW_GROWTH, t.row + spare / n)
@@ -524,9 +538,16 @@ def plan_page(h: Handout) -> Plan:
             if best is None or spare > best[0]:
                 best = (spare, tallest, t)
     drawn = [ex for ex in h.exercises if ex.figure is not None and ex.picture is None]
-    if drawn:  # the last resort before refusing: the drawing of the card with the most words gives way
+    if drawn and drawings_may_give_way:
+        # the last resort before refusing: the drawing of the card with the most words gives way;
+        # if that is not enough, every drawing does (a page of mostly bare cards looks unfinished)
         wordiest = max(drawn, key=lambda ex: (len(ex.title) + sum(len(c) for c in ex.cues), -h.exercises.index(ex)))
-        return plan_page(dataclasses.replace(h, exercises=tuple(without_figure(ex) if ex is wordiest else ex for ex in h.exercises)))
+        try:
+            return plan_page(
+                dataclasses.replace(h, exercises=tuple(without_figure(ex) if ex is wordiest else ex for ex in h.exercises)), False
+            )
+        except DoesNotFit:
+            return plan_page(dataclasses.replace(h, exercises=tuple(without_figure(ex) for ex in h.exercises)), False)
     if h.note:
         _refuse_note(h, width)
     if h.large_print:

@@ -1,12 +1,12 @@
 """An exercise's drawing as a small SVG picture for the web page's search results and plan.
 
-The same shapes and colours as the printed card (library/poses.py), written as SVG so the
+The same shapes and colours as the printed card (library/tones.py), written as SVG so the
 browser draws them crisp at any size; a few hundred bytes each, cached by the browser.
 """
 
 from __future__ import annotations
 
-from handouts.library.poses import tone_colours
+from handouts.library.tones import tone_colours
 from handouts.models import Figure
 
 
@@ -22,7 +22,7 @@ def svg(figure: Figure, brand: str) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{x0:.2f} {-y1:.2f} {x1 - x0:.2f} {y1 - y0:.2f}" role="img">',
         '<g transform="scale(1,-1)" stroke-linecap="round" stroke-linejoin="round">',
     ]
-    for shape in figure.shapes:
+    for shape in figure.marks():
         colour = colours[shape.tone]
         pts = " ".join(f"{x:.2f},{y:.2f}" for x, y in shape.points)
         if shape.kind == "disc":
