@@ -155,6 +155,7 @@ class Clinic:
     grayscale: bool = False
     email: EmailSettings | None = None
     lang: str = "en"  # the sheet's language when none is asked for
+    region: str = "US"  # from clinic.toml's locale ("en-US"): how dates are written (December 2, 2026)
     texts: tuple[tuple[str, ClinicText], ...] = ()  # the clinic's words in other languages
 
     @property

@@ -23,6 +23,8 @@ from handouts.paths import WORDING_DIR
 
 DEFAULT = "en"
 PLURAL_RANGE = 1000  # plural categories kept for 0..999; larger counts take "other"
+# The countries whose way of writing a date a clinic can choose (clinic.toml's locale)
+DATE_REGIONS = ("US", "GB", "CA", "AU", "NZ", "IE", "IN", "ZA", "ES", "MX", "AR", "CO", "CL", "PE", "PR", "419")
 _PATTERN = re.compile(r"'[^']*'|d{1,2}|M{1,4}|y+|E{1,4}|[^'dMyE]+")
 
 
@@ -44,6 +46,7 @@ class Wording(NamedTuple):  # NamedTuple, not a dataclass: start-up time
     weekdays: tuple[str, ...]  # Monday first, at the width the table asks for
     plurals: str  # CLDR category initial for 0..PLURAL_RANGE-1: o(ne), t(wo), f(ew), m(any), x (other)
     source: Path
+    date_patterns: dict[str, str]  # country -> CLDR long date pattern in this language
 
     def __call__(self, key: str, **values: object) -> str:
         return str(self.table[key]).format(**values)
@@ -62,8 +65,12 @@ class Wording(NamedTuple):  # NamedTuple, not a dataclass: start-up time
         form = forms.get(self.plural(r[1]), forms["other"])
         return str(form).format(n=_span(r))
 
-    def date(self, d: dt.date) -> str:
-        return "".join(self._field(token, d) for token in _PATTERN.findall(str(self.table["date"])))
+    def date(self, d: dt.date, region: str = "") -> str:
+        """The date written as people in `region` write it in this language (CLDR's long date:
+        "December 2, 2026" in the US, "2 December 2026" in Britain); the wording's own pattern
+        where CLDR has none for that pair."""
+        pattern = self.date_patterns.get(region) or str(self.table["date"])
+        return "".join(self._field(token, d) for token in _PATTERN.findall(pattern))
 
     def _field(self, token: str, d: dt.date) -> str:
         if token.startswith("'"):
@@ -120,8 +127,8 @@ class Wording(NamedTuple):  # NamedTuple, not a dataclass: start-up time
         return str(self.table["dose"]["separator"]).join(p for p in parts if p)
 
     def summary(self, dose: Dose) -> str:
-        """The same, for listings and clinical notes."""
-        return ", ".join(p for p in (self.amount(dose), self.effort(dose), self.often(dose)) if p)
+        """The same, for listings and clinical notes (plain spaces: no line is wrapped there)."""
+        return ", ".join(p for p in (self.amount(dose), self.effort(dose), self.often(dose)) if p).replace("\u00a0", " ")
 
 
 def fill(template: str, values: dict[str, str], what: str) -> str:
@@ -199,7 +206,7 @@ def load(lang: str = DEFAULT) -> Wording:
     width = table.get("weekdays", "narrow")
     if width not in ("abbreviated", "narrow", "short", "wide"):
         raise DataError(f'{path}: "weekdays" = "{width}" (expected narrow, short, abbreviated or wide)')
-    cldr = _cldr(str(table["locale"]), width)
+    cldr = _cldr(str(table["locale"]), width, lang)
     cache.write(entry, marshal.dumps({"table": table, "cldr": cldr}))
     return _wording(lang, table, cldr, path)
 
@@ -207,7 +214,16 @@ def load(lang: str = DEFAULT) -> Wording:
 def _wording(lang: str, table: dict[str, Any], cldr: dict[str, Any], path: Path) -> Wording:
     if len(cldr["months"]) != 12 or len(cldr["weekdays"]) != 7 or len(cldr["plurals"]) != PLURAL_RANGE:
         raise ValueError("incomplete CLDR extract")
-    return Wording(lang, table, tuple(cldr["months"]), tuple(cldr["months_short"]), tuple(cldr["weekdays"]), str(cldr["plurals"]), path)
+    return Wording(
+        lang,
+        table,
+        tuple(cldr["months"]),
+        tuple(cldr["months_short"]),
+        tuple(cldr["weekdays"]),
+        str(cldr["plurals"]),
+        path,
+        dict(cldr["date_patterns"]),
+    )
 
 
 def _read_table(path: Path) -> dict[str, Any]:
@@ -251,13 +267,21 @@ def _keys(table: dict[str, Any], prefix: str = "") -> set[str]:
     return keys
 
 
-def _cldr(locale: str, weekday_width: Literal["abbreviated", "narrow", "short", "wide"]) -> dict[str, Any]:
-    """Month and weekday names and plural categories from CLDR (about 35 ms with Babel's import)."""
-    from babel import Locale
+def _cldr(locale: str, weekday_width: Literal["abbreviated", "narrow", "short", "wide"], lang: str = DEFAULT) -> dict[str, Any]:
+    """Month and weekday names, plural categories and each country's long date pattern from CLDR
+    (about 35 ms with Babel's import, once per wording file)."""
+    from babel import Locale, UnknownLocaleError
     from babel.dates import get_day_names, get_month_names
 
     loc = Locale.parse(locale)
+    patterns = {}
+    for region in DATE_REGIONS:
+        try:
+            patterns[region] = Locale.parse(f"{lang}_{region}").date_formats["long"].pattern
+        except (UnknownLocaleError, ValueError):
+            continue  # no such pair in CLDR: the wording's own pattern
     return {
+        "date_patterns": patterns,
         "months": [get_month_names("wide", locale=loc)[m] for m in range(1, 13)],
         "months_short": [get_month_names("abbreviated", locale=loc)[m].rstrip(".") for m in range(1, 13)],
         "weekdays": [get_day_names(weekday_width, locale=loc)[d].capitalize() for d in range(7)],  # "LU" -> "Lu"

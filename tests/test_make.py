@@ -43,7 +43,7 @@ def test_zoe_gets_her_two_exercises_with_doses_and_dates(runner, tmp_path, fixed
     assert "45–60 seconds, 1–2 times · RPE 7+ · daily" in text
     assert "3 sets of 10–15 reps · RPE 8–9 · 2× a week" in text
     assert text.count("2× a week") == 2  # on the card and, said the same way, in the log
-    assert "Given 25 November 2026" in text
+    assert "Given November 25, 2026" in text  # as the US writes it (clinic.toml: locale = "en-US")
     assert "Zenith Performance Physical Therapy" in text
     assert "Thomas Bilodeau, PT, DPT, USAW-L1" in text
     assert "562-502-1767" in text

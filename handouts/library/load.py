@@ -77,6 +77,7 @@ CLINIC_KEYS = {
     "email",
     "grayscale",
     "lang",
+    "locale",
 }
 CLINIC_TEXT_KEYS = {"safety", "qr_caption", "rpe_legend", "email_subject", "email_body"}
 RPE_LEVELS = ("7", "8", "9", "10")  # every clinic explains these...
@@ -171,6 +172,7 @@ def _exercise(src: TomlSource, ex_id: str, table: Any) -> Exercise | None:
     _unknown_keys(src, where, table, EXERCISE_KEYS)
     title = _text(src, where, table, "title", limit=90)
     short = _text(src, where, table, "short", required=False, limit=40)
+    _short_from_title(src, where, title, short)
     load = _text(src, where, table, "load", required=False, limit=120)
     cues = table.get("cues")
     if not isinstance(cues, list) or not cues or not all(isinstance(c, str) and c.strip() for c in cues):
@@ -234,6 +236,25 @@ def _exercise(src: TomlSource, ex_id: str, table: Any) -> Exercise | None:
         equipment=equipment,
         position=position[0] if position else "",
     )
+
+
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: "Single-leg" is two words, "a" and "á" differ
+
+
+def _short_from_title(src: TomlSource, where: tuple[str, ...], title: str, short: str) -> str:
+    """The log's row names an exercise as its card does: its short name may only leave words of
+    the title out ("Hamstring curl" for "Standing knee bend" sends a patient looking for a card
+    that is not there)."""
+    if short and title:
+        known = {w.casefold() for w in _WORD.findall(title)}
+        strangers = [w for w in _WORD.findall(short) if w.casefold() not in known]
+        if strangers:
+            src.problem(
+                where + ("short",),
+                f'"short" = "{short}" has words the title "{title}" does not ({", ".join(strangers)}); '
+                'the log\'s row must read as the card does: use words of the title, or leave "short" out',
+            )
+    return short
 
 
 def _choices(
@@ -367,10 +388,11 @@ def _translations(
                 cues = []
             elif len(cues) > MAX_CUES:
                 src.problem(where + ("cues",), f'"cues" has {len(cues)} entries; a patient reads at most {MAX_CUES}')
+            title = _text(src, where, table, "title", limit=90)
             texts[lang][ex_id] = ExerciseText(
-                title=_text(src, where, table, "title", limit=90),
+                title=title,
                 cues=tuple(tidy(c) for c in cues),
-                short=_text(src, where, table, "short", required=False, limit=40),
+                short=_short_from_title(src, where, title, _text(src, where, table, "short", required=False, limit=40)),
                 load=_text(src, where, table, "load", required=False, limit=120),
                 line=src.line(ex_id) or 0,
             )
@@ -464,6 +486,7 @@ def read_clinic(path: Path) -> tuple[Clinic | None, list[str]]:
             local = _clinic_text(src, other, data[other])
             if local is not None:
                 texts.append((other, local))
+    region = _region(src, data)
     grayscale = data.get("grayscale", False)
     if not isinstance(grayscale, bool):
         src.problem(("grayscale",), f'"grayscale" must be true or false, got {grayscale!r}')
@@ -485,8 +508,29 @@ def read_clinic(path: Path) -> tuple[Clinic | None, list[str]]:
         grayscale=grayscale is True,
         email=email,
         lang=lang,
+        region=region,
         texts=tuple(texts),
     ), []
+
+
+_LOCALE = re.compile(r"^([a-z]{2,3})[-_]([A-Z]{2}|[0-9]{3})$")
+
+
+def _region(src: TomlSource, data: dict[str, Any]) -> str:
+    """clinic.toml's `locale` ("en-US", "en-GB", "es-ES", "es-US"): the country whose way of
+    writing a date the sheet follows, in whichever language it is printed."""
+    from handouts.wording import DATE_REGIONS
+
+    value = data.get("locale", "en-US")
+    match = _LOCALE.match(value) if isinstance(value, str) else None
+    if match is None or match.group(2) not in DATE_REGIONS:
+        src.problem(
+            ("locale",),
+            f'"locale" = {value!r} is not one I can write dates for (expected a language and a country like '
+            f'"en-US", "en-GB", "es-ES" or "es-US"; countries: {", ".join(DATE_REGIONS)})',
+        )
+        return "US"
+    return match.group(2)
 
 
 def _legend(src: TomlSource, where: tuple[str, ...], table: Any) -> tuple[tuple[str, str], ...]:

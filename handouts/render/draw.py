@@ -380,9 +380,10 @@ def _legend_below(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top
     draw(c, hint_x, y, hint, REGULAR, fit_one_line(hint, REGULAR, x + plan.width - hint_x, BODY_PT, SMALL_PT))
     column_w = (plan.width - LEGEND_GAP) / 2
     label_w = legend_label_w(size, words)
+    rows = -(-len(plan.legend) // 2)  # read down the first column, then the second
     for i, (level, text) in enumerate(plan.legend):
-        lx = x + (i % 2) * (column_w + LEGEND_GAP)
-        ly = y - (1 + i // 2) * lead(size)
+        lx = x + (i // rows) * (column_w + LEGEND_GAP)
+        ly = y - (1 + i % rows) * lead(size)
         c.setFillColor(INK)
         draw(c, lx, ly, words("rpe", level=level), BOLD, size)
         draw(c, lx + label_w, ly, text, REGULAR, size)

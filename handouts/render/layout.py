@@ -625,7 +625,7 @@ def paper_name(paper: str) -> str:
 
 def given_text(h: Handout) -> str:
     words = load_wording(h.lang)
-    return words("given", date=words.date(h.issued))
+    return words("given", date=words.date(h.issued, h.clinic.region))
 
 
 def log_geometry(plan: Plan, paper: str) -> LogGeometry:

@@ -74,7 +74,11 @@ def fit_one_line(text: str, font: str, width: float, largest: float, smallest: f
 
 
 def draw(c: Canvas, x: float, y: float, text: str, font: str, size: float, align: str = "left") -> None:
-    """Draw one line at baseline `y`, switching to the fallback face wherever it must."""
+    """Draw one line at baseline `y`, switching to the fallback face wherever it must.
+
+    A no-break space (which kept a phrase together when wrapping) is drawn as a plain space,
+    so the PDF's text reads and searches as ordinary words."""
+    text = text.replace("\u00a0", " ")
     if align != "left":
         w = fonts.width(text, font, size)
         x -= w if align == "right" else w / 2
