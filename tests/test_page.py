@@ -94,7 +94,7 @@ def test_large_print_holds_the_type_or_says_how_many_fit(runner, tmp_path):
     assert min(body_sizes(data, "Split stance, weight on")) >= 14
     refused = runner.invoke(main, ["make", "Ana Lima", *SIX, "--large-print", "-o", str(tmp_path / "no")])
     assert refused.exit_code == 1
-    assert re.search(r"in large print \(14 pt\), \d of these 6 exercises fit on one letter page", refused.output)
+    assert re.search(r"in large print \(14 pt\), \d of these 6 exercises fit on one letter sheet", refused.output)
     assert not (tmp_path / "no").exists()
 
 

@@ -196,7 +196,7 @@ def test_the_code_beside_the_log_names_the_sheet_and_its_days(readings, clinic):
 
 def test_glare_over_the_log_leaves_boxes_unsure_never_empty(clinic):
     read = 0
-    for seed in range(400, 409):
+    for seed in range(400, 427):  # nine photos of each sheet: glare washes out most of them, and that is right
         sheet = clinic[list(PATIENTS)[seed % 3]]
         page, ticks = sp.tick_sheet(sheet, np.random.default_rng(seed), pen=3)  # type: ignore[arg-type]
         row = sheet.boxes[len(sheet.boxes) // 2]  # type: ignore[attr-defined]
@@ -213,7 +213,7 @@ def test_glare_over_the_log_leaves_boxes_unsure_never_empty(clinic):
                     assert (row, day) not in ticks.ticked, (seed, row, day)
                 if state is True:
                     assert (row, day) in ticks.ticked, (seed, row, day)
-    assert read >= 3
+    assert read >= 4  # enough read for the rule above to have been tested
 
 
 # -- refusals: a reason a person can act on, exit 1, nothing recorded --------------------------

@@ -36,7 +36,6 @@ from handouts.render.layout import (
     DOSE_PAD,
     ELLIPSIS_ROOM,
     GOAL_BASELINE,
-    HEADING_PT,
     HINT_GAP,
     INK,
     LEGEND_GAP,
@@ -48,7 +47,6 @@ from handouts.render.layout import (
     NOTE_PAD,
     NOTES_LINE,
     PHONE_GAP,
-    PROGRAM_PT,
     QR_GAP,
     QR_SIZE,
     QR_TEXT_W,
@@ -56,9 +54,7 @@ from handouts.render.layout import (
     RULE_W,
     SAFETY_BAR,
     SAFETY_PAD,
-    SIDE_LEGEND_PT,
-    SMALL_PT,
-    WEEKDAY_DROP,
+    SECTION_GAP,
     WHITE,
     Box,
     Card,
@@ -72,7 +68,7 @@ from handouts.render.layout import (
     safety_h,
 )
 from handouts.render.text import draw, fit_one_line, wrap
-from handouts.sheet import GRID_HEAD_H, GRID_TITLE_H, LOG_CODE, MARGIN, MARK, PAPER, WEEK, LogGeometry
+from handouts.sheet import LOG_CODE, MARGIN, MARK, PAPER, WEEK, LogGeometry
 
 
 def draw_page(c: Canvas, h: Handout, plan: Plan) -> list[Box]:
@@ -99,9 +95,11 @@ def draw_page(c: Canvas, h: Handout, plan: Plan) -> list[Box]:
         notes_top = y - gap - plan.slack
         _notes(c, plan, brand, x, notes_top)
         boxes.append(Box("notes", x, notes_top - plan.notes_h, right, notes_top))
+    if plan.back:
+        return boxes + _two_sided(c, h, plan, brand, x, page_h)
     footer_top = MARGIN + plan.footer_h
     _footer(c, h, plan, brand, x, footer_top)
-    safety_top = MARGIN + safety_h(plan.safety_lines)
+    safety_top = MARGIN + safety_h(plan.safety_lines, plan.sizes.label)
     if plan.legend and not plan.grid.side_legend:
         boxes.append(Box("rpe legend", x, safety_top, right, footer_top))
     boxes.append(Box("safety", x, MARGIN, right, safety_top))
@@ -117,21 +115,42 @@ def draw_page(c: Canvas, h: Handout, plan: Plan) -> list[Box]:
     return boxes
 
 
+def _two_sided(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, page_h: float) -> list[Box]:
+    """Large print on one sheet: the front ends with where the log is and the safety line; the
+    back carries the log (with its reading marks, so a photo of it scans) and the legend."""
+    label = plan.sizes.label
+    safety_top = MARGIN + safety_h(plan.safety_lines, label)
+    _safety(c, plan, brand, x)
+    c.setFillColor(brand)
+    draw(c, x, safety_top + SECTION_GAP / 2 + lead(label) - label, plan.words("log_on_back"), BOLD, label)
+    boxes = [Box("safety", x, MARGIN, x + plan.width, safety_top)]
+    c.showPage()
+    geometry = log_geometry(plan, h.paper)
+    _log_grid(c, h, plan, brand, x, geometry.top, geometry)
+    _reading_marks(c, h, geometry)
+    log_bottom = geometry.top - plan.log_h
+    if plan.legend:
+        _legend_below(c, h, plan, brand, x, log_bottom - plan.type.gap)
+    boxes.append(Box("log (back)", x, log_bottom, x + plan.grid.width, geometry.top))
+    return boxes
+
+
 def _side_legend(c: Canvas, plan: Plan, brand: Color, x: float, top: float) -> None:
     words = plan.words
     c.setFillColor(brand)
-    y = top - BODY_PT
+    sz = plan.sizes
+    y = top - sz.label
     title = words("side_legend_title")
-    draw(c, x, y, title, BOLD, fit_one_line(title, BOLD, plan.width - plan.grid.width - LEGEND_GAP, BODY_PT, SMALL_PT))
-    y -= lead(BODY_PT) - lead(SIDE_LEGEND_PT)
-    label_w = legend_label_w(SIDE_LEGEND_PT, words)
+    draw(c, x, y, title, BOLD, fit_one_line(title, BOLD, plan.width - plan.grid.width - LEGEND_GAP, sz.label, sz.least))
+    y -= lead(sz.label) - lead(sz.side)
+    label_w = legend_label_w(sz.side, words)
     c.setFillColor(INK)
     for level, lines in plan.grid.side_legend:
-        y -= lead(SIDE_LEGEND_PT)
-        draw(c, x, y, words("rpe", level=level), BOLD, SIDE_LEGEND_PT)
+        y -= lead(sz.side)
+        draw(c, x, y, words("rpe", level=level), BOLD, sz.side)
         for i, line in enumerate(lines):
-            draw(c, x + label_w, y - i * lead(SIDE_LEGEND_PT), line, REGULAR, SIDE_LEGEND_PT)
-        y -= (len(lines) - 1) * lead(SIDE_LEGEND_PT)
+            draw(c, x + label_w, y - i * lead(sz.side), line, REGULAR, sz.side)
+        y -= (len(lines) - 1) * lead(sz.side)
 
 
 def _header(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> float:
@@ -185,15 +204,16 @@ def _patient(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: flo
         y -= lead(plan.name_size)
         if i == 0:
             c.setFillColor(MUTED)
-            draw(c, x, y, plan.words("for"), REGULAR, BODY_PT)
+            draw(c, x, y, plan.words("for"), REGULAR, plan.sizes.label)
         c.setFillColor(INK)
         draw(c, x + plan.label_w, y, line, BOLD, plan.name_size)
     c.setFillColor(MUTED)
-    draw(c, x + plan.width, y - lead(PROGRAM_PT), given_text(h), REGULAR, BODY_PT, align="right")
+    program_pt = plan.sizes.program
+    draw(c, x + plan.width, y - lead(program_pt), given_text(h), REGULAR, plan.sizes.label, align="right")
     c.setFillColor(brand)
     for line in plan.program_lines:
-        y -= lead(PROGRAM_PT)
-        draw(c, x, y, line, BOLD, PROGRAM_PT)
+        y -= lead(program_pt)
+        draw(c, x, y, line, BOLD, program_pt)
     return top - patient_h(plan)
 
 
@@ -202,7 +222,7 @@ def _cards(c: Canvas, plan: Plan, brand: Color, x: float, top: float, boxes: lis
     for r, row_h in enumerate(plan.rows):
         for k, card in enumerate(plan.cards[r * plan.columns : (r + 1) * plan.columns]):
             cx = x + k * (card.width + CARD_GAP)
-            _card(c, card, brand, cx, y, row_h, plan.grayscale, brand_color)
+            _card(c, card, brand, cx, y, row_h, plan.grayscale, brand_color, plan.sizes.label)
             boxes.append(Box(f"card {card.number}", cx, y - row_h, cx + card.width, y))
         y -= row_h + CARD_GAP
     return y + CARD_GAP
@@ -210,9 +230,9 @@ def _cards(c: Canvas, plan: Plan, brand: Color, x: float, top: float, boxes: lis
 
 def _notes(c: Canvas, plan: Plan, brand: Color, x: float, top: float) -> None:
     c.setFillColor(brand)
-    draw(c, x, top - HEADING_PT, plan.words("notes"), BOLD, HEADING_PT)
+    draw(c, x, top - plan.sizes.heading, plan.words("notes"), BOLD, plan.sizes.heading)
     c.setFillColor(INK)
-    y = top - GRID_TITLE_H
+    y = top - plan.sizes.title_h
     body = plan.type.body
     for line in plan.note_lines or []:  # the clinician's own words, in the body size
         y -= lead(body)
@@ -227,7 +247,9 @@ def _notes(c: Canvas, plan: Plan, brand: Color, x: float, top: float) -> None:
         y -= NOTES_LINE
 
 
-def _card(c: Canvas, card: Card, brand: Color, x: float, top: float, height: float, grayscale: bool, brand_color: str) -> None:
+def _card(
+    c: Canvas, card: Card, brand: Color, x: float, top: float, height: float, grayscale: bool, brand_color: str, badge_pt: float = BODY_PT
+) -> None:
     c.setStrokeColor(RULE)
     c.setLineWidth(0.75)
     c.roundRect(x, top - height, card.width, height, CARD_RADIUS, stroke=1, fill=0)
@@ -248,7 +270,7 @@ def _card(c: Canvas, card: Card, brand: Color, x: float, top: float, height: flo
     c.setFillColor(brand)
     c.circle(cx, cy, BADGE_D / 2, stroke=0, fill=1)
     c.setFillColor(WHITE)
-    draw(c, cx, cy - BADGE_BASELINE, str(card.number), BOLD, BODY_PT, align="center")
+    draw(c, cx, cy - BADGE_BASELINE * badge_pt / BODY_PT, str(card.number), BOLD, badge_pt, align="center")
     c.setFillColor(INK)
     for line in card.title:
         draw(c, ix + line.dx, iy - line.dy, line.text, BOLD, card.title_size)
@@ -276,23 +298,24 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
     words = plan.words
     c.setFillColor(brand)
     title = words("log_title")
-    draw(c, x, top - HEADING_PT, title, BOLD, HEADING_PT)
+    sz = plan.sizes
+    draw(c, x, top - sz.heading, title, BOLD, sz.heading)
     c.setFillColor(MUTED)
-    hint_x = x + fonts.width(title, BOLD, HEADING_PT) + HINT_GAP
+    hint_x = x + fonts.width(title, BOLD, sz.heading) + HINT_GAP
     hint = words("log_hint")  # fitted: another language may run a quarter longer
-    draw(c, hint_x, top - HEADING_PT, hint, REGULAR, fit_one_line(hint, REGULAR, x + plan.grid.width - hint_x, BODY_PT, SMALL_PT))
-    head_top = top - GRID_TITLE_H
+    draw(c, hint_x, top - sz.heading, hint, REGULAR, fit_one_line(hint, REGULAR, x + plan.grid.width - hint_x, sz.label, sz.least))
+    head_top = top - sz.title_h
     days_x = x + plan.grid.label_w + plan.grid.goal_w
     # two-digit days keep a visible gap even in the narrow grid beside the legend
-    day_size = fit_one_line("28", BOLD, cell_w - DAY_GAP, BODY_PT, SMALL_PT)
+    day_size = fit_one_line("28", BOLD, cell_w - DAY_GAP, sz.label, sz.least)
     c.setFillColor(MUTED)
     draw(
         c,
         x + plan.grid.label_w + plan.grid.goal_w / 2,
-        head_top - GRID_HEAD_H + GOAL_BASELINE,
+        head_top - sz.head_h + GOAL_BASELINE,
         words("goal"),
         REGULAR,
-        SMALL_PT,
+        sz.least,
         align="center",
     )
     # a month's name where the log starts and where a month begins; when the log starts a day
@@ -300,17 +323,17 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
     months = [i for i, day in enumerate(days) if i == 0 or day.day == 1]
     for i, next_i in zip(months, [*months[1:], None], strict=True):
         label = words.month_short(days[i])
-        if next_i is not None and fonts.width(label, BOLD, SMALL_PT) + CELL_PAD > (next_i - i) * cell_w:
+        if next_i is not None and fonts.width(label, BOLD, sz.least) + CELL_PAD > (next_i - i) * cell_w:
             continue
         c.setFillColor(brand)
-        draw(c, days_x + i * cell_w + MONTH_INSET, head_top - SMALL_PT, label, BOLD, SMALL_PT)
+        draw(c, days_x + i * cell_w + MONTH_INSET, head_top - sz.least, label, BOLD, sz.least)
     for i, day in enumerate(days):
         cx = days_x + (i + 0.5) * cell_w
         c.setFillColor(MUTED)
-        draw(c, cx, head_top - SMALL_PT - WEEKDAY_DROP, words.weekday(day), REGULAR, SMALL_PT, align="center")
+        draw(c, cx, head_top - sz.least - sz.weekday_drop, words.weekday(day), REGULAR, sz.least, align="center")
         c.setFillColor(INK)
-        draw(c, cx, head_top - GRID_HEAD_H + DAY_BASELINE, str(day.day), BOLD, day_size, align="center")
-    y = head_top - GRID_HEAD_H
+        draw(c, cx, head_top - sz.head_h + DAY_BASELINE, str(day.day), BOLD, day_size, align="center")
+    y = head_top - sz.head_h
     c.setStrokeColor(RULE)
     c.setLineWidth(0.5)
     c.line(x, y, x + plan.grid.width, y)
@@ -321,7 +344,7 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
         base = y - plan.row_h / 2 - body * CAP_CENTRE
         c.setFillColor(INK)
         label = f"{card.number}. {ex.log_label}"
-        size = fit_one_line(label, REGULAR, plan.grid.label_w - CELL_PAD, body, SMALL_PT)
+        size = fit_one_line(label, REGULAR, plan.grid.label_w - CELL_PAD, body, sz.least)
         if fonts.width(label, REGULAR, size) > plan.grid.label_w - CELL_PAD:
             label = wrap(label, REGULAR, size, plan.grid.label_w - ELLIPSIS_ROOM)[0] + "\u2026"
         draw(c, x, base, label, REGULAR, size)
@@ -333,7 +356,7 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
             base,
             goal,
             REGULAR,
-            fit_one_line(goal, REGULAR, plan.grid.goal_w - CELL_PAD, max(10, body - 1), SMALL_PT),
+            fit_one_line(goal, REGULAR, plan.grid.goal_w - CELL_PAD, max(10, body - 1, sz.least), sz.least),
             align="center",
         )
         c.setStrokeColor(MUTED)
@@ -347,24 +370,29 @@ def _log_grid(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: fl
     # a faint line between the two weeks helps a patient find today's column
     c.setStrokeColor(RULE)
     c.setLineWidth(0.75)
-    c.line(days_x + WEEK * cell_w, head_top - GRID_HEAD_H, days_x + WEEK * cell_w, y)
+    c.line(days_x + WEEK * cell_w, head_top - sz.head_h, days_x + WEEK * cell_w, y)
 
 
 def _footer(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> None:
     if plan.legend and not plan.grid.side_legend:
         _legend_below(c, h, plan, brand, x, top)
-    # safety line: the one thing a patient must not miss
-    height = safety_h(plan.safety_lines)
+    _safety(c, plan, brand, x)
+
+
+def _safety(c: Canvas, plan: Plan, brand: Color, x: float) -> None:
+    """The safety line: the one thing a patient must not miss."""
+    height = safety_h(plan.safety_lines, plan.sizes.label)
     sy = MARGIN
     c.setFillColor(BAND)
     c.rect(x, sy, plan.width, height, stroke=0, fill=1)
     c.setFillColor(brand)
     c.rect(x, sy, SAFETY_BAR, height, stroke=0, fill=1)
     c.setFillColor(INK)
-    ly = sy + height - SAFETY_PAD - BODY_PT
+    label_pt = plan.sizes.label
+    ly = sy + height - SAFETY_PAD - label_pt
     for line in plan.safety_lines:
-        draw(c, x + SAFETY_BAR + SAFETY_PAD, ly, line, BOLD, BODY_PT)
-        ly -= lead(BODY_PT)
+        draw(c, x + SAFETY_BAR + SAFETY_PAD, ly, line, BOLD, label_pt)
+        ly -= lead(label_pt)
 
 
 def _legend_below(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top: float) -> None:
@@ -373,16 +401,17 @@ def _legend_below(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, top
     y = top - size
     c.setFillColor(brand)
     title = words("legend_title")
-    draw(c, x, y, title, BOLD, BODY_PT)
+    sz = plan.sizes
+    draw(c, x, y, title, BOLD, sz.label)
     c.setFillColor(MUTED)
-    hint_x = x + fonts.width(title, BOLD, BODY_PT) + LEGEND_HINT_GAP
+    hint_x = x + fonts.width(title, BOLD, sz.label) + LEGEND_HINT_GAP
     hint = words("legend_hint")
-    draw(c, hint_x, y, hint, REGULAR, fit_one_line(hint, REGULAR, x + plan.width - hint_x, BODY_PT, SMALL_PT))
+    draw(c, hint_x, y, hint, REGULAR, fit_one_line(hint, REGULAR, x + plan.width - hint_x, sz.label, sz.least))
     column_w = (plan.width - LEGEND_GAP) / 2
     label_w = legend_label_w(size, words)
-    rows = -(-len(plan.legend) // 2)  # read down the first column, then the second
+    rows = -(-len(plan.legend) // plan.legend_columns)  # read down the first column, then the second
     for i, (level, text) in enumerate(plan.legend):
-        lx = x + (i // rows) * (column_w + LEGEND_GAP)
+        lx = x + (i // rows) * (column_w + LEGEND_GAP)  # (one column: every level under the last)
         ly = y - (1 + i % rows) * lead(size)
         c.setFillColor(INK)
         draw(c, lx, ly, words("rpe", level=level), BOLD, size)

@@ -11,6 +11,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from reportlab.lib.colors import HexColor
 
@@ -174,6 +175,28 @@ TYPES = (
     Type(BODY_PT, TITLE_PT, TICK_BOX, TICK_BOX + BOX_GAP, 5, 3),
 )  # a full page tightens its gaps, never its type
 LARGE_PRINT_PT = 14
+LARGE_FULL = Type(LARGE_PRINT_PT, 15, 18, 18 + BOX_GAP, 5, 3)  # large print's full page: its gaps tighten, never its type
+
+
+class Sizes(NamedTuple):
+    """The sizes that do not grow with the room on the page. Large print raises every one to
+    LARGE_PRINT_PT or more, so nothing on its page is smaller: the weekday letters and the date
+    above the log's boxes, the safety line, the legend, the clinic's header."""
+
+    least: float  # nothing fitted shrinks below this
+    label: float  # "For", the date given, the safety line, the legend, the log's hint, the badge's number
+    heading: float  # "Notes" and the log's title
+    side: float  # the legend beside the log
+    program: float
+    phone: float
+    clinician: float  # the clinician and the QR's caption
+    head_h: float  # the log's header: month, weekday and day number
+    title_h: float  # the log's and the notes' title line
+    weekday_drop: float  # weekday letters below the month's line
+
+
+PLAIN = Sizes(SMALL_PT, BODY_PT, HEADING_PT, SIDE_LEGEND_PT, PROGRAM_PT, PHONE_PT, BODY_PT, GRID_HEAD_H, GRID_TITLE_H, WEEKDAY_DROP)
+LARGE = Sizes(LARGE_PRINT_PT, LARGE_PRINT_PT, 16, LARGE_PRINT_PT, 16, 15, LARGE_PRINT_PT, 50, 21, 16)
 
 
 @dataclass
@@ -331,10 +354,15 @@ class Plan:
     room_left: float = 0.0  # unused height before the log rows grew into it
     legend: tuple[tuple[str, str], ...] = ()
     slack: float = 0.0  # spare height put between the sections, so a short page fills evenly
+    sizes: Sizes = PLAIN
+    legend_columns: int = 2  # one when large print cannot fit a level's words in half the width
+    back: bool = False  # large print that cannot fit one side: the log (and the legend) on the back
 
     @property
     def footer_h(self) -> float:
-        return _footer_h(self.grid, self.legend_size, self.safety_lines, len(self.legend))
+        if self.back:  # the front's foot: the "log on the back" line over the safety line
+            return lead(self.sizes.label) + SECTION_GAP / 2 + safety_h(self.safety_lines, self.sizes.label)
+        return _footer_h(self.grid, self.legend_size, self.safety_lines, len(self.legend), self.sizes, self.legend_columns)
 
 
 @dataclass(frozen=True)
@@ -347,15 +375,15 @@ class Grid:
     side_legend: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
-def _footer_h(grid: Grid, legend_size: float, safety_lines: list[str], levels: int) -> float:
+def _footer_h(grid: Grid, legend_size: float, safety_lines: list[str], levels: int, sizes: Sizes = PLAIN, columns: int = 2) -> float:
     below = levels and not grid.side_legend
-    legend = (1 + math.ceil(levels / 2)) * lead(legend_size) + SECTION_GAP / 2 if below else 0.0
-    return legend + safety_h(safety_lines)
+    legend = (1 + math.ceil(levels / columns)) * lead(legend_size) + SECTION_GAP / 2 if below else 0.0
+    return legend + safety_h(safety_lines, sizes.label)
 
 
-def _side_legend_h(grid: Grid) -> float:
+def _side_legend_h(grid: Grid, sizes: Sizes = PLAIN) -> float:
     """Its title, its lines, and room under the last line's descenders (its g, p and y)."""
-    return lead(BODY_PT) + sum(len(lines) for _, lines in grid.side_legend) * lead(SIDE_LEGEND_PT) + SIDE_LEGEND_DESCENT
+    return lead(sizes.label) + sum(len(lines) for _, lines in grid.side_legend) * lead(sizes.side) + SIDE_LEGEND_DESCENT
 
 
 def legend_label_w(size: float, words: Wording | None = None) -> float:
@@ -379,33 +407,36 @@ def legend_for(h: Handout, sheet: SheetText) -> tuple[tuple[str, str], ...]:
     return levels + tuple((f"{level}+", words("rpe_plus", level=level)) for level in plus)
 
 
-def _grids(h: Handout, width: float, legend: tuple[tuple[str, str], ...], t: Type) -> list[Grid]:
+def _grids(h: Handout, width: float, legend: tuple[tuple[str, str], ...], t: Type, sizes: Sizes = PLAIN) -> list[Grid]:
     """The usual log across the page, then the narrower one with the legend beside it; each only
     if every day's column still holds a box of this type with BOX_GAP of paper beside it."""
     days = LOG_DAYS * (t.box + BOX_GAP)
     grids = []
+    if sizes.label > BODY_PT:  # large print: a goal column for "5× a week" at 14 pt, the names the rest
+        goal_w = GRID_GOAL_W * sizes.label / BODY_PT
+        return [Grid(width, width - goal_w - days, goal_w)] if width - goal_w - days >= MIN_LABEL_W else []
     if width - GRID_LABEL_W - GRID_GOAL_W >= days:
         grids.append(Grid(width, GRID_LABEL_W, GRID_GOAL_W))
     # the legend beside the log takes what the boxes and a readable label leave, so it wraps less
     side_w = min(SIDE_LEGEND_W, width - LEGEND_GAP - SIDE_GOAL_W - days - MIN_LABEL_W)
-    if legend and side_w >= SIDE_LEGEND_MIN_W:
-        label_w = legend_label_w(SIDE_LEGEND_PT, load_wording(h.lang))
-        side = tuple((level, tuple(wrap(text, REGULAR, SIDE_LEGEND_PT, side_w - label_w))) for level, text in legend)
+    if legend and side_w >= SIDE_LEGEND_MIN_W and sizes.side <= SIDE_LEGEND_PT:  # large print: the legend stays below
+        label_w = legend_label_w(sizes.side, load_wording(h.lang))
+        side = tuple((level, tuple(wrap(text, REGULAR, sizes.side, side_w - label_w))) for level, text in legend)
         grid_w = width - side_w - LEGEND_GAP
         grids.append(Grid(grid_w, min(SIDE_LABEL_W, grid_w - SIDE_GOAL_W - days), SIDE_GOAL_W, side))
     return grids
 
 
 def patient_h(plan: Plan) -> float:
-    return _patient_height(plan.name_lines, plan.name_size, plan.program_lines)
+    return _patient_height(plan.name_lines, plan.name_size, plan.program_lines, plan.sizes.program)
 
 
-def _patient_height(name_lines: list[str], name_size: float, program_lines: list[str]) -> float:
-    return len(name_lines) * lead(name_size) + len(program_lines) * lead(PROGRAM_PT) + DESCENT_ROOM
+def _patient_height(name_lines: list[str], name_size: float, program_lines: list[str], program_pt: float = PROGRAM_PT) -> float:
+    return len(name_lines) * lead(name_size) + len(program_lines) * lead(program_pt) + DESCENT_ROOM
 
 
-def safety_h(lines: list[str]) -> float:
-    return len(lines) * lead(BODY_PT) + 2 * SAFETY_PAD
+def safety_h(lines: list[str], size: float = BODY_PT) -> float:
+    return len(lines) * lead(size) + 2 * SAFETY_PAD
 
 
 def logo_width(logo: Path) -> float:
@@ -415,7 +446,7 @@ def logo_width(logo: Path) -> float:
     return min(LOGO_MAX_W, LOGO_MAX * aspect_ratio(logo))
 
 
-def plan_page(h: Handout, drawings_may_give_way: bool = True) -> Plan:
+def plan_page(h: Handout, drawings_may_give_way: bool = True, two_sided: bool = False) -> Plan:
     """Measure every section; raise DoesNotFit before anything is drawn."""
     page_w, page_h = PAPER[h.paper]
     width = page_w - 2 * MARGIN
@@ -425,48 +456,57 @@ def plan_page(h: Handout, drawings_may_give_way: bool = True) -> Plan:
     sheet = clinic_text(clinic, words)
     logo_w = logo_width(clinic.logo) if clinic.logo else 0.0
     left_w = width - QR_SIZE - QR_TEXT_W - 2 * QR_GAP - (logo_w + QR_GAP if logo_w else 0)
-    clinic_name = Fitted(*fit(clinic.name, BOLD, left_w, CLINIC_PT, CLINIC_MIN_PT, 2, one_line_down_to=14))
-    signed = Fitted(*fit(clinic.signed, REGULAR, left_w, BODY_PT, SMALL_PT, 2, one_line_down_to=10))
-    caption = Fitted(*fit(sheet.qr_caption, BOLD, QR_TEXT_W, BODY_PT, SMALL_PT, 2, one_line_down_to=10))
-    phone_size = fit_one_line(words("or_call", phone=clinic.phone), BOLD, QR_TEXT_W, PHONE_PT, SMALL_PT)
+    sz = LARGE if h.large_print else PLAIN
+    clinic_name = Fitted(*fit(clinic.name, BOLD, left_w, CLINIC_PT, max(CLINIC_MIN_PT, sz.least), 2, one_line_down_to=14))
+    signed = Fitted(*fit(clinic.signed, REGULAR, left_w, sz.clinician, sz.least, 2, one_line_down_to=max(10, sz.least)))
+    caption = Fitted(*fit(sheet.qr_caption, BOLD, QR_TEXT_W, sz.clinician, sz.least, 2, one_line_down_to=max(10, sz.least)))
+    phone_size = fit_one_line(words("or_call", phone=clinic.phone), BOLD, QR_TEXT_W, sz.phone, sz.least)
     if clinic_name.height + signed.height + 3 > QR_SIZE or len(caption.lines) > 2:
         raise DoesNotFit(f"{clinic.source}: the clinic name, clinician or QR caption is too long for the header")
-    label_w = fonts.width(words("for"), REGULAR, BODY_PT) + 4
+    label_w = fonts.width(words("for"), REGULAR, sz.label) + 4
     name_size, name_lines = fit(h.patient, BOLD, width - label_w, NAME_PT, NAME_MIN_PT, NAME_MAX_LINES)
-    program_lines = wrap(h.program_title, BOLD, PROGRAM_PT, width - fonts.width(given_text(h), REGULAR, BODY_PT) - 12)
+    program_lines = wrap(h.program_title, BOLD, sz.program, width - fonts.width(given_text(h), REGULAR, sz.label) - 12)
     if len(name_lines) > NAME_MAX_LINES:
         raise DoesNotFit(f"the patient name is too long for the page ({len(h.patient)} characters); shorten it")
     column_w = (width - LEGEND_GAP) / 2
     legend = legend_for(h, sheet)
-    legend_size: float = BODY_PT  # measured as drawn: label column, then the words
-    while legend_size > SMALL_PT and any(
+    legend_size: float = sz.label  # measured as drawn: label column, then the words
+    while legend_size > sz.least and any(
         legend_label_w(legend_size, words) + fonts.width(text, REGULAR, legend_size) > column_w for _, text in legend
     ):
         legend_size -= 0.5
-    safety_lines = wrap(sheet.safety, BOLD, BODY_PT, width - 2 * SAFETY_PAD - SAFETY_BAR)
+    # in large print a level's words may not fit half the width: one column, a level a line
+    legend_columns = (
+        2 if all(legend_label_w(legend_size, words) + fonts.width(text, REGULAR, legend_size) <= column_w for _, text in legend) else 1
+    )
+    safety_lines = wrap(sheet.safety, BOLD, sz.label, width - 2 * SAFETY_PAD - SAFETY_BAR)
     n = len(h.exercises)
-    patient_h = _patient_height(name_lines, name_size, program_lines)
+    patient_h = _patient_height(name_lines, name_size, program_lines, sz.program)
     has_pictures = any(ex.picture or ex.figure for ex in h.exercises)
     sizes = LARGE_THUMB_SIZES if h.large_print else THUMB_SIZES
-    types = [t for t in TYPES if t.body >= LARGE_PRINT_PT] if h.large_print else list(TYPES)
+    types = [t for t in TYPES if t.body >= LARGE_PRINT_PT] + [LARGE_FULL] if h.large_print else list(TYPES)
     best: tuple[float, Card, Type] | None = None  # the nearest miss, for the refusal
     thumbs = sizes if has_pictures else sizes[:1]
     # a step down in type or in picture size costs the same: the larger type with a much smaller
     # picture is not preferred to one step down in each
     steps = sorted(((ti, si) for ti in range(len(types)) for si in range(len(thumbs))), key=lambda p: (2 * p[0] + p[1], p[0]))
-    grids_for = {ti: _grids(h, width, legend, t) for ti, t in enumerate(types)}
+    grids_for = {ti: _grids(h, width, legend, t, sz) for ti, t in enumerate(types)}
     planned: dict[tuple[int, int, int], list[Card]] = {}
     notes = {ti: wrap(h.note, REGULAR, t.body, width) if h.note else [] for ti, t in enumerate(types)}
 
     def measure(ti: int, si: int, grid: Grid, columns: int) -> tuple[float, list[Card], list[float], float]:
         """The room left (negative: too long), the cards, the rows' heights and the log's height."""
         t = types[ti]
-        note_h = note_height(notes[ti], t.body) + t.gap if notes[ti] else 0.0
-        log_h: float = GRID_TITLE_H + GRID_HEAD_H + n * t.row
+        note_h = note_height(notes[ti], t.body, sz.title_h) + t.gap if notes[ti] else 0.0
+        log_h: float = sz.title_h + sz.head_h + n * t.row
         if grid.side_legend:
-            log_h = max(log_h, _side_legend_h(grid))
-        fixed = QR_SIZE + RULE_W + t.gap + patient_h + t.gap + note_h + t.gap + log_h + t.gap
-        fixed += _footer_h(grid, legend_size, safety_lines, len(legend))
+            log_h = max(log_h, _side_legend_h(grid, sz))
+        if two_sided:  # the front holds no log: a line saying where it is, over the safety line
+            fixed = QR_SIZE + RULE_W + t.gap + patient_h + t.gap + note_h + t.gap
+            fixed += lead(sz.label) + SECTION_GAP / 2 + safety_h(safety_lines, sz.label)
+        else:
+            fixed = QR_SIZE + RULE_W + t.gap + patient_h + t.gap + note_h + t.gap + log_h + t.gap
+            fixed += _footer_h(grid, legend_size, safety_lines, len(legend), sz, legend_columns)
         key = (ti, si, columns)  # the two grids share their cards
         if key not in planned:
             card_w = (width - (columns - 1) * CARD_GAP) / columns
@@ -491,7 +531,7 @@ def plan_page(h: Handout, drawings_may_give_way: bool = True) -> Plan:
                 continue
         t = types[ti]
         note_lines = notes[ti]
-        note_h = note_height(note_lines, t.body) + t.gap if note_lines else 0.0
+        note_h = note_height(note_lines, t.body, sz.title_h) + t.gap if note_lines else 0.0
         for grid, columns in layouts:
             spare, cards, rows, log_h = measure(ti, si, grid, columns)
             if spare >= 0:
@@ -533,10 +573,20 @@ def plan_page(h: Handout, drawings_may_give_way: bool = True) -> Plan:
                     room_left=room_left,
                     legend=legend,
                     slack=slack,
+                    sizes=sz,
+                    legend_columns=legend_columns,
+                    back=two_sided,
                 )
             tallest = max(cards, key=lambda c: c.height)
             if best is None or spare > best[0]:
                 best = (spare, tallest, t)
+    if two_sided:
+        raise DoesNotFit("the exercises do not fit the front even with the log on the back", field="exercises")
+    if h.large_print:  # one sheet, not one side: the log goes on the back
+        try:
+            return plan_page(h, drawings_may_give_way, two_sided=True)
+        except DoesNotFit:
+            pass
     drawn = [ex for ex in h.exercises if ex.figure is not None and ex.picture is None]
     if drawn and drawings_may_give_way:
         # the last resort before refusing: the drawing of the card with the most words gives way;
@@ -576,17 +626,17 @@ def _refuse_large_print(h: Handout) -> None:
             continue
         raise DoesNotFit(
             f"in large print ({LARGE_PRINT_PT} pt), {k} of these {len(h.exercises)} exercises fit on "
-            f"one {h.paper} page; choose {k} or fewer, or leave out --large-print",
+            f"one {h.paper} sheet (the log on the back); choose {k} or fewer, or leave out --large-print",
             field="exercises",
         )
     raise DoesNotFit(
-        f"in large print ({LARGE_PRINT_PT} pt) not even one of these exercises fits on one {h.paper} page; leave out --large-print",
+        f"in large print ({LARGE_PRINT_PT} pt) not even one of these exercises fits on one {h.paper} sheet; leave out --large-print",
         field="exercises",
     )
 
 
-def note_height(lines: list[str], body: float = BODY_PT) -> float:
-    return GRID_TITLE_H + len(lines) * lead(body) + NOTE_PAD
+def note_height(lines: list[str], body: float = BODY_PT, title_h: float = GRID_TITLE_H) -> float:
+    return title_h + len(lines) * lead(body) + NOTE_PAD
 
 
 def _refuse_note(h: Handout, width: float) -> None:
@@ -596,7 +646,7 @@ def _refuse_note(h: Handout, width: float) -> None:
     except DoesNotFit:
         return  # the exercises alone do not fit; that is the message to give
     body = bare.type.body
-    lines = int((bare.room_left - bare.type.gap - GRID_TITLE_H - NOTE_PAD) // lead(body))
+    lines = int((bare.room_left - bare.type.gap - bare.sizes.title_h - NOTE_PAD) // lead(body))
     fits = 0
     if lines > 0:
         low, high = 0, len(h.note)
@@ -630,9 +680,9 @@ def given_text(h: Handout) -> str:
 
 def log_geometry(plan: Plan, paper: str) -> LogGeometry:
     page_w, page_h = PAPER[paper]
-    log_top = MARGIN + plan.footer_h + plan.type.gap + plan.log_h
-    head_top = log_top - GRID_TITLE_H
-    rows_top = head_top - GRID_HEAD_H
+    log_top = page_h - MARGIN if plan.back else MARGIN + plan.footer_h + plan.type.gap + plan.log_h
+    head_top = log_top - plan.sizes.title_h
+    rows_top = head_top - plan.sizes.head_h
     rows_bottom = rows_top - len(plan.cards) * plan.row_h
     pitch = (plan.grid.width - plan.grid.label_w - plan.grid.goal_w) / LOG_DAYS
     days_x = MARGIN + plan.grid.label_w + plan.grid.goal_w
