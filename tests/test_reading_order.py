@@ -130,3 +130,36 @@ def test_a_locale_the_program_cannot_write_dates_for_is_named_with_its_line(runn
 def test_the_shipped_clinic_file_names_its_locale():
     assert 'locale = "en-US"' in (Path(CLINIC.source).read_text(encoding="utf-8") if CLINIC.source else "")
     assert CLINIC.region == "US"
+
+
+# -- room to write: a short note always fits, and a page without one keeps ruled lines ----------
+
+TWO_LINES = (
+    "Left side only for the first week, then both sides. Stop at the first sharp pain and call us; bring this sheet to your next visit."
+)
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_a_two_line_note_fits_beside_the_six_wordiest_exercises(fixed_date, lang, paper):
+    import dataclasses
+
+    handout = dataclasses.replace(compose(LIBRARY, CLINIC, "Ana Lima", FULL, paper=paper, lang=lang), note=TWO_LINES)
+    plan = layout.plan_page(handout)
+    assert len(plan.note_lines or []) >= 2
+    pdf = render([handout])
+    assert " ".join(TWO_LINES.split()) in " ".join(page_texts(pdf)[0].split())
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        page = doc.pages[0]
+        assert max(c["x1"] for c in page.chars) <= page.width - layout.MARGIN + 0.01, "nothing past the right margin"
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_the_default_sheet_without_a_note_keeps_ruled_lines_to_write_on(fixed_date, paper):
+    handout = compose(LIBRARY, CLINIC, "Ana Lima", paper=paper)
+    plan = layout.plan_page(handout)
+    assert plan.notes_h >= layout.NOTES_MIN_H
+    assert plan.type.body >= layout.LINES_LEAST_BODY
+    with pdfplumber.open(io.BytesIO(render([handout]))) as doc:
+        ruled = [ln for ln in doc.pages[0].lines if abs(ln["top"] - ln["bottom"]) < 0.01 and ln["x1"] - ln["x0"] > 400]
+    assert len(ruled) >= 2 + 4, "two ruled lines at least, besides the log's own"

@@ -196,11 +196,13 @@ def test_the_code_beside_the_log_names_the_sheet_and_its_days(readings, clinic):
 
 def test_glare_over_the_log_leaves_boxes_unsure_never_empty(clinic):
     read = 0
-    for seed in range(400, 427):  # nine photos of each sheet: glare washes out most of them, and that is right
+    for seed in range(400, 409):
         sheet = clinic[list(PATIENTS)[seed % 3]]
         page, ticks = sp.tick_sheet(sheet, np.random.default_rng(seed), pen=3)  # type: ignore[arg-type]
         row = sheet.boxes[len(sheet.boxes) // 2]  # type: ignore[attr-defined]
-        jpeg, _ = sp.photograph(page, seed, glare=(row[10][0], row[10][1]))
+        # a lamp over the second week; over the middle of a smaller log it washes out so much that
+        # the photo is refused (rightly), and the rule below would go untested
+        jpeg, _ = sp.photograph(page, seed, glare=(row[12][0], row[12][1]))
         image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
         try:
             reading = scan.read_image(image)
@@ -213,7 +215,7 @@ def test_glare_over_the_log_leaves_boxes_unsure_never_empty(clinic):
                     assert (row, day) not in ticks.ticked, (seed, row, day)
                 if state is True:
                     assert (row, day) in ticks.ticked, (seed, row, day)
-    assert read >= 4  # enough read for the rule above to have been tested
+    assert read >= 3  # enough read for the rule above to have been tested
 
 
 # -- refusals: a reason a person can act on, exit 1, nothing recorded --------------------------

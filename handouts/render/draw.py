@@ -229,11 +229,18 @@ def _cards(c: Canvas, plan: Plan, brand: Color, x: float, top: float, boxes: lis
 
 
 def _notes(c: Canvas, plan: Plan, brand: Color, x: float, top: float) -> None:
+    body = plan.type.body
+    if plan.compact_note:  # a full page: the clinician's words alone, set apart by colour
+        c.setFillColor(brand)
+        y = top
+        for line in plan.note_lines or []:
+            y -= lead(body)
+            draw(c, x, y + lead(body) - body - NOTE_LIFT, line, REGULAR, body)  # as wrapped: never past the margin
+        return
     c.setFillColor(brand)
     draw(c, x, top - plan.sizes.heading, plan.words("notes"), BOLD, plan.sizes.heading)
     c.setFillColor(INK)
     y = top - plan.sizes.title_h
-    body = plan.type.body
     for line in plan.note_lines or []:  # the clinician's own words, in the body size
         y -= lead(body)
         draw(c, x, y + lead(body) - body - NOTE_LIFT, line, REGULAR, body)

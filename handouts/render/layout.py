@@ -96,6 +96,7 @@ DAY_GAP = 5  # least space between two day numbers in the log header
 NOTES_MIN_H = 60
 NOTES_MAX_H = 200  # about eight lines; past that a page of empty lines looks unfinished
 NOTES_LINE = 22
+LINES_LEAST_BODY = 12  # a page steps its type down for ruled lines, never to the full page's 11 pt
 NOTE_PAD = 4  # below the clinician's typed note, before the first ruled line
 # Footer: RPE legend in two columns, then the safety line
 LEGEND_GAP = 12
@@ -357,6 +358,7 @@ class Plan:
     sizes: Sizes = PLAIN
     legend_columns: int = 2  # one when large print cannot fit a level's words in half the width
     back: bool = False  # large print that cannot fit one side: the log (and the legend) on the back
+    compact_note: bool = False  # a full page's note: its lines alone, in the brand colour, no heading
 
     @property
     def footer_h(self) -> float:
@@ -446,7 +448,9 @@ def logo_width(logo: Path) -> float:
     return min(LOGO_MAX_W, LOGO_MAX * aspect_ratio(logo))
 
 
-def plan_page(h: Handout, drawings_may_give_way: bool = True, two_sided: bool = False) -> Plan:
+def plan_page(
+    h: Handout, drawings_may_give_way: bool = True, two_sided: bool = False, compact_note: bool = False, explain: bool = True
+) -> Plan:
     """Measure every section; raise DoesNotFit before anything is drawn."""
     page_w, page_h = PAPER[h.paper]
     width = page_w - 2 * MARGIN
@@ -485,6 +489,9 @@ def plan_page(h: Handout, drawings_may_give_way: bool = True, two_sided: bool = 
     has_pictures = any(ex.picture or ex.figure for ex in h.exercises)
     sizes = LARGE_THUMB_SIZES if h.large_print else THUMB_SIZES
     types = [t for t in TYPES if t.body >= LARGE_PRINT_PT] + [LARGE_FULL] if h.large_print else list(TYPES)
+    if compact_note:  # the last resort for a typed note: the note without its heading, the gaps at their least
+        types.append(dataclasses.replace(types[-1], gap=types[-1].gap - 1, pad=types[-1].pad - 1))
+    note_title = 0.0 if compact_note else sz.title_h
     best: tuple[float, Card, Type] | None = None  # the nearest miss, for the refusal
     thumbs = sizes if has_pictures else sizes[:1]
     # a step down in type or in picture size costs the same: the larger type with a much smaller
@@ -497,7 +504,7 @@ def plan_page(h: Handout, drawings_may_give_way: bool = True, two_sided: bool = 
     def measure(ti: int, si: int, grid: Grid, columns: int) -> tuple[float, list[Card], list[float], float]:
         """The room left (negative: too long), the cards, the rows' heights and the log's height."""
         t = types[ti]
-        note_h = note_height(notes[ti], t.body, sz.title_h) + t.gap if notes[ti] else 0.0
+        note_h = note_height(notes[ti], t.body, note_title) + t.gap if notes[ti] else 0.0
         log_h: float = sz.title_h + sz.head_h + n * t.row
         if grid.side_legend:
             log_h = max(log_h, _side_legend_h(grid, sz))
@@ -516,75 +523,80 @@ def plan_page(h: Handout, drawings_may_give_way: bool = True, two_sided: bool = 
         return usable - fixed - sum(rows) - CARD_GAP * (len(rows) - 1), cards, rows, log_h
 
     hopeless: set[int] = set()  # types whose smallest picture already does not fit: a larger one cannot
-    for ti, si in steps:
-        layouts = [(grid, columns) for grid in grids_for[ti] for columns in ((1, 2) if n <= 3 else (2,))]
-        smallest = len(thumbs) - 1
-        if ti in hopeless:
-            continue
-        if si == 0 < smallest:
-            tried = [measure(ti, smallest, g, cols) for g, cols in layouts]
-            if all(spare < 0 for spare, *_ in tried):
-                hopeless.add(ti)
-                for spare, cards, *_ in tried:  # still the nearest miss, for the refusal
-                    if best is None or spare > best[0]:
-                        best = (spare, max(cards, key=lambda c: c.height), types[ti])
+    # a page without a typed note first looks for room for ruled lines to write on (a step down in
+    # type or picture size if it must); only then does it give them up
+    for lines_first in (True, False) if not h.note and not two_sided else (False,):
+        for ti, si in steps:
+            layouts = [(grid, columns) for grid in grids_for[ti] for columns in ((1, 2) if n <= 3 else (2,))]
+            smallest = len(thumbs) - 1
+            if ti in hopeless or (lines_first and types[ti].body < LINES_LEAST_BODY):
                 continue
-        t = types[ti]
-        note_lines = notes[ti]
-        note_h = note_height(note_lines, t.body, sz.title_h) + t.gap if note_lines else 0.0
-        for grid, columns in layouts:
-            spare, cards, rows, log_h = measure(ti, si, grid, columns)
-            if spare >= 0:
-                room_left = spare
-                row_h = min(t.row + ROW_GROWTH, t.row + spare / n)
-                spare -= (row_h - t.row) * n
-                if note_lines:  # the typed note, then ruled lines in whatever room is left
-                    notes_h = note_h - t.gap + min(max(0.0, spare), max(0.0, NOTES_MAX_H - note_h))
-                else:
-                    notes_h = min(NOTES_MAX_H, spare - t.gap) if spare - t.gap >= NOTES_MIN_H else 0.0
-                used = notes_h + (t.gap if notes_h and not note_lines else 0.0)
-                # what is still empty, spread between the sections: above the cards, above the notes
-                # (when there are any), and above the log
-                slack = max(0.0, spare - used) / (3 if notes_h else 2)
-                return Plan(
-                    width=width,
-                    clinic_name=clinic_name,
-                    signed=signed,
-                    caption=caption,
-                    phone_size=phone_size,
-                    logo_w=logo_w,
-                    label_w=label_w,
-                    name_size=name_size,
-                    name_lines=name_lines,
-                    program_lines=program_lines,
-                    columns=columns,
-                    cards=cards,
-                    rows=rows,
-                    row_h=row_h,
-                    log_h=log_h + (row_h - t.row) * n,
-                    notes_h=notes_h,
-                    legend_size=legend_size,
-                    safety_lines=safety_lines,
-                    grid=grid,
-                    words=words,
-                    type=t,
-                    grayscale=h.grayscale,
-                    note_lines=note_lines,
-                    room_left=room_left,
-                    legend=legend,
-                    slack=slack,
-                    sizes=sz,
-                    legend_columns=legend_columns,
-                    back=two_sided,
-                )
-            tallest = max(cards, key=lambda c: c.height)
-            if best is None or spare > best[0]:
-                best = (spare, tallest, t)
+            if si == 0 < smallest:
+                tried = [measure(ti, smallest, g, cols) for g, cols in layouts]
+                if all(spare < 0 for spare, *_ in tried):
+                    hopeless.add(ti)
+                    for spare, cards, *_ in tried:  # still the nearest miss, for the refusal
+                        if best is None or spare > best[0]:
+                            best = (spare, max(cards, key=lambda c: c.height), types[ti])
+                    continue
+            t = types[ti]
+            note_lines = notes[ti]
+            note_h = note_height(note_lines, t.body, note_title) + t.gap if note_lines else 0.0
+            for grid, columns in layouts:
+                spare, cards, rows, log_h = measure(ti, si, grid, columns)
+                reserve = NOTES_MIN_H + t.gap if lines_first else 0.0
+                if spare >= reserve:
+                    room_left = spare
+                    row_h = min(t.row + ROW_GROWTH, t.row + (spare - reserve) / n)
+                    spare -= (row_h - t.row) * n
+                    if note_lines:  # the typed note, then ruled lines in whatever room is left
+                        notes_h = note_h - t.gap + min(max(0.0, spare), max(0.0, NOTES_MAX_H - note_h))
+                    else:
+                        notes_h = min(NOTES_MAX_H, spare - t.gap) if spare - t.gap >= NOTES_MIN_H else 0.0
+                    used = notes_h + (t.gap if notes_h and not note_lines else 0.0)
+                    # what is still empty, spread between the sections: above the cards, above the notes
+                    # (when there are any), and above the log
+                    slack = max(0.0, spare - used) / (3 if notes_h else 2)
+                    return Plan(
+                        width=width,
+                        clinic_name=clinic_name,
+                        signed=signed,
+                        caption=caption,
+                        phone_size=phone_size,
+                        logo_w=logo_w,
+                        label_w=label_w,
+                        name_size=name_size,
+                        name_lines=name_lines,
+                        program_lines=program_lines,
+                        columns=columns,
+                        cards=cards,
+                        rows=rows,
+                        row_h=row_h,
+                        log_h=log_h + (row_h - t.row) * n,
+                        notes_h=notes_h,
+                        legend_size=legend_size,
+                        safety_lines=safety_lines,
+                        grid=grid,
+                        words=words,
+                        type=t,
+                        grayscale=h.grayscale,
+                        note_lines=note_lines,
+                        room_left=room_left,
+                        legend=legend,
+                        slack=slack,
+                        sizes=sz,
+                        legend_columns=legend_columns,
+                        back=two_sided,
+                        compact_note=compact_note,
+                    )
+                tallest = max(cards, key=lambda c: c.height)
+                if best is None or spare > best[0]:
+                    best = (spare, tallest, t)
     if two_sided:
         raise DoesNotFit("the exercises do not fit the front even with the log on the back", field="exercises")
     if h.large_print:  # one sheet, not one side: the log goes on the back
         try:
-            return plan_page(h, drawings_may_give_way, two_sided=True)
+            return plan_page(h, drawings_may_give_way, two_sided=True, explain=False)
         except DoesNotFit:
             pass
     drawn = [ex for ex in h.exercises if ex.figure is not None and ex.picture is None]
@@ -594,13 +606,20 @@ def plan_page(h: Handout, drawings_may_give_way: bool = True, two_sided: bool = 
         wordiest = max(drawn, key=lambda ex: (len(ex.title) + sum(len(c) for c in ex.cues), -h.exercises.index(ex)))
         try:
             return plan_page(
-                dataclasses.replace(h, exercises=tuple(without_figure(ex) if ex is wordiest else ex for ex in h.exercises)), False
+                dataclasses.replace(h, exercises=tuple(without_figure(ex) if ex is wordiest else ex for ex in h.exercises)),
+                False,
+                explain=False,
             )
         except DoesNotFit:
-            return plan_page(dataclasses.replace(h, exercises=tuple(without_figure(ex) for ex in h.exercises)), False)
-    if h.note:
+            return plan_page(dataclasses.replace(h, exercises=tuple(without_figure(ex) for ex in h.exercises)), False, explain=explain)
+    if h.note and not compact_note:
+        try:
+            return plan_page(h, False, two_sided, compact_note=True, explain=False)
+        except DoesNotFit:
+            pass
+    if h.note and explain:
         _refuse_note(h, width)
-    if h.large_print:
+    if h.large_print and explain:
         _refuse_large_print(h)
     assert best is not None
     over, tallest, t = -best[0], best[1], best[2]
@@ -636,7 +655,8 @@ def _refuse_large_print(h: Handout) -> None:
 
 
 def note_height(lines: list[str], body: float = BODY_PT, title_h: float = GRID_TITLE_H) -> float:
-    return title_h + len(lines) * lead(body) + NOTE_PAD
+    """The note's heading, its lines and a little paper under them (none of either when compact)."""
+    return title_h + len(lines) * lead(body) + (NOTE_PAD if title_h else 0.0)
 
 
 def _refuse_note(h: Handout, width: float) -> None:
@@ -645,18 +665,16 @@ def _refuse_note(h: Handout, width: float) -> None:
         bare = plan_page(dataclasses.replace(h, note=""))
     except DoesNotFit:
         return  # the exercises alone do not fit; that is the message to give
-    body = bare.type.body
-    lines = int((bare.room_left - bare.type.gap - bare.sizes.title_h - NOTE_PAD) // lead(body))
-    fits = 0
-    if lines > 0:
-        low, high = 0, len(h.note)
-        while low < high:  # the longest start of the note that wraps into the lines there are
-            mid = (low + high + 1) // 2
-            if len(wrap(h.note[:mid], REGULAR, body, width)) <= lines:
-                low = mid
-            else:
-                high = mid - 1
-        fits = low
+    del bare
+    low, high = 0, len(h.note)
+    while low < high:  # the longest start of the note that still fits, by the planner itself
+        mid = (low + high + 1) // 2
+        try:
+            plan_page(dataclasses.replace(h, note=h.note[:mid].rstrip()), explain=False)
+            low = mid
+        except DoesNotFit:
+            high = mid - 1
+    fits = low
     count = f"{len(h.exercises)} exercise{'s' if len(h.exercises) != 1 else ''}"
     if not fits:
         raise DoesNotFit(

@@ -121,10 +121,14 @@ if (builder) {
   }
 
   let found = [];
+  let asked = 0;  // a slow answer to an earlier search never replaces a newer one's
   const search = debounce(async () => {
+    const mine = ++asked;
     const query = new URLSearchParams({ q: $("#search").value, region: $("#region").value });
     const response = await fetch("/api/exercises?" + query.toString());
-    found = response.ok ? await response.json() : [];
+    const answer = response.ok ? await response.json() : [];
+    if (mine !== asked) return;
+    found = answer;
     results.textContent = "";
     for (const ex of found) {
       const li = document.createElement("li");
