@@ -92,3 +92,11 @@ def test_a_plan_too_long_even_for_both_sides_says_so_in_sheets(runner, tmp_path)
     assert result.exit_code == 1
     assert "exercises fit on one letter sheet (the log on the back)" in result.output
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_when_even_that_is_not_enough_the_safety_line_joins_the_log_on_the_back(runner, tmp_path, fixed_date):
+    pdf = make(runner, tmp_path / "hip.pdf", "--program", "hip-osteoarthritis")
+    front, back = (" ".join(t.split()) for t in page_texts(pdf))
+    assert "Your two-week log, and when to stop and call us, are on the back of this sheet." in front
+    assert "Stop and call us" not in front and "Stop and call us if you feel sharp pain" in back
+    assert "Two-week log" in back

@@ -120,10 +120,17 @@ def _two_sided(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, page_h
     back carries the log (with its reading marks, so a photo of it scans) and the legend."""
     label = plan.sizes.label
     safety_top = MARGIN + safety_h(plan.safety_lines, label)
-    _safety(c, plan, brand, x)
     c.setFillColor(brand)
-    draw(c, x, safety_top + SECTION_GAP / 2 + lead(label) - label, plan.words("log_on_back"), BOLD, label)
-    boxes = [Box("safety", x, MARGIN, x + plan.width, safety_top)]
+    if plan.safety_back:  # the front says both are on the back, in two lines
+        lines = wrap(plan.words("log_and_safety_on_back"), BOLD, label, plan.width)[:2]
+        for i, line in enumerate(lines):
+            draw(c, x, MARGIN + SECTION_GAP / 2 + (len(lines) - i) * lead(label) - label, line, BOLD, label)
+        boxes: list[Box] = []
+    else:
+        _safety(c, plan, brand, x)
+        c.setFillColor(brand)
+        draw(c, x, safety_top + SECTION_GAP / 2 + lead(label) - label, plan.words("log_on_back"), BOLD, label)
+        boxes = [Box("safety", x, MARGIN, x + plan.width, safety_top)]
     c.showPage()
     geometry = log_geometry(plan, h.paper)
     _log_grid(c, h, plan, brand, x, geometry.top, geometry)
@@ -132,6 +139,8 @@ def _two_sided(c: Canvas, h: Handout, plan: Plan, brand: Color, x: float, page_h
     if plan.legend:
         _legend_below(c, h, plan, brand, x, log_bottom - plan.type.gap)
     boxes.append(Box("log (back)", x, log_bottom, x + plan.grid.width, geometry.top))
+    if plan.safety_back:
+        _safety(c, plan, brand, x)
     return boxes
 
 

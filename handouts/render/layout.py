@@ -358,12 +358,14 @@ class Plan:
     sizes: Sizes = PLAIN
     legend_columns: int = 2  # one when large print cannot fit a level's words in half the width
     back: bool = False  # large print that cannot fit one side: the log (and the legend) on the back
+    safety_back: bool = False  # ...and, when even that is not enough, the safety line with them
     compact_note: bool = False  # a full page's note: its lines alone, in the brand colour, no heading
 
     @property
     def footer_h(self) -> float:
-        if self.back:  # the front's foot: the "log on the back" line over the safety line
-            return lead(self.sizes.label) + SECTION_GAP / 2 + safety_h(self.safety_lines, self.sizes.label)
+        if self.back:  # the front's foot: the "log on the back" line (over the safety line)
+            safety = 0.0 if self.safety_back else safety_h(self.safety_lines, self.sizes.label)
+            return lead(self.sizes.label) * (2 if self.safety_back else 1) + SECTION_GAP / 2 + safety
         return _footer_h(self.grid, self.legend_size, self.safety_lines, len(self.legend), self.sizes, self.legend_columns)
 
 
@@ -449,7 +451,12 @@ def logo_width(logo: Path) -> float:
 
 
 def plan_page(
-    h: Handout, drawings_may_give_way: bool = True, two_sided: bool = False, compact_note: bool = False, explain: bool = True
+    h: Handout,
+    drawings_may_give_way: bool = True,
+    two_sided: bool = False,
+    compact_note: bool = False,
+    explain: bool = True,
+    safety_back: bool = False,
 ) -> Plan:
     """Measure every section; raise DoesNotFit before anything is drawn."""
     page_w, page_h = PAPER[h.paper]
@@ -510,7 +517,10 @@ def plan_page(
             log_h = max(log_h, _side_legend_h(grid, sz))
         if two_sided:  # the front holds no log: a line saying where it is, over the safety line
             fixed = QR_SIZE + RULE_W + t.gap + patient_h + t.gap + note_h + t.gap
-            fixed += lead(sz.label) + SECTION_GAP / 2 + safety_h(safety_lines, sz.label)
+            if safety_back:  # two lines saying the log and the safety line are on the back
+                fixed += 2 * lead(sz.label) + SECTION_GAP / 2
+            else:
+                fixed += lead(sz.label) + SECTION_GAP / 2 + safety_h(safety_lines, sz.label)
         else:
             fixed = QR_SIZE + RULE_W + t.gap + patient_h + t.gap + note_h + t.gap + log_h + t.gap
             fixed += _footer_h(grid, legend_size, safety_lines, len(legend), sz, legend_columns)
@@ -587,6 +597,7 @@ def plan_page(
                         sizes=sz,
                         legend_columns=legend_columns,
                         back=two_sided,
+                        safety_back=safety_back,
                         compact_note=compact_note,
                     )
                 tallest = max(cards, key=lambda c: c.height)
@@ -594,11 +605,14 @@ def plan_page(
                     best = (spare, tallest, t)
     if two_sided:
         raise DoesNotFit("the exercises do not fit the front even with the log on the back", field="exercises")
-    if h.large_print:  # one sheet, not one side: the log goes on the back
-        try:
-            return plan_page(h, drawings_may_give_way, two_sided=True, explain=False)
-        except DoesNotFit:
-            pass
+    if h.large_print:  # one sheet, not one side: the log goes on the back; the safety line follows it
+        # only once the drawings have given way (it matters more on the front than they do)
+        undrawn = all(ex.figure is None or ex.picture is not None for ex in h.exercises)
+        for on_back in (False, True) if undrawn else (False,):
+            try:
+                return plan_page(h, drawings_may_give_way, two_sided=True, explain=False, safety_back=on_back)
+            except DoesNotFit:
+                pass
     drawn = [ex for ex in h.exercises if ex.figure is not None and ex.picture is None]
     if drawn and drawings_may_give_way:
         # the last resort before refusing: the drawing of the card with the most words gives way;
