@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pdfplumber
@@ -83,6 +84,29 @@ def test_the_handout_shows_the_picture_upright_beside_the_cues(runner, library, 
         )
     )
     assert is_upright(picture)  # as printed, not only as stored
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("paper", ["letter", "a4"])
+def test_the_six_wordiest_exercises_each_with_a_photo_fit_one_page(tmp_path, paper, lang):
+    """The cues flow around each photo when that is shorter, and the gaps tighten before a refusal."""
+    import dataclasses
+
+    from handouts.compose import compose
+    from handouts.library.load import load_clinic, load_library
+    from handouts.render.pdf import render
+
+    shipped = load_library()
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (300, 300), (120, 160, 200)).save(photo)
+    texts = shipped.translations.get(lang, {})
+    wordiest = sorted(shipped.exercises.values(), key=lambda e: -sum(len(c) for c in (texts[e.id].cues if lang != "en" else e.cues)))[:6]
+    library = dataclasses.replace(shipped, exercises={k: dataclasses.replace(e, picture=photo) for k, e in shipped.exercises.items()})
+    data = render([compose(library, load_clinic(), "Ana Lima", [e.id for e in wordiest], paper=paper, lang=lang)])
+    assert page_count(data) == 1
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        assert len(pdf.pages[0].images) == 6
+        assert all(placed["width"] >= 40 for placed in pdf.pages[0].images)
 
 
 @pytest.mark.parametrize("paper", ["letter", "a4"])

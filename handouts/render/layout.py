@@ -174,6 +174,7 @@ TYPES = (
     Type(12, 14, 14, 20),
     Type(BODY_PT, TITLE_PT, TICK_BOX, 18),
     Type(BODY_PT, TITLE_PT, TICK_BOX, TICK_BOX + BOX_GAP, 5, 3),
+    Type(BODY_PT, TITLE_PT, TICK_BOX, TICK_BOX + BOX_GAP, 4, 2),  # the fullest: gaps at their least
 )  # a full page tightens its gaps, never its type
 LARGE_PRINT_PT = 14
 LARGE_FULL = Type(LARGE_PRINT_PT, 15, 18, 18 + BOX_GAP, 5, 3)  # large print's full page: its gaps tighten, never its type
@@ -272,7 +273,12 @@ def plan_card(
     dose = [(BOLD, line) for line in wrap(band, BOLD, body, inner - 2 * DOSE_PAD)]
     if d.load:
         dose += [(REGULAR, line) for line in wrap(d.load, REGULAR, body, inner - 2 * DOSE_PAD)]
-    return Card(ex, number, width, thumb, title, cues, dose, max(y, thumb), body, title_size, pad)
+    card = Card(ex, number, width, thumb, title, cues, dose, max(y, thumb), body, title_size, pad)
+    if thumb:  # a photo may flow its cues around it too, when that makes the card shorter
+        flowing = dataclasses.replace(_flow_card(ex, number, width, thumb, thumb, words, body, title_size, pad), art_h=0.0)
+        if flowing.height < card.height:
+            return flowing
+    return card
 
 
 def figure_width(figure: Figure, inner: float) -> float:
@@ -296,6 +302,15 @@ def _figure_card(
     art_w = figure_width(ex.figure, inner) * scale
     x0, y0, x1, y1 = ex.figure.box
     art_h = min(FIGURE_MAX_H * scale, art_w * (y1 - y0) / (x1 - x0))
+    return _flow_card(ex, number, width, art_w, art_h, words, body, title_size, pad)
+
+
+def _flow_card(
+    ex: Exercise, number: int, width: float, art_w: float, art_h: float, words: Wording | None, body: float, title_size: float, pad: float
+) -> Card:
+    """A picture or drawing (art_w x art_h) in the top left corner, the title and the cues that
+    start beside it there, the cues that start below it across the whole card."""
+    inner = width - 2 * CARD_PAD
     column = art_w + THUMB_GAP
     title_x = column
     title = [
@@ -496,9 +511,7 @@ def plan_page(
     has_pictures = any(ex.picture or ex.figure for ex in h.exercises)
     sizes = LARGE_THUMB_SIZES if h.large_print else THUMB_SIZES
     types = [t for t in TYPES if t.body >= LARGE_PRINT_PT] + [LARGE_FULL] if h.large_print else list(TYPES)
-    if compact_note:  # the last resort for a typed note: the note without its heading, the gaps at their least
-        types.append(dataclasses.replace(types[-1], gap=types[-1].gap - 1, pad=types[-1].pad - 1))
-    note_title = 0.0 if compact_note else sz.title_h
+    note_title = 0.0 if compact_note else sz.title_h  # the last resort for a typed note: no heading
     best: tuple[float, Card, Type] | None = None  # the nearest miss, for the refusal
     thumbs = sizes if has_pictures else sizes[:1]
     # a step down in type or in picture size costs the same: the larger type with a much smaller
