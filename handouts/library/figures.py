@@ -39,11 +39,17 @@ ARROW_KEYS = {"at", "kind", "bend"}
 ARROW_KINDS = ("arc", "turn", "both")
 
 
-def read_bases(problems: list[str]) -> dict[str, Base]:
+def _read(path: Path, problems: list[str]) -> TomlSource | None:
     try:
-        src = read_toml(BASE_POSES)
+        return read_toml(path)
     except DataError as e:  # it already says file and line
         problems.append(str(e))
+        return None
+
+
+def read_bases(problems: list[str]) -> dict[str, Base]:
+    src = _read(BASE_POSES, problems)
+    if src is None:
         return {}
     bases: dict[str, Base] = {}
     for name, table in src.data.items():
@@ -75,10 +81,8 @@ def read_figures(path: Path, known_ids: set[str], problems: list[str]) -> dict[s
     bases = read_bases(problems)
     if not path.is_file():
         return {}
-    try:
-        src = read_toml(path)
-    except DataError as e:  # it already says file and line
-        problems.append(str(e))
+    src = _read(path, problems)
+    if src is None:
         return {}
     figures: dict[str, Figure] = {}
     for ex_id, table in src.data.items():

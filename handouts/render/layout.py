@@ -268,11 +268,7 @@ def plan_card(
         for i, line in enumerate(wrap(cue, REGULAR, body, inner - column - BULLET_INDENT)):
             cues.append(Placed(column + BULLET_INDENT, y + body, line, bullet=i == 0))
             y += lead(body)
-    d = ex.dose
-    band = (words or load_wording()).band(d)
-    dose = [(BOLD, line) for line in wrap(band, BOLD, body, inner - 2 * DOSE_PAD)]
-    if d.load:
-        dose += [(REGULAR, line) for line in wrap(d.load, REGULAR, body, inner - 2 * DOSE_PAD)]
+    dose = _dose_lines(ex, words, body, inner)
     card = Card(ex, number, width, thumb, title, cues, dose, max(y, thumb), body, title_size, pad)
     if thumb:  # a photo may flow its cues around it too, when that makes the card shorter
         flowing = dataclasses.replace(_flow_card(ex, number, width, thumb, thumb, words, body, title_size, pad), art_h=0.0)
@@ -327,12 +323,17 @@ def _flow_card(
         for i, line in enumerate(wrap(cue, REGULAR, body, inner - BULLET_INDENT - x)):
             cues.append(Placed(x + BULLET_INDENT, y + body, line, bullet=i == 0))
             y += lead(body)
-    d = ex.dose
-    band = (words or load_wording()).band(d)
-    dose = [(BOLD, line) for line in wrap(band, BOLD, body, inner - 2 * DOSE_PAD)]
-    if d.load:
-        dose += [(REGULAR, line) for line in wrap(d.load, REGULAR, body, inner - 2 * DOSE_PAD)]
+    dose = _dose_lines(ex, words, body, inner)
     return Card(ex, number, width, art_w, title, cues, dose, max(y, art_top + art_h), body, title_size, pad, art_h, art_top)
+
+
+def _dose_lines(ex: Exercise, words: Wording | None, body: float, inner: float) -> list[tuple[str, str]]:
+    """The dose band's lines: the dose in bold, then the load advice."""
+    band = (words or load_wording()).band(ex.dose)
+    dose = [(BOLD, line) for line in wrap(band, BOLD, body, inner - 2 * DOSE_PAD)]
+    if ex.dose.load:
+        dose += [(REGULAR, line) for line in wrap(ex.dose.load, REGULAR, body, inner - 2 * DOSE_PAD)]
+    return dose
 
 
 def _cues_height(cues: tuple[str, ...], width: float, body: float) -> float:
