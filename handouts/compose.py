@@ -7,8 +7,8 @@ import datetime as dt
 from collections.abc import Sequence
 
 from handouts.doses import Choice, DoseChange
-from handouts.errors import DataError, UsageError
-from handouts.library.load import MAX_EXERCISES, suggest
+from handouts.errors import DataError, UsageError, suggest
+from handouts.library.load import MAX_EXERCISES
 from handouts.models import Clinic, Exercise, Handout, Library, tidy, today
 from handouts.request import HandoutRequest, choices_from
 from handouts.sheet import LOG_DAYS

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from handouts.compose import build
-from handouts.errors import HandoutError, UsageError
-from handouts.library.load import load_clinic, load_library, suggest
+from handouts.errors import HandoutError, UsageError, suggest
+from handouts.library.load import load_clinic, load_library
 from handouts.models import Clinic, Handout, Issue, Library
 from handouts.output import remove_stale_parts, target_path, write_atomic
 from handouts.render.pdf import render

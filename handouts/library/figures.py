@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from handouts.errors import DataError
+from handouts.errors import DataError, suggest
 from handouts.library.poses import (
     MOVING_PROPS,
     PARTS,
@@ -123,12 +123,9 @@ def _spec(src: TomlSource, ex_id: str, table: Any, bases: dict[str, Base]) -> Sp
     _unknown(src, where, table, FIGURE_KEYS)
     base_name = table.get("base")
     if base_name not in bases:
-        import difflib
-
-        close = difflib.get_close_matches(str(base_name), list(bases), n=1)
         src.problem(
             where + ("base",) if "base" in table else where,
-            f'"base" must be one of {", ".join(bases)}, got {base_name!r}' + (f' (did you mean "{close[0]}"?)' if close else ""),
+            f'"base" must be one of {", ".join(bases)}, got {base_name!r}{suggest(str(base_name), bases)}',
         )
         return None
     base = bases[base_name]
@@ -193,13 +190,9 @@ def _keep_points(src: TomlSource, where: tuple[str, ...], table: dict[str, Any])
 
 
 def _unknown(src: TomlSource, where: tuple[str, ...], table: dict[str, Any], allowed: set[str]) -> None:
-    import difflib
-
     for key in table:
         if key not in allowed:
-            close = difflib.get_close_matches(key, sorted(allowed), n=1)
-            hint = f' (did you mean "{close[0]}"?)' if close else ""
-            src.problem(where + (key,), f'unknown key "{key}"{hint}; expected one of {", ".join(sorted(allowed))}')
+            src.problem(where + (key,), f'unknown key "{key}"{suggest(key, sorted(allowed))}; expected one of {", ".join(sorted(allowed))}')
 
 
 def _word(src: TomlSource, where: tuple[str, ...], table: dict[str, Any], key: str, allowed: tuple[str, ...], default: str) -> str:
@@ -215,10 +208,7 @@ def _point(src: TomlSource, where: tuple[str, ...], table: dict[str, Any], key: 
     if allow_rest and value == "rest":
         return "rest"
     if value not in POINTS:
-        import difflib
-
-        close = difflib.get_close_matches(str(value), POINTS, n=1)
-        hint = f' (did you mean "{close[0]}"?)' if close else ""
+        hint = suggest(str(value), POINTS)
         src.problem(where + (key,), f'"{key}" = {value!r} is not a point of the body{hint}; points are {", ".join(POINTS)}')
         return default or "hip"
     return str(value)
@@ -248,11 +238,7 @@ def _prop(src: TomlSource, where: tuple[str, ...], raw: Any) -> Prop | None:
     _unknown(src, here, raw, PROP_KEYS)
     kind = raw.get("kind")
     if kind not in PROPS:
-        import difflib
-
-        close = difflib.get_close_matches(str(kind), PROPS, n=1)
-        hint = f' (did you mean "{close[0]}"?)' if close else ""
-        src.problem(here, f"prop kind {kind!r} is not one I can draw{hint}; props are {', '.join(PROPS)}")
+        src.problem(here, f"prop kind {kind!r} is not one I can draw{suggest(str(kind), PROPS)}; props are {', '.join(PROPS)}")
         return None
     xy = raw.get("xy")
     if xy is not None and not (isinstance(xy, list) and len(xy) == 2 and all(isinstance(v, (int, float)) for v in xy)):

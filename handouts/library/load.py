@@ -9,14 +9,12 @@ can show them all at once.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from handouts import cache
-from handouts.errors import DataError, UsageError, located
+from handouts.errors import DataError, UsageError, located, suggest
 from handouts.models import (
     Clinic,
     ClinicText,
@@ -111,16 +109,6 @@ def copy_library(target: Path) -> list[Path]:
             raise DataError(f"{DEFAULT_LIBRARY / name}: cannot read the shipped library ({why(e)})") from None
         written.append(write_atomic(target / name, data, force=True))
     return written
-
-
-def suggest(word: str, choices: Iterable[str]) -> str:
-    """' (did you mean "x"?)' or nothing: the cheapest help for a typo."""
-    options = list(choices)
-    started = [c for c in options if word and c.startswith(word)]  # "wall-calf" was "wall-calf-raise"
-    close = (started + [c for c in difflib.get_close_matches(word, options, n=3, cutoff=0.6) if c not in started])[:3]
-    if not close:
-        return ""
-    return " (did you mean " + " or ".join(f'"{c}"' for c in close) + "?)"
 
 
 def _unknown_keys(src: TomlSource, where: tuple[str, ...], table: dict[str, Any], allowed: set[str]) -> None:

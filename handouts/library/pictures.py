@@ -13,8 +13,8 @@ import re
 import tomllib
 from pathlib import Path
 
-from handouts.errors import DataError, UsageError
-from handouts.library.load import is_installed_copy, load_library, suggest
+from handouts.errors import DataError, UsageError, suggest
+from handouts.library.load import is_installed_copy, load_library
 from handouts.library.photos import clean_pixels, crop_to, jpeg_bytes, open_image, pixels_for
 from handouts.library.tomlsource import read_toml
 from handouts.models import Library

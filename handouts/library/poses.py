@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from handouts.errors import suggest
 from handouts.models import Figure, Shape
 
 # Body proportions, in head units
@@ -276,14 +277,11 @@ def joints_in(pose: dict[str, float]) -> Iterator[str]:
 
 def problems_with_angles(pose: dict[str, Any], view: str) -> list[tuple[str, str]]:
     """(joint, message) for every unknown joint or angle outside a human range."""
-    import difflib
-
     found = []
     column = VIEWS.index(view) if view in VIEWS else 0
     for joint, value in pose.items():
         if joint not in JOINT_NAMES:
-            close = difflib.get_close_matches(joint, JOINT_NAMES, n=1, cutoff=0.6)
-            hint = f' (did you mean "{close[0]}"?)' if close else ""
+            hint = suggest(joint, JOINT_NAMES)
             found.append(
                 (
                     joint,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-from handouts.errors import UsageError
-from handouts.library.load import EQUIPMENT, REGIONS, suggest
+from handouts.errors import UsageError, suggest
+from handouts.library.load import EQUIPMENT, REGIONS
 from handouts.models import Exercise, Library
 
 
