@@ -7,6 +7,7 @@ the parent before the worker processes fork, so each worker starts warm.
 from __future__ import annotations
 
 import dataclasses
+import glob
 import hashlib
 import multiprocessing
 import os
@@ -52,10 +53,11 @@ class BatchReport:
     passwords: list[tuple[str, str]] = field(default_factory=list)  # (recipient, PDF password)
     mailing: bool = False
     history_problem: str = ""
+    problems: list[str] = field(default_factory=list)  # the batch's own troubles: its ledger, the combined file
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.failed or self.history_problem or self.not_emailed else 0
+        return 1 if self.failed or self.history_problem or self.not_emailed or self.problems else 0
 
     def summary(self) -> str:
         parts = [f"{len(self.written)} written"]
@@ -92,6 +94,7 @@ class BatchPlan:
     fingerprints: dict[str, str] = field(default_factory=dict)  # file name -> what it is made from, until made
     mail: list[Planned] = field(default_factory=list)  # rows to email, kept as they pass
     record_ids: dict[Path, int] = field(default_factory=dict)  # history row of each handout written, for its email
+    written_as: dict[Path, Path] = field(default_factory=dict)  # planned name -> the file that holds it, where they differ
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ class Job:
     line: int
     handout: Handout
     path: Path
+    keep: bool = False  # a whole earlier file is there: the new one takes a name of its own (name_v2.pdf)
 
 
 def plan_batch(
@@ -227,18 +231,20 @@ def run_batch(
         chunk: list[Job] = []
         try:
             for row, handout, path in source:
+                state = ledger.state(path, plan.fingerprints.get(path.name, ""))
+                if state != "new":
+                    plan.written_as[path] = ledger.current(path)
                 if row.email or report.mailing:
                     plan.mail.append((row, handout, path))
-                there = path.exists()
-                if there and not force and ledger.unchanged(path, plan.fingerprints.get(path.name, "")):
-                    report.skipped.append(str(path))
+                if state == "unchanged" and not force:
+                    report.skipped.append(str(plan.written_as[path]))
                     plan.fingerprints.pop(path.name, None)
                     if progress:
                         progress(1)
                     continue
-                if there and not force:
+                if state != "new" and not force:
                     changed.add(path)
-                chunk.append(Job(row.line, handout, path))
+                chunk.append(Job(row.line, handout, path, keep=state in ("changed", "unchanged")))
                 if len(chunk) == CHUNK:
                     in_flight.append((pool.submit(_make_chunk, chunk), chunk))
                     chunk = []
@@ -261,8 +267,12 @@ def run_batch(
         finally:  # also on Ctrl-C: what is whole is recorded, so the rerun skips it
             _record(plan, history, unrecorded)
             ledger.close()
+            if ledger.problem:
+                report.problems.append(ledger.problem)
         if pending_combined is not None:
-            report.combined = pending_combined.result()
+            report.combined, problem = pending_combined.result()
+            if problem:
+                report.problems.append(problem)
     report.failed.sort(key=lambda f: f.line)
     report.warnings.sort(key=lambda f: f.line)
     return report
@@ -286,8 +296,14 @@ def _collect(
         if error:
             report.failed.append(Failure(line, error))
         else:
-            (report.remade if path in changed else report.written).append(str(path))
-            plan.ledger.note(path.name, plan.fingerprints.pop(path.name, ""), sha256)  # done with it here: memory stays flat
+            planned = jobs[0].path
+            (report.remade if planned in changed else report.written).append(str(path))
+            # done with it here: memory stays flat
+            plan.ledger.note(planned.name, plan.fingerprints.pop(planned.name, ""), sha256, path.name)
+            if path != planned:
+                plan.written_as[planned] = path
+            else:
+                plan.written_as.pop(planned, None)
             unrecorded.append(Issue(jobs[0].handout, path, sha256))
             if len(unrecorded) >= 4 * CHUNK:  # kept up as it goes: a killed run loses at most a chunk
                 _record(plan, history, unrecorded)
@@ -314,20 +330,43 @@ def _salvage(
             _collect(done, jobs, plan, changed, history, unrecorded, None)
             continue
         for job in jobs:
-            try:
-                if job.path.stat().st_mtime_ns < started_ns:
-                    continue  # there before this run, untouched
-                sha256 = hashlib.sha256(job.path.read_bytes()).hexdigest()
-            except OSError:
-                continue  # never written
-            (report.remade if job.path in changed else report.written).append(str(job.path))
-            plan.ledger.note(job.path.name, plan.fingerprints.pop(job.path.name, ""), sha256)
-            unrecorded.append(Issue(job.handout, job.path, sha256))
+            found = _written_this_run(job, started_ns)
+            if found is None:
+                continue
+            path, sha256 = found
+            (report.remade if job.path in changed else report.written).append(str(path))
+            plan.ledger.note(job.path.name, plan.fingerprints.pop(job.path.name, ""), sha256, path.name)
+            unrecorded.append(Issue(job.handout, path, sha256))
     in_flight.clear()
+
+
+def _written_this_run(job: Job, started_ns: int) -> tuple[Path, str] | None:
+    """The file a worker cut short by a stop wrote for this job, if it wrote one: the planned name, or
+    with `keep` the newest version of it. Written atomically, so whatever is there is whole."""
+    candidates = [job.path]
+    if job.keep:
+        versions = sorted(job.path.parent.glob(f"{glob.escape(job.path.stem)}_v*.pdf"), key=_age)
+        candidates = versions[-1:] + candidates
+    for path in candidates:
+        try:
+            if path.stat().st_mtime_ns < started_ns:
+                continue  # there before this run, untouched
+            return path, hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            continue  # never written
+    return None
+
+
+def _age(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 def _record(plan: BatchPlan, history: History | None, issues: list[Issue]) -> None:
     report = plan.report
+    plan.ledger.commit()  # noted before recorded: a file the history points to is never taken for one a killed run left
     if history is not None and issues and not report.history_problem:
         ids, problem = record(history, issues)
         report.history_problem = problem
@@ -342,18 +381,22 @@ def _make_chunk(jobs: list[Job]) -> list[tuple[int, Path, str, str]]:
 
 def _make_one(job: Job) -> tuple[int, Path, str, str]:
     try:
-        path, sha256 = produce(job.handout, job.path, force=True)  # the plan already chose this name
+        # the plan already chose this name; an earlier whole file under it stays, for the record that points to it
+        path, sha256 = produce(job.handout, job.path, force=True, versions=job.keep)
     except HandoutError as e:
         return job.line, job.path, str(e), ""
     return job.line, path, "", sha256
 
 
-def _write_combined(pages: list[Handout], path: Path) -> Path | None:
-    """All good pages in one document, so each font subset is embedded once for the printer."""
+def _write_combined(pages: list[Handout], path: Path) -> tuple[Path | None, str]:
+    """All good pages in one document, so each font subset is embedded once for the printer;
+    or why not (the disk), said once beside the summary."""
     try:
-        return produce_combined(pages, path)
+        return produce_combined(pages, path), ""
+    except DataError as e:
+        return None, f"the combined print file was not written: {e}"
     except HandoutError:
-        return None  # every row failed; each is already reported on its own line
+        return None, ""  # every row failed; each is already reported on its own line
 
 
 class _Inline:
@@ -429,7 +472,8 @@ def email_rows(plan: BatchPlan, history: History | None = None) -> BatchReport:
         plan.mail = list(plan.rows)
     failed_lines = {f.line for f in report.failed}
     done: dict[Path, set[tuple[str, str]]] = {}
-    for row, handout, path in plan.mail:
+    for row, handout, planned in plan.mail:
+        path = plan.written_as.get(planned, planned)
         if row.line in failed_lines or not path.exists():
             continue
         if not row.email:

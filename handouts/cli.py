@@ -607,10 +607,12 @@ def batch(
         _show_batch(report, roster)
         click.echo("interrupted: every file written is whole; run the same command again to finish", err=True)
         sys.exit(130 if isinstance(e, KeyboardInterrupt) else 143)
-    except HandoutError as e:  # a full disk half-way: what was written is still listed
-        if report.written or report.remade or report.skipped or report.failed:
-            _show_batch(report, roster)
-        raise click.ClickException(str(e)) from None
+    except HandoutError as e:  # a full disk half-way: what was written is still listed, the summary last
+        if not (report.written or report.remade or report.skipped or report.failed):
+            raise click.ClickException(str(e)) from None
+        report.problems.append(str(e))
+        _show_batch(report, roster)
+        sys.exit(1)
     finally:
         if history is not None:
             history.close()
@@ -633,6 +635,8 @@ def _show_batch(report: BatchReport, roster: Path) -> None:
         click.echo(f"combined print file: {report.combined}", err=True)
     if report.history_problem:
         click.echo(f"Warning: {report.history_problem}", err=True)
+    for problem in report.problems:
+        click.echo(f"Error: {problem}", err=True)
     click.echo(report.summary(), err=True)
 
 

@@ -32,10 +32,15 @@ class Ledger:
             self.db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA temp_store = FILE")  # this run's tables on disk, not in memory
             self.db.execute("PRAGMA cache_size = -2000")  # about 2 MB, whatever the roster
-            self.db.execute("CREATE TABLE IF NOT EXISTS made (name TEXT PRIMARY KEY, fp TEXT NOT NULL, sha256 TEXT NOT NULL DEFAULT '')")
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS made (name TEXT PRIMARY KEY, fp TEXT NOT NULL, sha256 TEXT NOT NULL DEFAULT '',"
+                " file TEXT NOT NULL DEFAULT '')"
+            )
             columns = [row[1] for row in self.db.execute("PRAGMA table_info(made)")]
             if "sha256" not in columns:  # a ledger from before files were checked: their hashes come with the next write
                 self.db.execute("ALTER TABLE made ADD COLUMN sha256 TEXT NOT NULL DEFAULT ''")
+            if "file" not in columns:  # a ledger from before remade handouts got a name of their own
+                self.db.execute("ALTER TABLE made ADD COLUMN file TEXT NOT NULL DEFAULT ''")
             self.db.execute("CREATE TEMP TABLE seen (fp TEXT PRIMARY KEY, line INTEGER NOT NULL)")
             self.db.execute("CREATE TEMP TABLE taken (name TEXT PRIMARY KEY, count INTEGER NOT NULL, first INTEGER NOT NULL)")
             self.db.execute("BEGIN")
@@ -46,27 +51,63 @@ class Ledger:
                 f"{self.path}: the batch ledger cannot be used ({e}); delete it to start afresh (the next run then remakes every handout)"
             ) from None
         self.committed = time.monotonic()
+        self.problem = ""  # why the ledger could not be saved, for the batch's summary
 
-    def unchanged(self, path: Path, fp: str) -> bool:
-        """Made from this same row, and still the very file written then: a file overwritten, cut short
-        or replaced since (by hand, a sync tool, a full disk) is made again, never trusted by its name."""
-        row = self.db.execute("SELECT fp, sha256 FROM made WHERE name = ?", (path.name,)).fetchone()
-        if row is None or row[0] != fp:
-            return False
-        if not row[1]:
-            return True  # noted before files were checked: trusted once, checked from its next write on
-        import hashlib
-
+    def current(self, path: Path) -> Path:
+        """The file that now holds this row's handout: the planned name, or the newer name a remade
+        handout was given so the file an earlier record points to stays as it was."""
         try:
-            return hashlib.sha256(path.read_bytes()).hexdigest() == str(row[1])
-        except OSError:
-            return False
+            row = self.db.execute("SELECT file FROM made WHERE name = ?", (path.name,)).fetchone()
+        except sqlite3.Error:
+            return path
+        return path.with_name(str(row[0])) if row and row[0] else path
 
-    def note(self, name: str, fp: str, sha256: str = "") -> None:
-        """This file is now made from `fp` (and has these bytes); committed every few seconds, so a long run stays quick."""
-        self.db.execute("INSERT OR REPLACE INTO made VALUES (?, ?, ?)", (name, fp, sha256))
+    def state(self, path: Path, fp: str) -> str:
+        """What a rerun finds for the row planned as `path`, made from `fp`:
+        "new" (no file), "unchanged" (made from this same row, and still the very file written then),
+        "changed" (a whole file made from another version of the row: kept, since a record points to
+        it), "damaged" (overwritten, cut short or replaced since: never trusted by its name, and no
+        longer what its record points to) or "unnoted" (a run killed before noting it; nothing was
+        recorded either, as the ledger is saved before the history)."""
+        current = self.current(path)
+        if not current.exists():
+            return "changed" if path.exists() else "new"  # a newer version deleted by hand: the first one still stays
+        try:
+            row = self.db.execute("SELECT fp, sha256 FROM made WHERE name = ?", (path.name,)).fetchone()
+        except sqlite3.Error:
+            return "changed"
+        if row is None:
+            return "unnoted"
+        if row[1]:
+            import hashlib
+
+            try:
+                if hashlib.sha256(current.read_bytes()).hexdigest() != str(row[1]):
+                    return "damaged"
+            except OSError:
+                return "damaged"
+        # a row noted before files were checked is trusted once, checked from its next write on
+        return "unchanged" if row[0] == fp else "changed"
+
+    def note(self, name: str, fp: str, sha256: str = "", file: str = "") -> None:
+        """The file planned as `name` (written as `file`, when that differs) is now made from `fp` and has
+        these bytes; committed every few seconds, so a long run stays quick."""
+        try:
+            self.db.execute("INSERT OR REPLACE INTO made VALUES (?, ?, ?, ?)", (name, fp, sha256, "" if file == name else file))
+        except sqlite3.Error as e:
+            self._failed(e)
+            return
         if time.monotonic() - self.committed >= COMMIT_EVERY_S:
             self.commit()
+
+    def _failed(self, e: sqlite3.Error) -> None:
+        """The handouts are written and recorded whatever happens here; only the next run's shortcut is lost."""
+        if not self.problem:
+            cause = "the disk is full" if "full" in str(e) else str(e)
+            self.problem = (
+                f"{self.path}: the batch's list of finished handouts could not be saved ({cause}); the handouts written"
+                " are whole, but the next run will make them again instead of skipping them"
+            )
 
     def seen_before(self, fp: str, line: int) -> int | None:
         """The line an identical row was first on, or None (and this line is remembered)."""
@@ -84,14 +125,19 @@ class Ledger:
         return count, first
 
     def commit(self) -> None:
-        with contextlib.suppress(sqlite3.Error):  # a ledger not saved only means the next run remakes more
+        try:  # a ledger not saved only means the next run remakes more
             self.db.execute("COMMIT")
             self.db.execute("BEGIN")
+        except sqlite3.Error as e:
+            self._failed(e)
         self.committed = time.monotonic()
 
     def close(self) -> None:
-        with contextlib.suppress(sqlite3.Error):
+        try:
             self.db.execute("COMMIT")
+        except sqlite3.Error as e:
+            self._failed(e)
+        with contextlib.suppress(sqlite3.Error):
             self.db.close()
 
 
@@ -105,7 +151,7 @@ def forget_files(directory: Path, names: set[str]) -> int:
         db = sqlite3.connect(path, timeout=10, isolation_level=None)
         try:
             db.execute("PRAGMA secure_delete = ON")
-            gone = sum(db.execute("DELETE FROM made WHERE name = ?", (name,)).rowcount for name in names)
+            gone = sum(db.execute("DELETE FROM made WHERE name = ? OR file = ?", (name, name)).rowcount for name in names)
             db.execute("VACUUM")
         finally:
             db.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import tempfile
@@ -48,11 +49,14 @@ def target_path(out: Path | None, h: Handout) -> Path:
     return out / file_name(h)
 
 
-def write_atomic(path: Path, data: bytes, force: bool = False) -> Path:
+def write_atomic(path: Path, data: bytes, force: bool = False, versions: bool = False) -> Path:
     """Write through a temporary file in the same directory, so a crash leaves no half PDF.
 
     Without `force` an existing file is kept and a fresh name (name-2.pdf, ...) is
     chosen; `os.link` claims the name atomically, so two writers never share one.
+    With `versions` (a batch remaking a changed row) an existing file with other bytes is
+    kept as it is, since a history record may point to it, and the new one becomes
+    name_v2.pdf, name_v3.pdf, ...: a suffix no patient's own name can produce.
     Returns the path actually written.
     """
     try:
@@ -61,7 +65,7 @@ def write_atomic(path: Path, data: bytes, force: bool = False) -> Path:
     except OSError as e:
         raise DataError(f"{path}: cannot write here ({why(e)})") from None
     try:
-        return _claim(path, fd, tmp, data, force)
+        return _claim(path, fd, tmp, data, force, versions)
     except OSError as e:  # a full or read-only disk, a name too long: the temporary file goes, nothing half-written stays
         raise DataError(f"{path}: cannot write ({why(e)}); nothing was written") from None
     finally:
@@ -109,18 +113,28 @@ def why(e: OSError) -> str:
     return words.get(e.errno or 0, e.strerror or str(e))
 
 
-def _claim(path: Path, fd: int, tmp: str, data: bytes, force: bool) -> Path:
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _claim(path: Path, fd: int, tmp: str, data: bytes, force: bool, versions: bool = False) -> Path:
     """Write the temporary file, then give it its name: replaced with `force`, else the first free one."""
     with os.fdopen(fd, "wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
     os.chmod(tmp, 0o644)
-    if force:
+    if force and not versions:
         os.replace(tmp, path)
         return path
-    for n in range(1, 10_000):
-        candidate = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+    sep = "_v" if versions else "-"
+    names = itertools.chain([path], (path.with_name(f"{path.stem}{sep}{n}{path.suffix}") for n in range(2, 10_000)))
+    for candidate in names:
+        if versions and _same_bytes(candidate, data):
+            return candidate  # already there, exactly (a forced rerun on the same day): nothing to add
         try:
             os.link(tmp, candidate)
         except FileExistsError:

@@ -66,14 +66,15 @@ def build_and_name(request: HandoutRequest, sources: Sources) -> tuple[Handout, 
 # ---- stage 2: produce ----------------------------------------------------------------------
 
 
-def produce(handout: Handout, path: Path, force: bool, password: str | None = None) -> tuple[Path, str]:
-    """Render and write one handout; returns the path written and the SHA-256 of its bytes."""
+def produce(handout: Handout, path: Path, force: bool, password: str | None = None, versions: bool = False) -> tuple[Path, str]:
+    """Render and write one handout; returns the path written and the SHA-256 of its bytes.
+    `versions`: never over a file an earlier record may point to (see write_atomic)."""
     data = render([handout])  # fully rendered before anything touches the disk
     if password is not None:
         from handouts.mail import encrypt_pdf
 
         data = encrypt_pdf(data, password)
-    written = write_atomic(path, data, force=force)
+    written = write_atomic(path, data, force=force, versions=versions)
     return written, hashlib.sha256(data).hexdigest()
 
 

@@ -165,3 +165,94 @@ def test_a_photo_that_is_not_what_its_name_says_is_refused_and_the_others_still_
     result = runner.invoke(main, ["scan", str(fake), str(png), "--no-history"])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "fake.heic:" in result.stderr and "one.png:" in result.stderr  # both answered, one after the other
+
+
+def test_a_changed_row_gets_a_new_file_and_the_one_an_earlier_record_points_to_stays(runner, tmp_path, history_file):
+    import hashlib
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name,exercises\nAna Lima,bridge:3x10\nBo Chen,clamshell\n", encoding="utf-8")
+    out = tmp_path / "workshop"
+    first = runner.invoke(main, ["batch", str(roster), "-o", str(out)])
+    ana = Path(first.stdout.split()[0])
+    given = ana.read_bytes()
+    roster.write_text("name,exercises\nAna Lima,bridge:2x12\nBo Chen,clamshell\n", encoding="utf-8")  # the therapist changed her dose
+    again = runner.invoke(main, ["batch", str(roster), "-o", str(out)])
+    assert again.stderr.strip().endswith("0 written, 1 remade (changed), 1 skipped (unchanged), 0 failed")
+    remade = Path(again.stdout.strip())
+    assert remade == ana.with_name(ana.stem + "_v2.pdf")
+    assert ana.read_bytes() == given  # what she was handed the first time is still there, unchanged
+    assert "2 sets of 12" in " ".join(page_texts(remade.read_bytes())[0].split())
+    with sqlite3.connect(history_file) as db:
+        files = dict(db.execute("SELECT path, sha256 FROM handouts").fetchall())
+    for path in (ana, remade):  # each record points to a file that still has the bytes it was given with
+        assert files[str(path)] == hashlib.sha256(path.read_bytes()).hexdigest()
+    third = runner.invoke(main, ["batch", str(roster), "-o", str(out)])
+    assert third.stderr.strip().endswith("0 written, 2 skipped (unchanged), 0 failed")  # the new file is the one checked
+    assert sorted(p.name for p in out.glob("ana-lima*.pdf")) == [ana.name, remade.name]
+
+
+def _a_ledger_that_fills_the_disk(monkeypatch, after: int) -> None:
+    """The ledger's database refuses writes once the disk fills (SQLite's own error), after `after` handouts."""
+    import handouts.ledger as ledger_module
+
+    real = ledger_module.Ledger.__init__
+
+    class FullDisk:
+        def __init__(self, db: sqlite3.Connection) -> None:
+            self.db, self.inserts = db, 0
+
+        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+            if sql.startswith("INSERT OR REPLACE INTO made") or sql == "COMMIT":
+                self.inserts += sql.startswith("INSERT")
+                if self.inserts > after or sql == "COMMIT":
+                    raise sqlite3.OperationalError("database or disk is full")
+            return self.db.execute(sql, *args)
+
+        def close(self) -> None:
+            self.db.close()
+
+    def init(self, directory: Path) -> None:
+        real(self, directory)
+        self.db = FullDisk(self.db)
+
+    monkeypatch.setattr(ledger_module.Ledger, "__init__", init)
+
+
+def test_a_ledger_that_cannot_be_saved_is_explained_and_the_summary_stays_last(runner, tmp_path, monkeypatch):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name\n" + "".join(f"Runner {i}\n" for i in range(4)), encoding="utf-8")
+    _a_ledger_that_fills_the_disk(monkeypatch, after=2)
+    result = runner.invoke(main, ["batch", str(roster), "-o", str(tmp_path / "out"), "--jobs", "1", "--no-history"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert len(result.stdout.split()) == 4  # every handout was written, and listed
+    lines = result.stderr.strip().splitlines()
+    assert "list of finished handouts could not be saved (the disk is full)" in result.stderr
+    assert "will make them again" in result.stderr
+    assert lines[-1] == "4 written, 0 failed"
+
+
+def test_a_full_disk_in_a_batch_with_a_combined_file_ends_with_the_summary(runner, tmp_path):
+    import subprocess
+
+    import pytest
+
+    small = tmp_path / "small"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(small)], capture_output=True, check=False).returncode:
+        pytest.skip("needs root to mount a small disk")
+    try:
+        roster = tmp_path / "roster.csv"
+        roster.write_text("name\n" + "".join(f"Runner {i}\n" for i in range(20)), encoding="utf-8")
+        out = small / "out"
+        args = ["batch", str(roster), "-o", str(out), "--combined", str(small / "all.pdf"), "--jobs", "1", "--no-history"]
+        result = runner.invoke(main, args)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        written = result.stdout.split()
+        assert 0 < len(written) < 20 and all(Path(p).read_bytes().startswith(b"%PDF-") for p in written)
+        assert sorted(str(p) for p in out.glob("*.pdf")) == sorted(written)  # listed = what is on disk, nothing half-made
+        assert "the disk is full" in result.stderr
+        assert "the combined print file was not written" in result.stderr and not (small / "all.pdf").exists()
+        assert result.stderr.strip().splitlines()[-1] == f"{len(written)} written, {20 - len(written)} failed"
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
