@@ -328,15 +328,21 @@ def _forget_beside_the_files(records: list[Record]) -> None:
             click.echo(f"forgot {gone} line(s) about them in {folder}", err=True)
 
 
-def _english_names(library: Path | None) -> Library | None:
-    """The library, for naming a Spanish sheet's exercises in English in the clinician's notes; a library
-    that cannot be read costs only that (the history is still shown, with the names as printed)."""
-    from handouts.library.load import load_library
+def _chart_names(library: Path | None, clinic: Path | None) -> tuple[Library | None, str]:
+    """The library and the clinic's language, for naming a sheet's exercises in the chart's language
+    whatever the patient's; a library or clinic file that cannot be read costs only that (the history
+    is still shown, with the names as printed, in English)."""
+    from handouts.library.load import load_clinic, load_library
+    from handouts.wording import DEFAULT
 
     try:
-        return load_library(library)
+        lang = load_clinic(clinic).lang
     except HandoutError:
-        return None
+        lang = DEFAULT
+    try:
+        return load_library(library), lang
+    except HandoutError:
+        return None, DEFAULT
 
 
 @main.command(short_help="What each patient was given.")
@@ -346,9 +352,19 @@ def _english_names(library: Path | None) -> Library | None:
 @click.option("--yes", is_flag=True, help="With --forget: do not ask.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many of the latest handouts to list.")
 @options(history_options[:1])
+@clinic_option
 @library_option
 @reported
-def history(name: str | None, as_text: bool, forget: bool, yes: bool, limit: int, history_file: str | None, library: Path | None) -> None:
+def history(
+    name: str | None,
+    as_text: bool,
+    forget: bool,
+    yes: bool,
+    limit: int,
+    history_file: str | None,
+    clinic: Path | None,
+    library: Path | None,
+) -> None:
     """List the latest handouts, one patient's handouts with their doses, or a summary.
 
     \b
@@ -365,13 +381,13 @@ def history(name: str | None, as_text: bool, forget: bool, yes: bool, limit: int
     assert path is not None
     if (as_text or forget) and not name:
         raise click.UsageError(f"{'--text' if as_text else '--forget'} needs the patient's NAME")
-    names = _english_names(library)
+    names, lang = _chart_names(library, clinic)
     with History(path) as hist:
         if name is None:
             for r in hist.latest(limit):
                 who = r.patient + (f" [{r.patient_id}]" if r.patient_id else "")
                 back = f"  log back: {r.adherence[-1].done} of {r.adherence[-1].planned} sessions" if r.adherence else ""
-                title = clinician_title(r, names)
+                title = clinician_title(r, names, lang)
                 click.echo(f"{r.issued_at[:10]}  {who}  {title} ({len(r.doses)} exercises){back}  {r.path}")
             return
         records = hist.patient(name)
@@ -382,10 +398,10 @@ def history(name: str | None, as_text: bool, forget: bool, yes: bool, limit: int
             _forget_beside_the_files(records)
             return
         if as_text:
-            click.echo(summary_text(records[0], names))
+            click.echo(summary_text(records[0], names, lang))
             return
         for r in records:
-            click.echo(summary_text(r, names))
+            click.echo(summary_text(r, names, lang))
             click.echo()
 
 

@@ -51,6 +51,10 @@ class Wording(NamedTuple):  # NamedTuple, not a dataclass: start-up time
     def __call__(self, key: str, **values: object) -> str:
         return str(self.table[key]).format(**values)
 
+    def chart(self, key: str, **values: object) -> str:
+        """A line of the clinical summary, from the [chart] table."""
+        return str(self.table["chart"][key]).format(**values)
+
     @property
     def pdf_lang(self) -> str:
         return str(self.table["locale"]).replace("_", "-")

@@ -24,7 +24,7 @@ from handouts.history.store import SCHEMA_VERSION, HistoryError, Store, shown
 from handouts.models import Dose, Issue, Library
 from handouts.sheet import LOG_DAYS
 from handouts.tally import Row, percent
-from handouts.wording import dose_summary
+from handouts.wording import DEFAULT, load
 
 __all__ = ["SCHEMA_VERSION", "History", "HistoryError", "Record", "clinician_title", "patient_key", "shown", "summary_text"]
 
@@ -323,46 +323,60 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def clinician_title(record: Record, library: Library | None = None) -> str:
-    """The plan's name in the clinician's language (English), whatever language the sheet was printed in."""
-    if record.lang == "en" or library is None:
+def clinician_title(record: Record, library: Library | None = None, lang: str = DEFAULT) -> str:
+    """The plan's name in the clinic's language (clinic.toml's lang), whatever language the sheet was printed in."""
+    if record.lang == lang or library is None:
         return record.program_title
     program = library.programs.get(record.program_id)
     if program is not None:
-        return program.title
-    from handouts.wording import load
+        return program.title if lang == DEFAULT else library.program_titles.get(lang, {}).get(program.id, record.program_title)
+    if record.program_id == "custom":
+        return load(lang)("custom_title")
+    return record.program_title
 
-    return load("en")("custom_title") if record.program_id == "custom" else record.program_title
+
+def _exercise_title(record: Record, exercise_id: str, printed: str, library: Library | None, lang: str) -> str:
+    """An exercise's name in the clinic's language from the library; as printed where the library lacks it."""
+    if record.lang == lang or library is None:
+        return printed
+    if lang == DEFAULT:
+        known = library.exercises.get(exercise_id)
+        return known.title if known is not None else printed
+    text = library.translations.get(lang, {}).get(exercise_id)
+    return text.title if text is not None else printed
 
 
-def summary_text(record: Record, library: Library | None = None) -> str:
-    """The paste-ready summary of one handout, for the clinical note: in English, the clinician's
-    language, whatever the sheet's (the exercises' names from the library where it has them)."""
+def summary_text(record: Record, library: Library | None = None, lang: str = DEFAULT) -> str:
+    """The paste-ready summary of one handout, for the clinical note: in the clinic's language
+    (the chart's), whatever the sheet's; the exercises' names from the library where it has them."""
+    words = load(lang)
     issued = record.issued_at[:10]
-    who = record.patient + (f" (ID {record.patient_id})" if record.patient_id else "")
+    who = words.chart("patient_id", patient=record.patient, id=record.patient_id) if record.patient_id else record.patient
     end = record.start + dt.timedelta(days=LOG_DAYS - 1)
     lines = [
-        f"Home exercise program given {issued} to {who}: {clinician_title(record, library)}.",
-        f"Two-week log from {record.start.isoformat()} to {end.isoformat()}.",
+        words.chart("given", date=issued, patient=who, plan=clinician_title(record, library, lang)),
+        words.chart("log_dates", start=record.start.isoformat(), end=end.isoformat()),
     ]
-    for n, d in enumerate(record.doses, 1):
-        load = f" Load: {d.dose.load}." if d.dose.load else ""
-        known = library.exercises.get(d.exercise_id) if library is not None and record.lang != "en" else None
-        title = known.title if known is not None else d.title
-        lines.append(f"{n}. {title}: {dose_summary(d.dose)}.{load}")
+    titles = [_exercise_title(record, d.exercise_id, d.title, library, lang) for d in record.doses]
+    for n, (d, title) in enumerate(zip(record.doses, titles, strict=True), 1):
+        load_text = words.chart("load", load=d.dose.load) if d.dose.load else ""
+        lines.append(words.chart("exercise", n=n, title=title, dose=words.summary(d.dose)) + load_text)
     if record.note:
-        lines.append(f"Note to patient: {record.note}")
+        lines.append(words.chart("note", note=record.note))
     for at, recipient, result in record.emails:
-        lines.append(f"Emailed to {recipient} on {at[:10]}: {result}.")
+        lines.append(words.chart("emailed", recipient=recipient, date=at[:10], result=result))
     for scan in record.adherence:
         lines.append(
-            f"Log brought back {scan.at[:10]}: {scan.done} of {scan.planned} planned sessions done ({percent(scan.done, scan.planned)})."
+            words.chart("log_back", date=scan.at[:10], done=scan.done, planned=scan.planned, percent=percent(scan.done, scan.planned))
         )
-        for n, (d, days) in enumerate(zip(record.doses, scan.ticked, strict=False), 1):
+        for n, (d, title, days) in enumerate(zip(record.doses, titles, scan.ticked, strict=False), 1):
             row = Row(d.title, min(7, d.dose.per_week), list(days), [])  # counted as the scan counted it
-            met = ", ".join(
-                f"week {w + 1} {row.week(w)} (goal met)" if row.met(w) else f"week {w + 1} {row.week(w)} of {row.goal}" for w in (0, 1)
+            weeks = ", ".join(
+                words.chart("week_met", week=w + 1, done=row.week(w))
+                if row.met(w)
+                else words.chart("week_short", week=w + 1, done=row.week(w), goal=row.goal)
+                for w in (0, 1)
             )
-            lines.append(f"  {n}. {d.title}: {met}.")
-    lines.append(f"File: {record.path}")
+            lines.append(words.chart("log_row", n=n, title=title, weeks=weeks))
+    lines.append(words.chart("file", path=record.path))
     return "\n".join(lines)

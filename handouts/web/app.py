@@ -42,6 +42,7 @@ from handouts.web.returned import MAX_PHOTO, MAX_PHOTOS, Returns
 from handouts.web.settings import Settings
 from handouts.web.workshop import MAX_UPLOAD, Workshops
 from handouts.wording import dose_summary, languages
+from handouts.wording import load as load_wording
 
 HERE = Path(__file__).resolve().parent
 PREVIEW_DPI = 90
@@ -181,7 +182,7 @@ def create_app(settings: Settings) -> Starlette:
                     "patient": r.patient,
                     "patient_id": r.patient_id,
                     "issued": r.issued_at[:10],
-                    "program": clinician_title(r, sources.library),
+                    "program": clinician_title(r, sources.library, sources.clinic.lang),
                     "count": len(r.doses),
                 }
                 for r in found
@@ -203,9 +204,9 @@ def create_app(settings: Settings) -> Starlette:
             "patient.html",
             records=records,
             latest=records[0],
-            summaries={r.id: summary_text(r, sources.library) for r in records},
-            titles={r.id: clinician_title(r, sources.library) for r in records},
-            dose_summary=dose_summary,
+            summaries={r.id: summary_text(r, sources.library, sources.clinic.lang) for r in records},
+            titles={r.id: clinician_title(r, sources.library, sources.clinic.lang) for r in records},
+            dose_summary=load_wording(sources.clinic.lang).summary,
         )
 
     async def record_json(request: Request) -> Response:
