@@ -23,7 +23,8 @@ import pypdfium2
 DPI = 300
 PT = DPI / 72
 INK = {"black": (25, 25, 30), "blue": (165, 60, 35)}  # BGR: a ballpoint's blue
-KINDS = ("check", "cross", "scribble", "slash", "fill")
+KINDS = ("check", "cross", "scribble", "slash")  # what patients tick with
+CANCEL = "crossed out"  # a tick the patient took back: scribbled over, hatched through
 
 
 @dataclass
@@ -56,6 +57,7 @@ class Ticks:
     ticked: set[tuple[int, int]] = field(default_factory=set)
     pen: int = 2  # stroke width in page pixels at 300 dpi (1 px = 0.08 mm)
     colour: str = "black"
+    cancelled: set[tuple[int, int]] = field(default_factory=set)  # ticked, then crossed out: never "done"
 
 
 def tick_sheet(
@@ -93,7 +95,12 @@ def _mark(
     s = side * (rng.uniform(1.0, 1.35) if over else rng.uniform(0.55, 0.9)) / 2
     ox, oy = rng.uniform(-0.12, 0.12) * side, rng.uniform(-0.12, 0.12) * side
     x, y = cx + ox, cy + oy
-    if kind == "check":
+    if kind == CANCEL:  # a check, then scribbled over it back and forth, hard
+        _mark(image, cx, cy, side, "check", pen, ink, rng)
+        s = side * rng.uniform(0.7, 0.95) / 2
+        strokes = [[(x + (s if i % 2 else -s), y - s + i * s / 5) for i in range(11)]]
+        pen = max(pen, 2)
+    elif kind == "check":
         strokes = [[(x - s, y), (x - s * 0.3, y + s * 0.8), (x + s, y - s)]]
     elif kind == "cross":
         strokes = [[(x - s, y - s), (x + s, y + s)], [(x - s, y + s), (x + s, y - s)]]
@@ -205,3 +212,71 @@ def cover_right_markers(page: np.ndarray, s: Sheet) -> np.ndarray:
     bottom = int(s.boxes[-1][0][1] + 40 * PT)
     cv2.rectangle(out, (int(w - 35 * PT), top), (int(w - 6 * PT), bottom), (170, 235, 250), -1)
     return out
+
+
+def cross_out(image: np.ndarray, s: Sheet, ticks: Ticks, rng: np.random.Generator, count: int = 3) -> np.ndarray:
+    """Some ticked boxes scribbled over afterwards: the patient took those days back."""
+    out = image.copy()
+    ink = INK[ticks.colour]
+    for r, d in sorted(ticks.ticked)[:: max(1, len(ticks.ticked) // count)][:count]:
+        cx, cy, side = s.boxes[r][d]
+        _mark(out, cx, cy, side, CANCEL, ticks.pen, ink, rng)
+        ticks.ticked.discard((r, d))
+        ticks.cancelled.add((r, d))
+    return out
+
+
+def crease_through_row(image: np.ndarray, s: Sheet, rng: np.random.Generator, darker: float = 0.2) -> np.ndarray:
+    """A fold line, darker than the paper by `darker`, running the width of the page through one row's boxes."""
+    out = image.astype(np.float32)
+    row = s.boxes[int(rng.integers(0, len(s.boxes)))]
+    y0 = row[0][1] + rng.uniform(-0.25, 0.25) * row[0][2]
+    slope = rng.uniform(-0.004, 0.004)
+    line = np.zeros(image.shape[:2], np.float32)
+    w = image.shape[1]
+    cv2.line(line, (0, round(y0 - slope * w / 2)), (w, round(y0 + slope * w / 2)), 1.0, int(rng.integers(2, 4)), cv2.LINE_AA)
+    out *= (1 - darker * line)[:, :, None]
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def fold(image: np.ndarray, s: Sheet, rng: np.random.Generator, shift_mm: float = 0.26, across: str = "row") -> np.ndarray:
+    """The sheet folded to carry it and opened again: a crease through the log (between two rows, or
+    between two days), the far side shifted by `shift_mm` where the paper no longer lies flat, and a
+    little darker, as the light meets it at another angle."""
+    h, w = image.shape[:2]
+    px = shift_mm / 25.4 * DPI
+    if across == "row":
+        if len(s.boxes) > 1:
+            r = int(rng.integers(1, len(s.boxes)))
+            at = (s.boxes[r - 1][0][1] + s.boxes[r][0][1]) / 2
+        else:  # one row: the fold runs just under it
+            at = s.boxes[0][0][1] + s.boxes[0][0][2]
+        coord = np.arange(h, dtype=np.float32)[:, None] * np.ones((1, w), np.float32)
+    else:
+        d = int(rng.integers(4, 11))
+        at = (s.boxes[0][d - 1][0] + s.boxes[0][d][0]) / 2
+        coord = np.ones((h, 1), np.float32) * np.arange(w, dtype=np.float32)[None, :]
+    far = coord > at
+    angle = rng.uniform(0, 2 * math.pi)
+    dx, dy = px * math.cos(angle), px * math.sin(angle)
+    xs = np.arange(w, dtype=np.float32)[None, :] - far * dx
+    ys = np.arange(h, dtype=np.float32)[:, None] - far * dy
+    out = cv2.remap(image, xs.astype(np.float32), ys.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    shade = np.where(far, rng.uniform(0.85, 0.95), 1.0).astype(np.float32)
+    crease = np.exp(-((coord - at) ** 2) / (2 * 1.5**2)).astype(np.float32)  # the crease itself: a soft dark line
+    shade *= 1 - rng.uniform(0.15, 0.3) * crease
+    return np.clip(out.astype(np.float32) * shade[:, :, None], 0, 255).astype(np.uint8)
+
+
+def curl(image: np.ndarray, rng: np.random.Generator, depth_mm: float = 4.0) -> np.ndarray:
+    """A sheet that will not lie flat: its sides lift like a page of a book, so the lines across it bow and
+    its far edges come nearer the middle, by up to `depth_mm`."""
+    h, w = image.shape[:2]
+    depth = depth_mm / 25.4 * DPI * rng.uniform(0.6, 1.0)
+    u = np.arange(w, dtype=np.float32)[None, :] / w - 0.5  # -0.5 .. 0.5 across
+    v = np.arange(h, dtype=np.float32)[:, None] / h - 0.5
+    xs = np.arange(w, dtype=np.float32)[None, :] + depth * 0.6 * np.sign(u) * (2 * u) ** 2 * np.ones((h, 1), np.float32)
+    ys = np.arange(h, dtype=np.float32)[:, None] + depth * ((2 * u) ** 2 - 0.3) * (0.4 + np.abs(v))
+    out = cv2.remap(image, xs.astype(np.float32), ys.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    light = (1.0 - 0.12 * (2 * u) ** 2 * np.ones((h, 1), np.float32)).astype(np.float32)
+    return np.clip(out.astype(np.float32) * light[:, :, None], 0, 255).astype(np.uint8)

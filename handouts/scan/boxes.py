@@ -1,12 +1,18 @@
 """Reading the boxes of a log seen flat: ticked, empty, or unsure.
 
-Each box's inside is compared with the paper around it, so uneven light and a warm lamp
-cancel out; a box whose own printed edge cannot be seen (glare, a smudge) is unsure,
-and so is one crossed by a line too faint to call. The printed grid is found again by
-template matching first, which absorbs a page outline's rougher fit.
+Each box's inside is compared with the paper around it, so uneven light, a warm lamp and
+the edge of a shadow cancel out. The printed grid is found again by template matching,
+first as a whole (which absorbs a page outline's rougher fit), then box by box: a sheet
+that was folded or curls does not lie on one plane, so each box is read where its own
+printed outline is, and a box whose outline is not found where its neighbours put it, or
+not at all (glare, a smudge, a fold), is unsure. A straight line that runs on across the
+row (a crease, a ruler's pen line) is taken out before a box is called, and a box
+scribbled over is unsure: a tick taken back is never counted as done.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -22,11 +28,17 @@ FAINT = 0.08  # ...by this share: perhaps ink, too faint to call either way
 TICKED_SHARE, TICKED_SPAN = 0.025, 0.4
 EMPTY_SHARE, EMPTY_SPAN = 0.006, 0.2
 EDGE_SEEN = 0.3  # a box's printed edge (0.73 dark on paper when sharp) at least this dark: the box is seen
+PAPER_PT = 24.0  # dark patches narrower than this are ink (a stroke, a box filled in); anything wider is light and shade
+LOCAL = 2.5  # points a box's printed outline is looked for around where the whole grid puts it
+OUTLINE_FOUND = 0.35  # the box's outline matches a drawn one at least this well: it is there
+DRIFT = 1.2  # points a box may sit away from where its neighbours' outlines put it
+LINE_PITCHES = 2.2  # a straight line this many days long, or longer, is not a tick: a crease, a rule
+FILLED = 0.68  # a box's inside this much inked (a thick pen's cross covers up to 0.6): scribbled over, not a tick to count
 
 
 def straighten(gray: np.ndarray, to_image: np.ndarray, code: LogCode) -> tuple[np.ndarray, float]:
     """The log region seen flat at SCALE pixels per point; `origin` is the frame's (0, 0) in it."""
-    origin = 8.0 * SCALE
+    origin = 16.0 * SCALE  # room around the frame for a grid found a few points off, and its boxes searched around
     w = int((code.width + code.marker) * SCALE + 2 * origin)
     h = int((code.height + code.marker) * SCALE + 2 * origin)
     place = to_image @ np.array([[1 / SCALE, 0, -origin / SCALE], [0, 1 / SCALE, -origin / SCALE], [0, 0, 1]])
@@ -35,19 +47,22 @@ def straighten(gray: np.ndarray, to_image: np.ndarray, code: LogCode) -> tuple[n
 
 
 def darkness(flat: np.ndarray) -> np.ndarray:
-    """How much darker each pixel is than the paper around it, as a share of the paper's brightness:
-    uneven light and a yellow lamp cancel out."""
-    k = int(4 * SCALE) | 1
-    paper = cv2.dilate(flat, np.ones((k, k), np.uint8))  # the brightest nearby: paper, not ink
-    paper = cv2.GaussianBlur(paper, (0, 0), k)
+    """How much darker each pixel is than the paper around it, as a share of the paper's brightness.
+
+    The paper is the photo with every dark patch narrower than PAPER_PT closed over (a morphological
+    closing, wider than a box, so a box blotted out is still ink): uneven light and a yellow lamp
+    cancel out, and the edge of a shadow, a step and not a stroke, stays paper on both sides instead
+    of showing as a line of ink."""
+    k = int(PAPER_PT * SCALE) | 1
+    paper = cv2.morphologyEx(flat, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    paper = cv2.GaussianBlur(paper, (0, 0), SCALE / 2)
     dark: np.ndarray = np.clip((paper - flat) / np.maximum(paper, 1), 0, 1)
     return dark
 
 
-def register(flat: np.ndarray, code: LogCode, origin: float) -> tuple[float, float]:
+def register(dark: np.ndarray, code: LogCode, origin: float) -> tuple[float, float]:
     """The small offset between where the marks say the boxes are and where the printed boxes are,
     found by matching a drawing of the empty grid: it absorbs a page outline's rougher fit."""
-    dark = darkness(flat)
     s = SCALE
     pad = int(SEARCH * s)
     x0 = int(origin + (code.first[0] - code.pitch / 2) * s)
@@ -71,26 +86,134 @@ def register(flat: np.ndarray, code: LogCode, origin: float) -> tuple[float, flo
     return (best[0] - min(pad, x0)) / s, (best[1] - min(pad, y0)) / s
 
 
-def read_boxes(flat: np.ndarray, code: LogCode, origin: float, shift: tuple[float, float]) -> tuple[list[list[bool | None]], float]:
-    """Each box called, and the share of boxes whose printed edges could be seen."""
-    dark = darkness(flat)
+class Placed(NamedTuple):
+    """Where each box's printed outline was found (its centre, in points of the frame) and whether
+    it was found where its neighbours put it."""
+
+    centres: np.ndarray  # rows x days x 2
+    found: np.ndarray  # rows x days, bool
+
+
+def place_boxes(dark: np.ndarray, code: LogCode, origin: float, shift: tuple[float, float]) -> Placed:
+    """Each box's own printed outline, followed along its row: the row's clearest box is looked for
+    within SEARCH points of where the whole grid puts it, and each next box within LOCAL points of
+    where the one before it was, as a sheet that bends does so smoothly. Then each is checked
+    against its neighbours (two days either side, the rows above and below)."""
+    s = SCALE
+    line = max(1, round(0.8 * s))
+    side = round(code.box * s)
+    size = side + 2 * line
+    template = np.zeros((size, size), np.float32)
+    cv2.rectangle(template, (line, line), (line + side - 1, line + side - 1), 1.0, line)
+    # only the outline and the paper either side of it count: ink inside the box is not the box
+    band = np.zeros((size, size), np.uint8)
+    cv2.rectangle(band, (line, line), (line + side - 1, line + side - 1), 1, 3 * line)
+    band[: 2 * line] = band[-2 * line :] = 1
+    band[:, : 2 * line] = band[:, -2 * line :] = 1
+    weights = band.astype(np.float32)
+
+    def match(r: int, d: int, around: np.ndarray, reach_pt: float) -> tuple[np.ndarray, float]:
+        cx, cy = code.box_centre(r, d)
+        reach = round(reach_pt * s)
+        x = round(origin + (cx + shift[0] + around[0]) * s) - size // 2 - reach
+        y = round(origin + (cy + shift[1] + around[1]) * s) - size // 2 - reach
+        window = dark[max(0, y) : y + size + 2 * reach, max(0, x) : x + size + 2 * reach]
+        if x < 0 or y < 0 or window.shape != (size + 2 * reach, size + 2 * reach) or float(window.std()) < 1e-4:
+            return around, 0.0
+        score = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED, mask=weights)
+        score[~np.isfinite(score)] = 0
+        _, best, _, at = cv2.minMaxLoc(score)
+        return around + ((at[0] - reach) / s, (at[1] - reach) / s), float(best)
+
+    rows = code.rows
+    offsets = np.zeros((rows, LOG_DAYS, 2), np.float64)
+    scores = np.zeros((rows, LOG_DAYS), np.float64)
+    none = np.zeros(2)
+    for r in range(rows):
+        wide = [match(r, d, none, SEARCH) for d in range(LOG_DAYS)]
+        anchor = max(range(LOG_DAYS), key=lambda d: wide[d][1])
+        offsets[r, anchor], scores[r, anchor] = wide[anchor]
+        for step in (1, -1):
+            d = anchor + step
+            while 0 <= d < LOG_DAYS:
+                previous = offsets[r, d - step] if scores[r, d - step] >= OUTLINE_FOUND else offsets[r, anchor]
+                offsets[r, d], scores[r, d] = match(r, d, previous, LOCAL)
+                d += step
+    found = scores >= OUTLINE_FOUND
+    centres = np.zeros_like(offsets)
+    agreed = np.zeros_like(found)
+    for r in range(rows):
+        for d in range(LOG_DAYS):
+            cx, cy = code.box_centre(r, d)
+            centres[r, d] = (cx + shift[0] + offsets[r, d, 0], cy + shift[1] + offsets[r, d, 1])
+            near = [
+                offsets[rr, dd]
+                for rr in range(max(0, r - 1), min(rows, r + 2))
+                for dd in range(max(0, d - 2), min(LOG_DAYS, d + 3))
+                if (rr, dd) != (r, d) and found[rr, dd]
+            ]
+            if found[r, d] and len(near) >= 2:
+                agreed[r, d] = float(np.hypot(*(offsets[r, d] - np.median(near, axis=0)))) <= DRIFT
+    return Placed(centres, agreed)
+
+
+def lines_across(dark: np.ndarray, code: LogCode, origin: float, placed: Placed) -> np.ndarray:
+    """A mask of the straight lines that run on across the log (creases, fold lines, a pen line along
+    the row): looked for only in the paper between the boxes, as straight runs that cross from one
+    gap to the next for LINE_PITCHES days or more. A tick, even one over its border, stays near its box."""
+    s = SCALE
+    keep = np.zeros(dark.shape, np.uint8)
+    centres = origin + placed.centres.reshape(-1, 2) * s
+    half = code.box * s / 2
+    (x0, y0), (x1, y1) = centres.min(axis=0), centres.max(axis=0)
+    cv2.rectangle(
+        keep,
+        (round(x0 - code.pitch * s), round(y0 - code.row_pitch * s / 2)),
+        (round(x1 + code.pitch * s), round(y1 + code.row_pitch * s / 2)),
+        1,
+        -1,
+    )
+    margin = 1.2 * s  # the printed edge and its blur
+    for x, y in centres:
+        cv2.rectangle(
+            keep, (round(x - half - margin), round(y - half - margin)), (round(x + half + margin), round(y + half + margin)), 0, -1
+        )
+    ink = ((dark > FAINT) & (keep > 0)).astype(np.uint8)
+    length = LINE_PITCHES * code.pitch * s
+    gap = (code.box + 2 * 1.2 + 1) * s  # a line goes on across a box: it is seen again in the next gap
+    found = cv2.HoughLinesP(ink, 1, np.pi / 360, round(2 * (code.pitch - code.box) * s), minLineLength=round(length), maxLineGap=round(gap))
+    mask = np.zeros(dark.shape, np.uint8)
+    for x1, y1, x2, y2 in found.reshape(-1, 4) if found is not None else []:
+        v = np.array([x2 - x1, y2 - y1], np.float64)
+        v *= code.pitch * s / max(1e-6, float(np.hypot(*v)))  # on through the box at either end
+        a, b = np.array([x1, y1]) - v, np.array([x2, y2]) + v
+        cv2.line(mask, (round(a[0]), round(a[1])), (round(b[0]), round(b[1])), 1, max(3, round(1.6 * s)))
+    return mask.astype(bool)
+
+
+def read_boxes(dark: np.ndarray, code: LogCode, origin: float, shift: tuple[float, float]) -> tuple[list[list[bool | None]], float, Placed]:
+    """Each box called where its own outline is, the share of boxes whose printed outlines were
+    found where their neighbours put them and could be seen, and where they are."""
     s = SCALE
     half = code.box / 2 - INSET
+    placed = place_boxes(dark, code, origin, shift)
+    across = lines_across(dark, code, origin, placed)
     seen = 0
     out: list[list[bool | None]] = []
     for r in range(code.rows):
         row: list[bool | None] = []
         for d in range(LOG_DAYS):
-            cx, cy = code.box_centre(r, d)
-            cx, cy = origin + (cx + shift[0]) * s, origin + (cy + shift[1]) * s
-            inside = dark[int(cy - half * s) : int(cy + half * s), int(cx - half * s) : int(cx + half * s)]
-            if edge_darkness(dark, cx, cy, code.box * s / 2) >= EDGE_SEEN:
+            cx, cy = placed.centres[r, d]
+            cx, cy = origin + cx * s, origin + cy * s
+            area = (slice(int(cy - half * s), int(cy + half * s)), slice(int(cx - half * s), int(cx + half * s)))
+            if placed.found[r, d] and edge_darkness(dark, cx, cy, code.box * s / 2) >= EDGE_SEEN:
                 seen += 1
+                inside = np.where(across[area], 0.0, dark[area])
                 row.append(call_box(inside))
-            else:  # glare, a shadow or a smudge hides this box's own printed edge: do not guess
+            else:  # glare, a shadow, a smudge or a fold hides this box's own printed edge: do not guess
                 row.append(None)
         out.append(row)
-    return out, seen / (LOG_DAYS * code.rows)
+    return out, seen / (LOG_DAYS * code.rows), placed
 
 
 def edge_darkness(dark: np.ndarray, cx: float, cy: float, e: float) -> float:
@@ -110,6 +233,8 @@ def edge_darkness(dark: np.ndarray, cx: float, cy: float, e: float) -> float:
 
 def call_box(inside: np.ndarray) -> bool | None:
     share, span = ink_in(inside, INK)
+    if share >= FILLED:
+        return None  # scribbled over or blotted out: a tick taken back is not counted, nor guessed empty
     if share >= TICKED_SHARE and span >= TICKED_SPAN:
         return True
     if share < EMPTY_SHARE and span < EMPTY_SPAN:
@@ -132,9 +257,8 @@ def ink_in(inside: np.ndarray, level: float) -> tuple[float, float]:
     return share, span
 
 
-def box_outline(to_image: np.ndarray, code: LogCode, row: int, day: int, shift: tuple[float, float]) -> np.ndarray:
-    cx, cy = code.box_centre(row, day)
-    cx, cy = cx + shift[0], cy + shift[1]
+def box_outline(to_image: np.ndarray, code: LogCode, row: int, day: int, placed: Placed) -> np.ndarray:
+    cx, cy = placed.centres[row, day]
     b = code.box / 2
     pts = np.array([[cx - b, cy - b], [cx + b, cy - b], [cx + b, cy + b], [cx - b, cy + b]], np.float64)
     return cv2.perspectiveTransform(pts.reshape(-1, 1, 2), to_image).reshape(4, 2)

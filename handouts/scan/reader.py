@@ -245,11 +245,12 @@ def read_image(image: np.ndarray, photo: str = "photo") -> Reading:
     if scanfind.pixels_per_point(to_image, code) < LEAST_PT:
         raise Unreadable(f"{photo}: {TOO_SMALL}")
     straight, origin = scanboxes.straighten(gray, to_image, code)
-    shift = scanboxes.register(straight, code, origin)
-    boxes, visible = scanboxes.read_boxes(straight, code, origin, shift)
+    dark = scanboxes.darkness(straight)
+    shift = scanboxes.register(dark, code, origin)
+    boxes, visible, placed = scanboxes.read_boxes(dark, code, origin, shift)
     if visible < SEEN_ENOUGH:
         raise Unreadable(f"{photo}: {BLURRED}")
-    outlines = [[scanboxes.box_outline(to_image, code, r, d, shift) for d in range(LOG_DAYS)] for r in range(code.rows)]
+    outlines = [[scanboxes.box_outline(to_image, code, r, d, placed) for d in range(LOG_DAYS)] for r in range(code.rows)]
     return Reading(photo, "", code, boxes, found_by, outlines)
 
 
