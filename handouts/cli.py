@@ -796,7 +796,7 @@ def picture_remove(exercise_id: str, library: Path | None) -> None:
 
 
 @main.command(short_help="Read the ticked boxes from a photo of a returned sheet.")
-@click.argument("photos", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("photos", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, dir_okay=True))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per photo, one per line.")
 @click.option(
     "--annotate",

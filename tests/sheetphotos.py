@@ -241,27 +241,37 @@ def crease_through_row(image: np.ndarray, s: Sheet, rng: np.random.Generator, da
 
 def fold(image: np.ndarray, s: Sheet, rng: np.random.Generator, shift_mm: float = 0.26, across: str = "row") -> np.ndarray:
     """The sheet folded to carry it and opened again: a crease through the log (between two rows, or
-    between two days), the far side shifted by `shift_mm` where the paper no longer lies flat, and a
-    little darker, as the light meets it at another angle."""
+    between two days); the far side no longer lies in the same plane, so it is shifted by `shift_mm`
+    and turned by a few tenths of a degree about the crease's end, and a little darker, as the light
+    meets it at another angle."""
     h, w = image.shape[:2]
     px = shift_mm / 25.4 * DPI
+    first = s.boxes[0][0]
     if across == "row":
         if len(s.boxes) > 1:
             r = int(rng.integers(1, len(s.boxes)))
             at = (s.boxes[r - 1][0][1] + s.boxes[r][0][1]) / 2
         else:  # one row: the fold runs just under it
-            at = s.boxes[0][0][1] + s.boxes[0][0][2]
+            at = first[1] + first[2]
         coord = np.arange(h, dtype=np.float32)[:, None] * np.ones((1, w), np.float32)
+        pivot = (first[0] - first[2], at)
     else:
         d = int(rng.integers(4, 11))
         at = (s.boxes[0][d - 1][0] + s.boxes[0][d][0]) / 2
         coord = np.ones((h, 1), np.float32) * np.arange(w, dtype=np.float32)[None, :]
+        pivot = (at, first[1] - first[2])
     far = coord > at
     angle = rng.uniform(0, 2 * math.pi)
     dx, dy = px * math.cos(angle), px * math.sin(angle)
-    xs = np.arange(w, dtype=np.float32)[None, :] - far * dx
-    ys = np.arange(h, dtype=np.float32)[:, None] - far * dy
-    out = cv2.remap(image, xs.astype(np.float32), ys.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    turn = math.radians(rng.uniform(0.4, 0.8) * rng.choice([-1, 1]))
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    # where each far-side pixel came from: turned back about the pivot, then shifted back
+    rx, ry = xx - pivot[0] - dx, yy - pivot[1] - dy
+    src_x = pivot[0] + rx * math.cos(turn) + ry * math.sin(turn)
+    src_y = pivot[1] - rx * math.sin(turn) + ry * math.cos(turn)
+    xs = np.where(far, src_x, xx).astype(np.float32)
+    ys = np.where(far, src_y, yy).astype(np.float32)
+    out = cv2.remap(image, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     shade = np.where(far, rng.uniform(0.85, 0.95), 1.0).astype(np.float32)
     crease = np.exp(-((coord - at) ** 2) / (2 * 1.5**2)).astype(np.float32)  # the crease itself: a soft dark line
     shade *= 1 - rng.uniform(0.15, 0.3) * crease

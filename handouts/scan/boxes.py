@@ -32,6 +32,7 @@ PAPER_PT = 24.0  # dark patches narrower than this are ink (a stroke, a box fill
 LOCAL = 2.5  # points a box's printed outline is looked for around where the whole grid puts it
 OUTLINE_FOUND = 0.35  # the box's outline matches a drawn one at least this well: it is there
 DRIFT = 1.2  # points a box may sit away from where its neighbours' outlines put it
+ANCHORS = (0, 4, 9, 13)  # the days a row's clearest box is looked for among, before following the row from it
 LINE_PITCHES = 2.2  # a straight line this many days long, or longer, is not a tick: a crease, a rule
 FILLED = 0.68  # a box's inside this much inked (a thick pen's cross covers up to 0.6): scribbled over, not a tick to count
 
@@ -91,7 +92,8 @@ class Placed(NamedTuple):
     it was found where its neighbours put it."""
 
     centres: np.ndarray  # rows x days x 2
-    found: np.ndarray  # rows x days, bool
+    found: np.ndarray  # rows x days, bool: outlined, where the neighbours put it
+    outlined: np.ndarray  # rows x days, bool: an outline was found (perhaps out of line: a fold)
 
 
 def place_boxes(dark: np.ndarray, code: LogCode, origin: float, shift: tuple[float, float]) -> Placed:
@@ -130,8 +132,8 @@ def place_boxes(dark: np.ndarray, code: LogCode, origin: float, shift: tuple[flo
     scores = np.zeros((rows, LOG_DAYS), np.float64)
     none = np.zeros(2)
     for r in range(rows):
-        wide = [match(r, d, none, SEARCH) for d in range(LOG_DAYS)]
-        anchor = max(range(LOG_DAYS), key=lambda d: wide[d][1])
+        wide = {d: match(r, d, none, SEARCH) for d in ANCHORS}
+        anchor = max(wide, key=lambda d: wide[d][1])
         offsets[r, anchor], scores[r, anchor] = wide[anchor]
         for step in (1, -1):
             d = anchor + step
@@ -154,7 +156,7 @@ def place_boxes(dark: np.ndarray, code: LogCode, origin: float, shift: tuple[flo
             ]
             if found[r, d] and len(near) >= 2:
                 agreed[r, d] = float(np.hypot(*(offsets[r, d] - np.median(near, axis=0)))) <= DRIFT
-    return Placed(centres, agreed)
+    return Placed(centres, agreed, found)
 
 
 def lines_across(dark: np.ndarray, code: LogCode, origin: float, placed: Placed) -> np.ndarray:
@@ -179,11 +181,15 @@ def lines_across(dark: np.ndarray, code: LogCode, origin: float, placed: Placed)
             keep, (round(x - half - margin), round(y - half - margin)), (round(x + half + margin), round(y + half + margin)), 0, -1
         )
     ink = ((dark > FAINT) & (keep > 0)).astype(np.uint8)
+    bx, by, bw, bh = cv2.boundingRect(keep)  # the log's boxes and the paper around them, not the labels
     length = LINE_PITCHES * code.pitch * s
     gap = (code.box + 2 * 1.2 + 1) * s  # a line goes on across a box: it is seen again in the next gap
-    found = cv2.HoughLinesP(ink, 1, np.pi / 360, round(2 * (code.pitch - code.box) * s), minLineLength=round(length), maxLineGap=round(gap))
+    votes = round(2 * (code.pitch - code.box) * s)
+    found = cv2.HoughLinesP(ink[by : by + bh, bx : bx + bw], 1, np.pi / 360, votes, minLineLength=round(length), maxLineGap=round(gap))
+    if found is not None:
+        found = found.reshape(-1, 4) + [bx, by, bx, by]
     mask = np.zeros(dark.shape, np.uint8)
-    for x1, y1, x2, y2 in found.reshape(-1, 4) if found is not None else []:
+    for x1, y1, x2, y2 in found if found is not None else []:
         v = np.array([x2 - x1, y2 - y1], np.float64)
         v *= code.pitch * s / max(1e-6, float(np.hypot(*v)))  # on through the box at either end
         a, b = np.array([x1, y1]) - v, np.array([x2, y2]) + v

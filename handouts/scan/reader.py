@@ -57,6 +57,21 @@ BLURRED = (
     "the log's boxes cannot be seen clearly (the photo is blurred, or a lamp or window shines on it): "
     "hold the phone still, let it focus, avoid reflections, and take it again"
 )
+FOLDED = (
+    "the sheet does not lie flat in the photo: a fold or a curl moves its boxes off their grid. "
+    "Smooth it out on a table, hold the corners down, and take it again"
+)
+MARKERS_SMALL = (
+    "the sheet is in the photo, but its four black corner markers are too small to find: move closer, so the log fills most of the picture"
+)
+MARKERS_HIDDEN = (
+    "the log's {corners} corner {marker} in the photo but cannot be seen (a shadow, glare or a finger over {it}): "
+    "take it again in even light with all four black squares clear"
+)
+MARKERS_OUT = (
+    "the log's {corners} corner {marker} outside the photo: step back so the whole log and its four black squares are in the picture"
+)
+CORNERS = ("top-left", "top-right", "bottom-right", "bottom-left")
 NOT_A_PHOTO = "not a photo this can read; use a JPEG or PNG picture of the sheet"
 TOO_SMALL = "the log is too small in the photo to read the boxes: move closer, so the log fills most of the picture"
 
@@ -77,6 +92,8 @@ class Reading:
 def read_photo(path: Path, label: str | None = None) -> Reading:
     """Read a photo file; `label` names it in messages (the web page's upload name)."""
     name = label or str(path)
+    if path.is_dir():
+        raise Unreadable(f"{name}: this is a folder, not a photo: name the photos in it (for example {path.name}/*.jpg)")
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -233,7 +250,7 @@ def read_image(image: np.ndarray, photo: str = "photo") -> Reading:
     if len(markers) < 3:
         page = scanfind.page_outline(small, shrink)
         if page is None:
-            raise Unreadable(f"{photo}: {TOO_FEW.format(n=len(markers)) if markers else NO_SHEET}")
+            raise Unreadable(f"{photo}: {_why_too_few(gray, code, markers) if markers else NO_SHEET}")
         found_by = "page outline"
         seen = list(dst)  # the markers' corners, as photographed
         src += scanfind.page_corners(code)
@@ -241,7 +258,7 @@ def read_image(image: np.ndarray, photo: str = "photo") -> Reading:
     to_image, _ = cv2.findHomography(np.array(src, np.float64), np.array(dst, np.float64), 0)
     if found_by == "page outline" and markers and scanfind.misfit(to_image, src[: len(seen)], seen) > OUTLINE_MISFIT:
         # the outline disagrees with the markers it should agree with: a corner cut off, a second sheet
-        raise Unreadable(f"{photo}: {TOO_FEW.format(n=len(markers))}")
+        raise Unreadable(f"{photo}: {_why_too_few(gray, code, markers)}")
     if scanfind.pixels_per_point(to_image, code) < LEAST_PT:
         raise Unreadable(f"{photo}: {TOO_SMALL}")
     straight, origin = scanboxes.straighten(gray, to_image, code)
@@ -249,9 +266,38 @@ def read_image(image: np.ndarray, photo: str = "photo") -> Reading:
     shift = scanboxes.register(dark, code, origin)
     boxes, visible, placed = scanboxes.read_boxes(dark, code, origin, shift)
     if visible < SEEN_ENOUGH:
-        raise Unreadable(f"{photo}: {BLURRED}")
+        out_of_line = int((placed.outlined & ~placed.found).sum())
+        lost = int((~placed.outlined).sum())
+        raise Unreadable(f"{photo}: {FOLDED if out_of_line > lost else BLURRED}")
     outlines = [[scanboxes.box_outline(to_image, code, r, d, placed) for d in range(LOG_DAYS)] for r in range(code.rows)]
     return Reading(photo, "", code, boxes, found_by, outlines)
+
+
+def _why_too_few(gray: np.ndarray, code: LogCode, markers: dict[int, list[tuple[float, float]]]) -> str:
+    """Which corner markers are missing and why: outside the photo, or in it but hidden. Where they
+    should be comes from those seen (each gives four corners) and the code's map of the frame."""
+    corners = code.marker_corners()
+    src = [pt for i in sorted(markers) for pt in corners[i]]
+    dst = [pt for i in sorted(markers) for pt in markers[i]]
+    to_image, _ = cv2.findHomography(np.array(src, np.float64), np.array(dst, np.float64), 0)
+    if to_image is None:
+        return TOO_FEW.format(n=len(markers))
+    h, w = gray.shape[:2]
+    hidden: list[str] = []
+    out: list[str] = []
+    for i in range(4):
+        if i in markers:
+            continue
+        seen = cv2.perspectiveTransform(np.array(corners[i], np.float64).reshape(-1, 1, 2), to_image).reshape(-1, 2)
+        inside = bool(((seen >= 0) & (seen < [w, h])).all())
+        (hidden if inside else out).append(CORNERS[i])
+    if out:
+        return MARKERS_OUT.format(corners=" and ".join(out), marker="markers are" if len(out) > 1 else "marker is")
+    if hidden:
+        many = len(hidden) > 1
+        marker, it = ("markers are", "them") if many else ("marker is", "it")
+        return MARKERS_HIDDEN.format(corners=" and ".join(hidden), marker=marker, it=it)
+    return TOO_FEW.format(n=len(markers))
 
 
 def _why_no_code(small: np.ndarray, markers: dict[int, list[tuple[float, float]]]) -> str:
@@ -265,4 +311,16 @@ def _why_no_code(small: np.ndarray, markers: dict[int, list[tuple[float, float]]
         return BLURRED
     if 0 < len(markers) < 3:
         return TOO_FEW.format(n=len(markers))
+    if not markers and _sheet_too_small(small):
+        return MARKERS_SMALL
     return NO_CODE if markers else NO_SHEET
+
+
+def _sheet_too_small(small: np.ndarray) -> bool:
+    """A sheet lies in the photo (paper against a table), but so small that its corner markers,
+    16 points across, would be under a dozen pixels: the markers are there, only too small to find."""
+    outline = scanfind.paper(small)
+    if outline is None or cv2.contourArea(outline) > 0.9 * small.size:
+        return False  # nothing around it to set it apart: not a sheet on a table
+    _, (a, b), _ = cv2.minAreaRect(outline)
+    return min(a, b) / 612 * MARK < 12
