@@ -6,7 +6,6 @@ the parent before the worker processes fork, so each worker starts warm.
 
 from __future__ import annotations
 
-import dataclasses
 import glob
 import hashlib
 import multiprocessing
@@ -24,7 +23,7 @@ from handouts.history import History
 from handouts.ledger import Ledger
 from handouts.models import Handout, Issue
 from handouts.output import file_name, remove_stale_parts
-from handouts.pipeline import Sources, build_handout, deliver_and_note, produce, produce_combined, record, warm_up
+from handouts.pipeline import Sources, build_handout, deliver_and_note, fingerprint, produce, produce_combined, record, warm_up
 from handouts.request import HandoutRequest, choices_from
 from handouts.roster import Failure, RosterRow, iter_roster, spreadsheet_rows
 
@@ -170,14 +169,6 @@ def _plan(roster: Path, sources: Sources, plan: BatchPlan, lang: str | None) -> 
         yield row, handout, plan.out_dir / name
     if not patients and not report.failed:
         raise DataError(f"{roster}: no patients in the roster, only a header row; add one row per patient")
-
-
-def fingerprint(handout: Handout, email: str = "") -> str:
-    """Everything that reaches the page (not the day it was made, nor the clinic's mail settings or where
-    its file lies), so a rerun remakes exactly the changed rows."""
-    clinic = dataclasses.replace(handout.clinic, email=None, source=None)
-    page = dataclasses.replace(handout, issued=handout.start, clinic=clinic)
-    return hashlib.blake2b(repr((page, email)).encode(), digest_size=12).hexdigest()
 
 
 def row_request(row: RosterRow, lang: str | None = None) -> HandoutRequest:

@@ -45,10 +45,10 @@ def check_address(address: str) -> str:
     address = address.strip()
     try:
         parsed = Address(addr_spec=address)
-    except (ValueError, IndexError, HeaderParseError) as e:
-        raise UsageError(f'"{address}" is not an email address ({e}); expected something like name@example.com') from None
+    except (ValueError, IndexError, HeaderParseError):
+        raise UsageError(f'"{address}" is not an email address (expected something like name@example.com)', field="email") from None
     if not parsed.username or "." not in parsed.domain or any(c.isspace() for c in address):
-        raise UsageError(f'"{address}" is not an email address (expected something like name@example.com)')
+        raise UsageError(f'"{address}" is not an email address (expected something like name@example.com)', field="email")
     return address
 
 

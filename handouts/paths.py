@@ -25,6 +25,7 @@ DEFAULT_CLINIC = DEFAULT_LIBRARY / "clinic.toml"
 WORDING_DIR = DEFAULT_LIBRARY / "wording"
 BASE_POSES = DEFAULT_LIBRARY / "poses.toml"  # the documented base poses every drawing starts from
 FIGURES_FILE = "figures.toml"  # each exercise's poses, in a library directory
+SYNONYMS = DEFAULT_LIBRARY / "synonyms.toml"  # what people type for what the library calls it (the page's search)
 
 
 def figures_file(library_dir: Path) -> Path:

@@ -9,6 +9,7 @@ them in order for one handout; `batch` runs the same stages over many, in parall
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,14 @@ class Issued(NamedTuple):
 def build_handout(request: HandoutRequest, sources: Sources) -> Handout:
     """The request resolved against the library and clinic: every check that can refuse it, nothing written."""
     return build(sources.library, sources.clinic, request)
+
+
+def fingerprint(handout: Handout, email: str = "") -> str:
+    """Everything that reaches the page (not the day it was made, nor the clinic's mail settings or where
+    its file lies), so a rerun remakes exactly the changed rows."""
+    clinic = dataclasses.replace(handout.clinic, email=None, source=None)
+    page = dataclasses.replace(handout, issued=handout.start, clinic=clinic)
+    return hashlib.blake2b(repr((page, email)).encode(), digest_size=12).hexdigest()
 
 
 def build_and_name(request: HandoutRequest, sources: Sources) -> tuple[Handout, Path]:

@@ -98,13 +98,17 @@ def test_the_preview_is_the_real_page_as_an_image(client, settings):
     ("change", "field", "words"),
     [
         ({"patient": ""}, "patient", "the patient name is empty"),
-        ({"exercises": [{"id": "wall-calf-raise", "sets": "3", "amount": ""}]}, "dose:wall-calf-raise", "is not a dose"),
+        ({"exercises": [{"id": "wall-calf-raise", "sets": "3", "amount": ""}]}, "dose:wall-calf-raise:amount", "Reps for Wall-lean calf raise"),
+        ({"exercises": [{"id": "bridge", "sets": "3xx", "amount": "10"}]}, "dose:bridge:sets", 'Sets for Bridge: "3xx" is not how many sets'),
+        ({"exercises": [{"id": "bridge", "sets": "3", "amount": "10", "rpe": "12"}]}, "dose:bridge:rpe", "from 1 to 10, like 7, 7+ or 8-9"),
+        ({"exercises": [{"id": "bridge", "per_week": "9"}]}, "dose:bridge:per_week", "Type 1 to 7 (7 is every day)"),
+        ({"exercises": [{"id": "bridge", "sets": "3", "amount": "15-10"}]}, "dose:bridge:amount", "put the smaller number first, like 10-15"),
         (
             {"exercises": [{"id": e} for e in ("bridge", "clamshell", "quad-set", "heel-slide", "wall-sit", "step-up", "pendulum")]},
             "exercises",
             "7 exercises do not fit",
         ),
-        ({"exercises": [{"id": "wall-calf-rise"}]}, "exercise:wall-calf-rise", "unknown exercise"),
+        ({"exercises": [{"id": "wall-calf-rise"}]}, "exercise:wall-calf-rise", 'unknown exercise "wall-calf-rise" (did you mean "wall-calf-raise"),
         ({"note": "x" * 700}, "note", "the note is 700 characters"),
         ({"lang": "fr"}, "lang", 'no wording for language "fr"'),
         ({"exercises": []}, "exercises", "add at least one exercise"),
@@ -115,6 +119,8 @@ def test_a_problem_names_the_field_that_caused_it(client, change, field, words):
     assert response.status_code == 422
     assert response.json()["field"] == field
     assert words in response.json()["error"]
+    said = response.json()["error"]
+    assert "handouts " not in said and "--" not in said and "ID:SETS" not in said  # no command, option or shorthand
 
 
 def test_download_writes_records_and_serves_the_pdf_without_the_name_in_any_url(client, settings):
@@ -249,7 +255,8 @@ def test_a_returned_sheet_is_read_from_an_uploaded_photo_and_recorded(client, se
     photo = sp.photograph(page, 11)[0]
 
     assert "Returned sheets" in client.get("/").text
-    assert 'capture="environment"' in client.get("/returned").text  # a phone opens its camera
+    returned = client.get("/returned").text
+    assert 'accept="image/*"' in returned and "capture=" not in returned  # a phone offers its camera and its gallery
     answer = client.post(
         "/api/returned",
         files=[("photos", ("IMG_0001.jpg", photo, "image/jpeg")), ("photos", ("notes.jpg", b"not a picture", "image/jpeg"))],

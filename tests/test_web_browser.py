@@ -98,7 +98,12 @@ def test_a_therapist_builds_previews_changes_and_downloads_a_handout(browser, si
 
     page.fill('#plan li[data-id="wall-calf-raise"] input.amount', "6-")  # a bad dose shows beside its exercise
     page.wait_for_selector('#plan li[data-id="wall-calf-raise"].invalid')
-    assert "is not a dose" in page.inner_text('#plan li[data-id="wall-calf-raise"] .item-error')
+    said = page.inner_text('#plan li[data-id="wall-calf-raise"] .item-error')
+    assert said.startswith('Reps for Wall-lean calf raise: "6-" is not repetitions the sheet can print'), said
+    amount = page.locator('#plan li[data-id="wall-calf-raise"] input.amount')
+    assert amount.get_attribute("aria-invalid") == "true"  # tied to its field for a screen reader
+    assert page.locator("#" + amount.get_attribute("aria-describedby").split()[-1]).inner_text() == said
+    assert page.locator("#preview-frame.stale").count() == 1  # the page shown is from before the change, and says so
     page.fill('#plan li[data-id="wall-calf-raise"] input.amount', "6-8")
     page.fill("#note", "Left side only, slowly.")
     wait_for_new_preview(page, version)

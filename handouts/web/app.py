@@ -28,15 +28,19 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from handouts.compose import MAX_NOTE
 from handouts.doses import Choice, parse_choice
 from handouts.errors import HandoutError
 from handouts.history import History, HistoryError, Record, clinician_title, summary_text
 from handouts.library.load import EQUIPMENT, REGIONS
-from handouts.library.search import find
-from handouts.pipeline import Sources, issue, preview
+from handouts.library.search import load_synonyms, ranked
+from handouts.models import Library
+from handouts.paths import SYNONYMS
+from handouts.pipeline import Sources, build_handout, deliver_and_note, fingerprint, issue, preview
 from handouts.request import HandoutRequest, reissued
 from handouts.web import security
 from handouts.web.expiring import Expiring
+from handouts.web.form import dose_token, for_the_page
 from handouts.web.limits import MB, BodyLimit, CalmErrors, clean_text
 from handouts.web.returned import MAX_PHOTO, MAX_PHOTOS, Returns
 from handouts.web.settings import Settings
@@ -68,9 +72,14 @@ def create_app(settings: Settings) -> Starlette:
     files: Expiring[Path] = Expiring(FILE_TTL_S, MAX_FILES)
     workshops = Workshops(settings, sources)
     returns = Returns(settings)
+    synonyms = load_synonyms(SYNONYMS)
+    sample_clinic = is_sample(sources.clinic.source)
+    ui = load_wording()  # the page's own words: English
 
     def page(request: Request, name: str, **context: Any) -> Response:
-        context.update(csrf=security.csrf_token(request), password=bool(settings.password), clinic=sources.clinic.name)
+        context.update(
+            csrf=security.csrf_token(request), password=bool(settings.password), clinic=sources.clinic.name, sample_clinic=sample_clinic
+        )
         return templates.TemplateResponse(request, name, context)
 
     def history() -> History | None:
@@ -80,19 +89,21 @@ def create_app(settings: Settings) -> Starlette:
         return page(
             request,
             "builder.html",
-            regions=REGIONS,
-            equipment=EQUIPMENT,
-            languages=languages(),
+            regions=[(r, ui.table["regions"].get(r, r)) for r in REGIONS],
+            equipment=[(e, ui.table["equipment"].get(e, e)) for e in EQUIPMENT],
+            languages=[(lang, ui.table["languages"].get(lang, lang)) for lang in languages()],
             today=dt.date.today().isoformat(),
             has_email=sources.clinic.email is not None,
             default_lang=sources.clinic.lang,
+            max_note=MAX_NOTE,
         )
 
     async def exercises(request: Request) -> Response:
-        words = request.query_params.get("q", "").split()
+        text = request.query_params.get("q", "")[:200]
         region = request.query_params.get("region") or None
+        equipment = request.query_params.get("equipment") or None
         try:
-            found = find(sources.library, words, region)
+            found = ranked(sources.library, text, region, equipment, synonyms)
         except HandoutError as e:
             return JSONResponse({"error": str(e)}, status_code=400)
         return JSONResponse([_exercise_json(ex) for ex in found[:60]])
@@ -120,38 +131,70 @@ def create_app(settings: Settings) -> Starlette:
     async def preview_image(request: Request) -> Response:
         try:
             body = await _json(request)
-            req = reissue_of(body, await _plan(request, body))
+            req = reissue_of(body, await _plan(request, body, library=sources.library))
             pdf = await asyncio.to_thread(preview, req, sources)
             png = await asyncio.to_thread(_png, pdf)
         except HandoutError as e:
             return _problem(e)
         return Response(png, media_type="image/png")
 
+    made: dict[str, Made] = {}  # what each plan was made into today: one file and one record per intent
+    making = asyncio.Lock()  # a double click's second request waits, then finds the first one's file
+
     async def make(request: Request) -> Response:
         body = await _json(request)
+        action = str(body.get("action") or "download")
         try:
-            req = reissue_of(body, await _plan(request, body, output=settings.output))
+            req = reissue_of(body, await _plan(request, body, output=settings.output, library=sources.library))
             email = str(body.get("email") or "").strip()
-            if body.get("action") == "email":
+            if action == "email":
+                from handouts.mail import check_address, ready
+
                 if not email:
                     raise HandoutError("type the patient's email address", field="email")
-                req = dataclasses.replace(req, email_to=email)
-            hist = history()
-            try:
-                done = await asyncio.to_thread(issue, req, sources, hist)
-            finally:
-                if hist is not None:
-                    hist.close()
+                email = check_address(email)
+                ready(sources.clinic)
+            async with making:
+                hist = history()
+                try:
+                    handout = await asyncio.to_thread(build_handout, req, sources)
+                    key = fingerprint(handout) + ("g" if req.grayscale else "")
+                    earlier = made.get(key)
+                    if earlier is None or earlier.day != dt.date.today() or not earlier.path.is_file():
+                        done = await asyncio.to_thread(issue, req, sources, hist)
+                        earlier = made[key] = Made(done.path, done.record_id, dt.date.today(), done.history_problem)
+                        _forget_old(made)
+                    password = None
+                    if action == "email":
+                        from handouts.mail import already_sent
+
+                        sent_before = (email, earlier.path.name) in already_sent(earlier.path.parent)
+                        if sent_before and body.get("confirm_resend") is not True:
+                            return JSONResponse(
+                                {
+                                    "confirm": f"This handout was already emailed to {email}. Send it again?",
+                                    "field": "email",
+                                },
+                                status_code=409,
+                            )
+                        delivery, problem = await asyncio.to_thread(
+                            deliver_and_note, sources.clinic, earlier.path, email, hist, earlier.record_id, handout.lang
+                        )
+                        password = delivery.password
+                        earlier.problem = earlier.problem or problem
+                finally:
+                    if hist is not None:
+                        hist.close()
         except HandoutError as e:
             return _problem(e)
-        token = files.put(done.path)
+        token = files.put(earlier.path)
         return JSONResponse(
             {
                 "file": f"/files/{token}",
-                "name": done.path.name,
-                "warning": done.history_problem,
-                "emailed": bool(req.email_to),
-                "password": done.delivery.password if done.delivery else None,
+                "name": earlier.path.name,
+                "warning": for_the_page(earlier.problem),
+                "emailed": action == "email",
+                "password": password,
             }
         )
 
@@ -306,7 +349,9 @@ async def _json(request: Request) -> dict[str, Any]:
     return clean_text(data) if isinstance(data, dict) else {}
 
 
-async def _plan(request: Request, body: dict[str, Any] | None = None, output: Path | None = None) -> HandoutRequest:
+async def _plan(
+    request: Request, body: dict[str, Any] | None = None, output: Path | None = None, library: Library | None = None
+) -> HandoutRequest:
     """The form's plan as a HandoutRequest; each dose goes through the same shorthand parser as the CLI."""
     body = body if body is not None else await _json(request)
     choices: list[Choice] = []
@@ -315,7 +360,9 @@ async def _plan(request: Request, body: dict[str, Any] | None = None, output: Pa
         if not isinstance(item, dict):
             continue
         ex_id = str(item.get("id", ""))
-        choices.append(parse_choice(f"{ex_id}:{_dose_token(item)}" if _dose_token(item) else ex_id))
+        known = library.exercises.get(ex_id) if library is not None else None
+        token = dose_token(item, known.title if known is not None else ex_id)
+        choices.append(parse_choice(f"{ex_id}:{token}" if token else ex_id))
         if str(item.get("load", "")).strip():
             loads.append((ex_id, " ".join(str(item["load"]).split())))
     if not choices:
@@ -340,21 +387,42 @@ async def _plan(request: Request, body: dict[str, Any] | None = None, output: Pa
     )
 
 
-def _dose_token(item: dict[str, Any]) -> str:
-    """The form's dose fields as the shorthand `3x10-15@8/2w` (empty parts keep the library's value)."""
-    sets, amount = str(item.get("sets", "")).strip(), str(item.get("amount", "")).strip()
-    token = f"{sets}x{amount}{'s' if item.get('unit') == 'seconds' else ''}" if sets or amount else ""
-    rpe = str(item.get("rpe", "")).strip()
-    if rpe:
-        token += f"@{rpe}"
-    per_week = str(item.get("per_week", "")).strip()
-    if per_week:
-        token += "/daily" if per_week in ("7", "daily") else f"/{per_week}w"
-    return token
+@dataclasses.dataclass
+class Made:
+    """A plan made into a file today: Download, Print and Email of it share the file and the record."""
+
+    path: Path
+    record_id: int | None
+    day: dt.date
+    problem: str = ""
+
+
+MAX_MADE = 500
+
+
+def _forget_old(made: dict[str, Made]) -> None:
+    """Yesterday's plans are made afresh (a new day on the sheet); and a busy page keeps at most MAX_MADE."""
+    today = dt.date.today()
+    for key in [k for k, m in made.items() if m.day != today][: len(made)]:
+        del made[key]
+    while len(made) > MAX_MADE:
+        del made[next(iter(made))]
+
+
+def is_sample(clinic_file: Path | None) -> bool:
+    """The clinic file is the shipped sample, or a copy of it not yet edited: its name and phone are on every sheet."""
+    from handouts.paths import DEFAULT_CLINIC
+
+    if clinic_file is None:
+        return True
+    try:
+        return clinic_file.resolve() == DEFAULT_CLINIC.resolve() or clinic_file.read_bytes() == DEFAULT_CLINIC.read_bytes()
+    except OSError:
+        return False
 
 
 def _problem(e: HandoutError) -> JSONResponse:
-    return JSONResponse({"error": str(e), "field": e.field}, status_code=422)
+    return JSONResponse({"error": for_the_page(str(e)), "field": e.field}, status_code=422)
 
 
 def _png(pdf: bytes) -> bytes:

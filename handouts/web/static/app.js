@@ -22,6 +22,7 @@ if (logout) logout.addEventListener("click", async () => { await post("/logout",
 // ---- the builder ---------------------------------------------------------------------
 const builder = $("#builder");
 if (builder) {
+  const MAX_NOTE = Number(builder.dataset.maxNote || 600);
   const plan = [];           // [{id, title, sets, amount, unit, rpe, per_week, load, defaultLoad}]
   const planList = $("#plan");
   const results = $("#results");
@@ -31,19 +32,40 @@ if (builder) {
   function clearErrors() {
     document.querySelectorAll(".error").forEach((el) => { if (!el.closest(".narrow-page")) el.textContent = ""; });
     document.querySelectorAll(".invalid").forEach((el) => el.classList.remove("invalid"));
+    document.querySelectorAll("[aria-invalid]").forEach((el) => {
+      el.removeAttribute("aria-invalid");
+      el.setAttribute("aria-describedby", (el.dataset.describedby || "").trim());
+      if (!el.getAttribute("aria-describedby")) el.removeAttribute("aria-describedby");
+    });
   }
 
+  // the field is marked, and a screen reader reads the message with it
+  function tie(input, slot) {
+    if (!input) return;
+    input.classList.add("invalid");
+    input.setAttribute("aria-invalid", "true");
+    if (input.dataset.describedby === undefined) input.dataset.describedby = input.getAttribute("aria-describedby") || "";
+    input.setAttribute("aria-describedby", `${input.dataset.describedby} ${slot.id}`.trim());
+  }
+
+  const FIELDS = { sets: ".sets", amount: ".amount", rpe: ".rpe", per_week: ".per-week", load: ".load" };
   function showError(field, message) {
-    const match = /^(?:dose|exercise):(.+)$/.exec(field || "");
+    const match = /^(?:dose|exercise):([^:]+)(?::(.+))?$/.exec(field || "");
     if (match) {
       const item = planList.querySelector(`li[data-id="${CSS.escape(match[1])}"]`);
-      if (item) { $(".item-error", item).textContent = message; item.classList.add("invalid"); return; }
+      if (item) {
+        const slot = $(".item-error", item);
+        slot.textContent = message;
+        item.classList.add("invalid");
+        tie(match[2] && FIELDS[match[2]] ? $(FIELDS[match[2]], item) : null, slot);
+        return;
+      }
     }
     const slot = document.querySelector(`.error[data-for="${field}"]`) || document.querySelector('.error[data-for="exercises"]');
     slot.textContent = message;
-    const input = document.getElementById(field === "patient_id" ? "patient-id" : field);
-    if (input) input.classList.add("invalid");
+    tie(document.getElementById(field === "patient_id" ? "patient-id" : field), slot);
   }
+  document.querySelectorAll(".error[data-for]").forEach((el) => { el.id = el.id || `error-${el.dataset.for}`; });
 
   const reissue = new URLSearchParams(location.search).get("reissue");
   let reissueOf = null;
@@ -58,9 +80,37 @@ if (builder) {
     };
   }
 
+  // what is being built survives leaving the page and coming back (this tab only; never in the address)
+  const KEEP = "handouts-plan";
+  function keep() {
+    try { sessionStorage.setItem(KEEP, JSON.stringify({ form: body(), plan, email: $("#email") ? $("#email").value : "" })); } catch { /* private mode: nothing kept */ }
+  }
+
+  function countNote() {
+    const length = $("#note").value.length;
+    const count = $("#note-count");
+    count.textContent = length ? `${length} of ${MAX_NOTE} characters` : "";
+    count.classList.toggle("over", length > MAX_NOTE);
+  }
+
+  function stale(yes) {
+    const frame = $("#preview-frame");
+    const shown = Boolean(preview.getAttribute("src"));
+    frame.classList.toggle("stale", yes && shown);
+    $("#stale").textContent = yes && shown ? "The page below is from before your last change: fix the problem marked in red to see it again." : "";
+  }
+
   const refresh = debounce(async () => {
     clearErrors();
-    if (!$("#patient").value.trim() || plan.length === 0) { $("#preview-empty").hidden = false; return; }
+    keep();
+    countNote();
+    if ($("#note").value.length > MAX_NOTE) {
+      const over = $("#note").value.length - MAX_NOTE;
+      showError("note", `The note is ${$("#note").value.length} characters; ${MAX_NOTE} fit on the sheet. Shorten it by ${over}.`);
+      stale(true);
+      return;
+    }
+    if (!$("#patient").value.trim() || plan.length === 0) { $("#preview-empty").hidden = false; stale(false); return; }
     const asked = ++version;
     const response = await post("/api/preview", body());
     if (asked !== version) return;  // a newer change is already on its way
@@ -72,17 +122,20 @@ if (builder) {
       if (old) URL.revokeObjectURL(old);
       preview.dataset.version = String(asked);  // set once the new page is on screen
       $("#preview-empty").hidden = true;
+      stale(false);
     } else {
       const problem = await response.json();
       showError(problem.field, problem.error);
+      stale(true);
     }
   }, 200);
 
-  function renderPlan() {
+  function renderPlan(focusId = null, focusButton = ".up") {
     planList.textContent = "";
     plan.forEach((e, i) => {
       const li = $("#plan-item").content.firstElementChild.cloneNode(true);
       li.dataset.id = e.id;
+      $(".item-error", li).id = `item-error-${i + 1}`;
       $(".title", li).textContent = `${i + 1}. ${e.title}`;
       $(".title", li).before(drawing(e.figure ?? `/figures/${encodeURIComponent(e.id)}.svg`));
       for (const [cls, key] of [["sets", "sets"], ["amount", "amount"], ["rpe", "rpe"], ["per-week", "per_week"], ["load", "load"]]) {
@@ -93,11 +146,27 @@ if (builder) {
       const unit = $(".unit", li);
       unit.value = e.unit;
       unit.addEventListener("change", () => { e.unit = unit.value; refresh(); });
-      $(".up", li).addEventListener("click", () => { if (i > 0) { plan.splice(i - 1, 0, plan.splice(i, 1)[0]); renderPlan(); refresh(); } });
-      $(".down", li).addEventListener("click", () => { if (i < plan.length - 1) { plan.splice(i + 1, 0, plan.splice(i, 1)[0]); renderPlan(); refresh(); } });
-      $(".remove", li).addEventListener("click", () => { plan.splice(i, 1); renderPlan(); refresh(); });
+      $(".up", li).setAttribute("aria-label", `Move ${e.title} up`);
+      $(".down", li).setAttribute("aria-label", `Move ${e.title} down`);
+      $(".remove", li).setAttribute("aria-label", `Remove ${e.title}`);
+      $(".up", li).addEventListener("click", () => { if (i > 0) { plan.splice(i - 1, 0, plan.splice(i, 1)[0]); renderPlan(e.id, ".up"); refresh(); } });
+      $(".down", li).addEventListener("click", () => { if (i < plan.length - 1) { plan.splice(i + 1, 0, plan.splice(i, 1)[0]); renderPlan(e.id, ".down"); refresh(); } });
+      $(".remove", li).addEventListener("click", () => {
+        plan.splice(i, 1);
+        const next = plan[Math.min(i, plan.length - 1)];
+        renderPlan(next ? next.id : null, ".remove");
+        if (!next) $("#search").focus();
+        refresh();
+      });
       planList.appendChild(li);
     });
+    // focus stays with the exercise just moved (or the one that took a removed one's place)
+    if (focusId) {
+      const item = planList.querySelector(`li[data-id="${CSS.escape(focusId)}"]`);
+      let button = item && $(focusButton, item);
+      if (button && button.disabled) button = $(focusButton === ".up" ? ".down" : ".up", item);
+      if (button) button.focus();
+    }
   }
 
   // an exercise's drawing, as printed on its card; decorative: its title is beside it
@@ -122,13 +191,15 @@ if (builder) {
 
   let found = [];
   let asked = 0;  // a slow answer to an earlier search never replaces a newer one's
-  const search = debounce(async () => {
+  async function searchNow() {
     const mine = ++asked;
-    const query = new URLSearchParams({ q: $("#search").value, region: $("#region").value });
+    const words = $("#search").value;
+    const query = new URLSearchParams({ q: words, region: $("#region").value, equipment: $("#equipment").value });
     const response = await fetch("/api/exercises?" + query.toString());
     const answer = response.ok ? await response.json() : [];
-    if (mine !== asked) return;
+    if (mine !== asked) return found;
     found = answer;
+    $("#no-match").textContent = found.length ? "" : `No exercise matches “${words.trim()}”${$("#region").value || $("#equipment").value ? " with these filters" : ""}. Try another word, or fewer.`;
     results.textContent = "";
     for (const ex of found) {
       const li = document.createElement("li");
@@ -145,25 +216,53 @@ if (builder) {
       li.append(button, drawing(ex.figure), text);
       results.appendChild(li);
     }
-  }, 150);
+    return found;
+  }
+  const search = debounce(searchNow, 150);
 
   $("#search").addEventListener("input", search);
-  $("#search").addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && found.length) { event.preventDefault(); add(found[0]); }
+  $("#search").addEventListener("keydown", async (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    if (!$("#search").value.trim()) return;  // nothing typed: nothing to add
+    const now = await searchNow();  // the answer to what is typed now, not to the last pause
+    if (now.length) add(now[0]);
   });
   $("#region").addEventListener("change", search);
+  $("#equipment").addEventListener("change", search);
   for (const id of ["patient", "patient-id", "note", "start", "paper", "grayscale", "lang"]) {
     $("#" + id).addEventListener(id === "grayscale" || id === "paper" || id === "lang" ? "change" : "input", refresh);
   }
+  if ($("#email")) $("#email").addEventListener("input", keep);
 
-  async function make(action, win) {
+  const actionButtons = ["#download", "#print", "#send"].map((id) => $(id)).filter(Boolean);
+  let busy = false;
+  async function make(action, win, confirmResend = false) {
+    if (busy) return;  // a double click makes one handout
+    busy = true;
+    actionButtons.forEach((b) => { b.disabled = true; });
+    try {
+      await makeNow(action, win, confirmResend);
+    } finally {
+      busy = false;
+      actionButtons.forEach((b) => { b.disabled = false; });
+    }
+  }
+
+  async function makeNow(action, win, confirmResend) {
     clearErrors();
-    $("#status").textContent = "Making the handout…";
+    $("#status").textContent = action === "email" ? "Sending the handout…" : "Making the handout…";
     const payload = body();
     payload.action = action;
-    if (action === "email") payload.email = $("#email").value;
+    if (action === "email") { payload.email = $("#email").value; payload.confirm_resend = confirmResend; }
     const response = await post("/api/handout", payload);
     const result = await response.json();
+    if (response.status === 409 && result.confirm) {
+      $("#status").textContent = "";
+      if (window.confirm(result.confirm)) { busy = false; await makeNow(action, win, true); }
+      else $("#status").textContent = "Not sent again.";
+      return;
+    }
     if (!response.ok) {
       if (win) win.close();
       $("#status").textContent = "";
@@ -188,6 +287,19 @@ if (builder) {
   $("#print").addEventListener("click", () => make("print", window.open("about:blank", "_blank")));
   if ($("#send")) $("#send").addEventListener("click", () => make("email"));
 
+  const kept = (() => { try { return JSON.parse(sessionStorage.getItem(KEEP) || "null"); } catch { return null; } })();
+  if (!reissue && kept && kept.form) {  // back to the page: the plan as it was left
+    const f = kept.form;
+    $("#patient").value = f.patient || ""; $("#patient-id").value = f.patient_id || ""; $("#note").value = f.note || "";
+    if (f.start) $("#start").value = f.start;
+    $("#paper").value = f.paper || $("#paper").value; $("#lang").value = f.lang || $("#lang").value;
+    $("#grayscale").checked = Boolean(f.grayscale);
+    if ($("#email")) $("#email").value = kept.email || "";
+    reissueOf = f.reissue_of || null;
+    for (const e of kept.plan || []) plan.push(e);
+    renderPlan();
+    refresh();
+  }
   if (reissue) {
     fetch(`/api/record/${encodeURIComponent(reissue)}`).then((r) => r.ok ? r.json() : null).then((record) => {
       if (!record) return;
@@ -201,7 +313,7 @@ if (builder) {
       history.replaceState(null, "", "/");
     });
   }
-  search();
+  searchNow();
 }
 
 // ---- patients ------------------------------------------------------------------------
