@@ -98,17 +98,33 @@ def test_the_preview_is_the_real_page_as_an_image(client, settings):
     ("change", "field", "words"),
     [
         ({"patient": ""}, "patient", "the patient name is empty"),
-        ({"exercises": [{"id": "wall-calf-raise", "sets": "3", "amount": ""}]}, "dose:wall-calf-raise:amount", "Reps for Wall-lean calf raise"),
-        ({"exercises": [{"id": "bridge", "sets": "3xx", "amount": "10"}]}, "dose:bridge:sets", 'Sets for Bridge: "3xx" is not how many sets'),
+        (
+            {"exercises": [{"id": "wall-calf-raise", "sets": "3", "amount": ""}]},
+            "dose:wall-calf-raise:amount",
+            "Reps for Wall-lean calf raise",
+        ),
+        (
+            {"exercises": [{"id": "bridge", "sets": "3xx", "amount": "10"}]},
+            "dose:bridge:sets",
+            'Sets for Bridge: "3xx" is not how many sets',
+        ),
         ({"exercises": [{"id": "bridge", "sets": "3", "amount": "10", "rpe": "12"}]}, "dose:bridge:rpe", "from 1 to 10, like 7, 7+ or 8-9"),
         ({"exercises": [{"id": "bridge", "per_week": "9"}]}, "dose:bridge:per_week", "Type 1 to 7 (7 is every day)"),
-        ({"exercises": [{"id": "bridge", "sets": "3", "amount": "15-10"}]}, "dose:bridge:amount", "put the smaller number first, like 10-15"),
+        (
+            {"exercises": [{"id": "bridge", "sets": "3", "amount": "15-10"}]},
+            "dose:bridge:amount",
+            "put the smaller number first, like 10-15",
+        ),
         (
             {"exercises": [{"id": e} for e in ("bridge", "clamshell", "quad-set", "heel-slide", "wall-sit", "step-up", "pendulum")]},
             "exercises",
             "7 exercises do not fit",
         ),
-        ({"exercises": [{"id": "wall-calf-rise"}]}, "exercise:wall-calf-rise", 'unknown exercise "wall-calf-rise" (did you mean "wall-calf-raise"),
+        (
+            {"exercises": [{"id": "wall-calf-rise"}]},
+            "exercise:wall-calf-rise",
+            'unknown exercise "wall-calf-rise" (did you mean "wall-calf-raise"',
+        ),
         ({"note": "x" * 700}, "note", "the note is 700 characters"),
         ({"lang": "fr"}, "lang", 'no wording for language "fr"'),
         ({"exercises": []}, "exercises", "add at least one exercise"),
