@@ -100,9 +100,11 @@ if (builder) {
     $("#stale").textContent = yes && shown ? "The page below is from before your last change: fix the problem marked in red to see it again." : "";
   }
 
-  const refresh = debounce(async () => {
+  function refresh() { keep(); countNote(); refreshSoon(); }  // kept at once: leaving the page a moment later loses nothing
+  window.addEventListener("pagehide", keep);
+
+  const refreshSoon = debounce(async () => {
     clearErrors();
-    keep();
     countNote();
     if ($("#note").value.length > MAX_NOTE) {
       const over = $("#note").value.length - MAX_NOTE;
@@ -197,7 +199,7 @@ if (builder) {
     const query = new URLSearchParams({ q: words, region: $("#region").value, equipment: $("#equipment").value });
     const response = await fetch("/api/exercises?" + query.toString());
     const answer = response.ok ? await response.json() : [];
-    if (mine !== asked) return found;
+    if (mine !== asked) return answer;  // the list on screen is a newer search's; the caller still gets its own answer
     found = answer;
     $("#no-match").textContent = found.length ? "" : `No exercise matches “${words.trim()}”${$("#region").value || $("#equipment").value ? " with these filters" : ""}. Try another word, or fewer.`;
     results.textContent = "";
@@ -216,6 +218,7 @@ if (builder) {
       li.append(button, drawing(ex.figure), text);
       results.appendChild(li);
     }
+    results.dataset.query = words;  // what the list is the answer to
     return found;
   }
   const search = debounce(searchNow, 150);
