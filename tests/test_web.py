@@ -191,6 +191,41 @@ def test_a_workshop_roster_is_made_with_every_problem_by_row(client):
         assert len([n for n in z.namelist() if n.endswith(".pdf")]) == 2
 
 
+def test_a_workshop_counts_every_row_and_says_what_it_did_not_use(client):
+    roster = (
+        "name,program,email\nAna Lima,knee-osteoarthritis,ana@example.com\nBo Chen,knee-osteoarthritsi,\nCy Diaz,,\nDee Eng,,\nEd Fox,,\n"
+    )
+    started = client.post("/api/workshop", files={"roster": ("roster.csv", roster.encode(), "text/csv")}, headers=csrf(client))
+    state = _finished(client, started.json()["job"])
+    assert state["total"] == 5 and state["done"] == 5  # five rows: "5 of 5", the refused one counted too
+    assert state["written"] == 4 and [f["row"] for f in state["failures"]] == [3]
+    assert "handouts" not in state["failures"][0]["message"] and "knee-osteoarthritsi" in state["failures"][0]["message"]
+    assert any(n.startswith("The roster's email column was not used") for n in state["notes"])
+
+
+def test_the_patients_list_has_one_row_per_patient_and_every_handout_can_be_reprinted(client, settings):
+    first = client.post("/api/handout", json={**PLAN, "action": "download"}, headers=csrf(client)).json()
+    second = client.post("/api/handout", json={**PLAN, "note": "Both sides now.", "action": "download"}, headers=csrf(client)).json()
+    other = client.post("/api/handout", json={**PLAN, "patient": "Bo Chen", "patient_id": "", "action": "download"}, headers=csrf(client))
+    assert first["name"] != second["name"] and other.status_code == 200
+    rows = client.post("/api/patients", json={"q": ""}, headers=csrf(client)).json()
+    assert [(r["patient"], r["handouts"]) for r in rows] == [("Bo Chen", 1), ("Zoë O'Brien", 2)]
+    with sqlite3.connect(settings.history_file) as db:
+        ids = [i for (i,) in db.execute("SELECT id FROM handouts WHERE patient_id = 'Z-7' ORDER BY id")]
+    page = client.get(f"/patients/{ids[1]}").text
+    for record_id in ids:  # every handout, each with Reprint and Reissue
+        assert f'href="/patients/{record_id}/reprint"' in page and f'href="/?reissue={record_id}"' in page
+    given = (settings.output / first["name"]).read_bytes()
+    assert client.get(f"/patients/{ids[0]}/reprint").content == given  # the very file she was given
+    (settings.output / first["name"]).unlink()  # gone from the folder: made again from its record
+    again = client.get(f"/patients/{ids[0]}/reprint")
+    assert again.headers["content-type"] == "application/pdf"
+    text = page_texts(again.content)[0]
+    assert "Left side only." in text and "Both sides" not in text
+    with sqlite3.connect(settings.history_file) as db:
+        assert db.execute("SELECT count(*) FROM handouts").fetchone()[0] == 3  # a reprint is not a new handout
+
+
 def test_a_workshop_from_an_xlsx_export(client, tmp_path):
     from openpyxl import Workbook
 

@@ -173,3 +173,24 @@ def test_a_fresh_install_says_the_sample_clinic_is_printed(browser, site):
     notice = page.inner_text(".notice")
     assert "sample clinic's name and phone number are printed" in notice and "clinic.toml" in notice
     page.close()
+
+
+def test_a_workshop_counts_every_row_and_a_bad_file_leaves_no_dead_buttons(browser, site, tmp_path):
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(site + "/workshop")
+    good = tmp_path / "roster.csv"
+    good.write_text(
+        "name,exercises,email\nAna Lima,bridge,ana@example.com\nBo Chen,bridge:3x\nCy Diaz,\nDee Eng,\nEd Fox,\n", encoding="utf-8"
+    )
+    page.set_input_files("#roster", str(good))
+    page.click("#workshop-form button[type=submit]")
+    page.wait_for_selector("#workshop-zip:not([hidden])")
+    assert page.inner_text("#workshop-count") == "5 of 5"
+    assert "email column was not used" in page.inner_text("#workshop-notes")
+    bad = tmp_path / "photo.csv"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 not a roster")
+    page.set_input_files("#roster", str(bad))
+    page.click("#workshop-form button[type=submit]")
+    page.wait_for_selector('.error[data-for="roster"]:not(:empty)')
+    assert not page.locator("#workshop-zip").is_visible() and not page.locator("#workshop-combined").is_visible()
+    page.close()

@@ -31,7 +31,7 @@ from starlette.templating import Jinja2Templates
 from handouts.compose import MAX_NOTE
 from handouts.doses import Choice, parse_choice
 from handouts.errors import HandoutError
-from handouts.history import History, HistoryError, Record, clinician_title, summary_text
+from handouts.history import History, HistoryError, Record, clinician_title, patient_key, summary_text
 from handouts.library.load import EQUIPMENT, REGIONS
 from handouts.library.search import load_synonyms, ranked
 from handouts.models import Library
@@ -209,28 +209,48 @@ def create_app(settings: Settings) -> Starlette:
         return page(request, "patients.html")
 
     async def patient_search(request: Request) -> Response:
+        """One row per patient: the latest handout, and the last log brought back."""
         body = await _json(request)
         hist = history()
         if hist is None:
             return JSONResponse({"error": "the history is switched off"}, status_code=400)
         with hist:
             try:
-                found = await asyncio.to_thread(hist.latest, 50, str(body.get("q", "")))
+                found = await asyncio.to_thread(hist.latest, 500, str(body.get("q", "")))
             except HistoryError as e:
-                return JSONResponse({"error": str(e)}, status_code=500)
-        return JSONResponse(
-            [
-                {
+                return JSONResponse({"error": for_the_page(str(e))}, status_code=500)
+        rows: dict[str, dict[str, Any]] = {}
+        for r in found:  # newest first: the first record of a patient is their latest handout
+            key = r.patient_id or patient_key(r.patient)
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = {
                     "id": r.id,
                     "patient": r.patient,
                     "patient_id": r.patient_id,
                     "issued": r.issued_at[:10],
                     "program": clinician_title(r, sources.library, sources.clinic.lang),
                     "count": len(r.doses),
+                    "handouts": 0,
+                    "returned": "",
                 }
-                for r in found
-            ]
-        )
+            row["handouts"] += 1
+            if r.adherence and not row["returned"]:
+                last = r.adherence[-1]
+                row["returned"] = f"{last.at[:10]}: {last.done} of {last.planned} sessions"
+        return JSONResponse(list(rows.values())[:50])
+
+    async def reprint(request: Request) -> Response:
+        """An earlier handout printed again as it was given: its own file while it is unchanged, else
+        made again from its record (same plan, start and date given), without a second record."""
+        record = _record(history(), int(request.path_params["record_id"]))
+        if record is None:
+            return RedirectResponse("/patients", status_code=303)
+        try:
+            path = await asyncio.to_thread(_reprinted, record, sources, settings.output)
+        except HandoutError as e:
+            return JSONResponse({"error": for_the_page(str(e))}, status_code=422)
+        return FileResponse(path, media_type="application/pdf", filename=path.name, content_disposition_type="inline")
 
     async def patient_page(request: Request) -> Response:
         hist = history()
@@ -308,6 +328,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/patients", patients),
         Route("/api/patients", patient_search, methods=["POST"]),
         Route("/patients/{record_id:int}", patient_page),
+        Route("/patients/{record_id:int}/reprint", reprint),
         Route("/api/record/{record_id:int}", record_json),
         Route("/workshop", workshop),
         Route("/api/workshop", workshop_upload, methods=["POST"]),
@@ -407,6 +428,25 @@ def _forget_old(made: dict[str, Made]) -> None:
         del made[key]
     while len(made) > MAX_MADE:
         del made[next(iter(made))]
+
+
+def _reprinted(record: Record, sources: Sources, output: Path) -> Path:
+    """The recorded file while it still has the bytes it was given with; else the same handout made again."""
+    import hashlib
+
+    from handouts.pipeline import produce
+    from handouts.request import again_request
+
+    recorded = Path(record.path)
+    try:
+        if recorded.is_file() and hashlib.sha256(recorded.read_bytes()).hexdigest() == record.sha256:
+            return recorded
+    except OSError:
+        pass
+    request = dataclasses.replace(again_request(record, [], start=record.start), output=output)
+    handout = dataclasses.replace(build_handout(request, sources), issued=dt.date.fromisoformat(record.issued_at[:10]))
+    path, _ = produce(handout, output / f"reprint-{record.id}.pdf", force=True)
+    return path
 
 
 def is_sample(clinic_file: Path | None) -> bool:

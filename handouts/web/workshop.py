@@ -23,10 +23,11 @@ from handouts.batch import BatchReport, count_rows, plan_batch, run_batch
 from handouts.errors import HandoutError
 from handouts.history import History
 from handouts.web.expiring import Expiring
+from handouts.web.form import for_the_page
 
 if TYPE_CHECKING:
     from handouts.pipeline import Sources
-    from handouts.web.settings import Settings
+from handouts.web.settings import Settings
 
 JOB_TTL_S = 3600  # a finished workshop's files stay an hour, unless downloaded first
 MAX_JOBS = 50
@@ -38,6 +39,7 @@ KINDS = {".csv": b"", ".xlsx": b"PK\x03\x04"}  # accepted types, and how an .xls
 class Job:
     total: int = 0
     done: int = 0
+    unused_email: bool = False  # the roster has addresses, which this page does not send to
     finished: bool = False
     error: str = ""
     report: BatchReport | None = None
@@ -108,13 +110,17 @@ class Workshops:
                     "Split it into smaller files, or ask whoever runs the page to raise --max-roster-rows"
                 )
             plan = plan_batch(roster, job.directory / "handouts", self.sources)
-            job.total = len(plan.rows)
             job.report = report = plan.report
+            # every row counts: those refused or repeated are already done with, the rest as they are made
+            job.total = max(plan.total, len(plan.rows) + len(report.failed))
+            job.done = job.total - len(plan.rows)
+            job.unused_email = any(row.email for row, _, _ in plan.rows)
 
             def advance(n: int) -> None:
                 job.done += n
 
             run_batch(plan, 1, False, job.directory / "all-handouts.pdf", advance, history)
+            job.done = job.total
             with zipfile.ZipFile(job.directory / "handouts.zip", "w", zipfile.ZIP_DEFLATED) as z:
                 for path in map(Path, report.written):
                     z.write(path, path.name)
@@ -136,7 +142,7 @@ class Workshops:
         if job is None:
             return JSONResponse({"error": "no such workshop; upload the roster again"}, status_code=404)
         report = job.report
-        failures = [{"row": f.line, "message": " ".join(f.message.split())} for f in report.failed] if report else []
+        failures = [{"row": f.line, "message": for_the_page(" ".join(f.message.split()))} for f in report.failed] if report else []
         return JSONResponse(
             {
                 "total": job.total,
@@ -145,6 +151,8 @@ class Workshops:
                 "error": job.error,
                 "written": len(report.written) if report else 0,
                 "failures": failures,
+                "notes": ([EMAIL_UNUSED] if job.unused_email else [])
+                + ([f"Row {w.line}: {' '.join(w.message.split())}" for w in report.warnings] if report else []),
                 "summary": report.summary() if report and job.finished else "",
                 "combined": f"/workshop/{job_id}/combined" if report and report.combined else "",
                 "zip": f"/workshop/{job_id}/zip" if job.finished and report and report.written else "",
@@ -165,6 +173,12 @@ class Workshops:
         if job.downloaded >= job.offered():  # both files taken: the patients' PDFs leave this computer's temp
             self.jobs.drop(job_id)
         return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+EMAIL_UNUSED = (
+    "The roster's email column was not used: this page prints workshop handouts, it does not email them. "
+    "To email one, open it from Patients, or make it on New handout and press Email"
+)
 
 
 def _refuse(message: str) -> JSONResponse:

@@ -333,7 +333,7 @@ if (patientSearch) {
       const link = document.createElement("a");
       link.href = `/patients/${r.id}`;
       link.textContent = r.patient + (r.patient_id ? ` (${r.patient_id})` : "");
-      const cells = [r.issued, link, `${r.program} (${r.count} exercises)`];
+      const cells = [r.issued, link, `${r.program} (${r.count} exercises)`, String(r.handouts), r.returned || "none yet"];
       for (const c of cells) { const td = document.createElement("td"); td.append(c); tr.appendChild(td); }
       list.appendChild(tr);
     }
@@ -357,6 +357,9 @@ if (workshopForm) {
     event.preventDefault();
     const slot = $('.error[data-for="roster"]');
     slot.textContent = "";
+    for (const id of ["#workshop-combined", "#workshop-zip", "#workshop-progress"]) $(id).hidden = true;  // nothing from an earlier roster
+    $("#workshop-summary").textContent = "";
+    $("#workshop-notes").textContent = "";
     const file = $("#roster").files[0];
     if (!file) { slot.textContent = "Choose the roster file first (CSV or .xlsx)."; return; }
     const data = new FormData();
@@ -377,6 +380,9 @@ if (workshopForm) {
         li.textContent = `Row ${f.row}: ${f.message}`;
         failures.appendChild(li);
       }
+      const notes = $("#workshop-notes");
+      notes.textContent = "";
+      for (const n of state.notes || []) { const li = document.createElement("li"); li.textContent = n; notes.appendChild(li); }
       if (state.error) { slot.textContent = state.error; return; }
       if (!state.finished) { setTimeout(poll, 300); return; }
       $("#workshop-summary").textContent = state.summary;
