@@ -96,12 +96,13 @@ def test_a_rerun_remakes_exactly_the_rows_that_changed(runner, tmp_path):
     assert first.stderr.strip().splitlines()[-1] == "30 written, 0 failed"
     untouched = out / "runner-20_custom_2026-12-01.pdf"
     before = untouched.stat().st_mtime_ns
-    for i in range(10):  # ten rows edited: another exercise, the file name stays the same
+    for i in range(10):  # ten rows edited: another exercise, so a new version of each file
         rows[i][2] = "hinge-plate wall-calf-raise:3x8@8"
     exported(roster, ",", "utf-8", rows=rows)
     second = runner.invoke(main, ["batch", str(roster), "-o", str(out)])
     assert second.stderr.strip().splitlines()[-1] == "0 written, 10 remade (changed), 20 skipped (unchanged), 0 failed"
-    assert "3 sets of 8 reps · RPE 8" in page_texts(out / "runner-03_custom_2026-12-01.pdf")[0]
+    assert "3 sets of 8 reps · RPE 8" in page_texts(out / "runner-03_custom_2026-12-01_v2.pdf")[0]
+    assert "3 sets of 8 reps · RPE 8" not in page_texts(out / "runner-03_custom_2026-12-01.pdf")[0]  # as first given
     assert untouched.stat().st_mtime_ns == before
 
 

@@ -334,7 +334,8 @@ if (patientSearch) {
       link.href = `/patients/${r.id}`;
       link.textContent = r.patient + (r.patient_id ? ` (${r.patient_id})` : "");
       const cells = [r.issued, link, `${r.program} (${r.count} exercises)`, String(r.handouts), r.returned || "none yet"];
-      for (const c of cells) { const td = document.createElement("td"); td.append(c); tr.appendChild(td); }
+      const labels = [...document.querySelectorAll("#patients-page thead th")].map((th) => th.textContent);
+      cells.forEach((c, i) => { const td = document.createElement("td"); td.append(c); if (i !== 1) td.dataset.label = labels[i]; tr.appendChild(td); });
       list.appendChild(tr);
     }
   }, 150);
