@@ -332,3 +332,17 @@ def test_a_returned_sheet_is_read_from_an_uploaded_photo_and_recorded(client, se
 
     assert client.post("/api/returned", files={}, headers=csrf(client)).json() == {"error": "choose a photo of the returned sheet first"}
     assert client.post("/api/returned", files={"photos": ("a.jpg", photo, "image/jpeg")}).status_code == 403
+
+
+def test_a_favourite_keeps_its_name_and_doses_and_a_bad_name_is_said_beside_its_field(client, settings):
+    saved = client.post("/api/favourites", json={**PLAN, "name": '  Rodilla "fuerte", semana 2 '}, headers=csrf(client))
+    assert saved.status_code == 200 and saved.json()["saved"] == 'Rodilla "fuerte", semana 2'
+    assert (settings.history_file.parent / "favourites.toml").is_file()
+    starts = client.get("/api/starts").json()
+    assert [f["name"] for f in starts["favourites"]] == ['Rodilla "fuerte", semana 2']
+    assert any(p["id"] == "knee-osteoarthritis" for p in starts["programs"])
+    plan = client.post("/api/start", json={"kind": "favourite", "id": 'Rodilla "fuerte", semana 2'}, headers=csrf(client)).json()
+    first = plan[0]
+    assert (first["id"], first["sets"], first["amount"], first["rpe"], first["per_week"]) == ("wall-calf-raise", "4", "8-10", "8", "2")
+    empty = client.post("/api/favourites", json={**PLAN, "name": "  "}, headers=csrf(client))
+    assert empty.status_code == 422 and empty.json()["field"] == "favourite" and "give the favourite a name" in empty.json()["error"]

@@ -194,3 +194,29 @@ def test_a_workshop_counts_every_row_and_a_bad_file_leaves_no_dead_buttons(brows
     page.wait_for_selector('.error[data-for="roster"]:not(:empty)')
     assert not page.locator("#workshop-zip").is_visible() and not page.locator("#workshop-combined").is_visible()
     page.close()
+
+
+def test_a_plan_starts_from_a_program_and_is_saved_as_a_clinic_favourite(browser, site):
+    page = browser.new_page(viewport={"width": 820, "height": 1180})
+    page.goto(site + "/")
+    page.fill("#patient", "Dee Eng")
+    page.wait_for_selector("#start-from optgroup[label=Programs] option", state="attached")
+    page.select_option("#start-from", label="Knee osteoarthritis: strength and motion")
+    page.wait_for_selector("#plan li")
+    started = [li.get_attribute("data-id") for li in page.locator("#plan li").all()]
+    assert len(started) >= 3
+    first = started[0]
+    page.fill(f'#plan li[data-id="{first}"] input.sets', "4")
+    page.fill("#favourite-name", "Knee OA, stronger")
+    page.click("#save-favourite")
+    page.wait_for_selector("#favourite-status:has-text('Saved')")
+    page.goto(site + "/")  # another patient, later
+    page.evaluate("() => sessionStorage.clear()")
+    page.reload()
+    page.wait_for_selector("#start-from optgroup[label='Clinic favourites'] option", state="attached")
+    page.on("dialog", lambda d: d.accept())
+    page.select_option("#start-from", label="Knee OA, stronger")
+    page.wait_for_selector(f'#plan li[data-id="{first}"]')
+    assert [li.get_attribute("data-id") for li in page.locator("#plan li").all()] == started
+    assert page.input_value(f'#plan li[data-id="{first}"] input.sets') == "4"  # the dose as saved
+    page.close()

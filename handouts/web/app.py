@@ -38,7 +38,7 @@ from handouts.models import Library
 from handouts.paths import SYNONYMS
 from handouts.pipeline import Sources, build_handout, deliver_and_note, fingerprint, issue, preview
 from handouts.request import HandoutRequest, reissued
-from handouts.web import security
+from handouts.web import favourites, security
 from handouts.web.expiring import Expiring
 from handouts.web.form import dose_token, for_the_page
 from handouts.web.limits import MB, BodyLimit, CalmErrors, clean_text
@@ -109,6 +109,47 @@ def create_app(settings: Settings) -> Starlette:
         return JSONResponse([_exercise_json(ex) for ex in found[:60]])
 
     drawings: dict[str, str] = {}  # each exercise's SVG, made once
+
+    favourites_file = favourites.place(settings.library_dir, settings.history_file)
+
+    async def starts(request: Request) -> Response:
+        """What a plan can start from: the shipped and clinic programs, and the clinic's favourites."""
+        programs = [{"kind": "program", "id": p.id, "name": p.title} for p in sources.library.programs.values()]
+        saved = [{"kind": "favourite", "id": f.name, "name": f.name} for f in favourites.read(favourites_file)]
+        return JSONResponse({"programs": programs, "favourites": saved})
+
+    async def start_plan(request: Request) -> Response:
+        """One program's or favourite's exercises, with their doses, as the plan takes them."""
+        body = await _json(request)
+        kind, name = str(body.get("kind", "")), str(body.get("id", ""))
+        tokens: tuple[str, ...] = ()
+        if kind == "program" and name in sources.library.programs:
+            tokens = sources.library.programs[name].exercise_ids
+        elif kind == "favourite":
+            tokens = next((f.tokens for f in favourites.read(favourites_file) if f.name == name), ())
+        if not tokens:
+            return JSONResponse({"error": "that program or favourite is no longer there", "field": "start-from"}, status_code=404)
+        out = []
+        for token in tokens:
+            try:
+                choice = parse_choice(token)
+            except HandoutError:
+                continue  # a favourite hand-edited wrong: that line is left out, the rest still load
+            ex = sources.library.exercises.get(choice.exercise_id)
+            if ex is not None:
+                out.append(_exercise_json(dataclasses.replace(ex, dose=choice.change.applied_to(ex.dose)) if choice.change else ex))
+        return JSONResponse(out)
+
+    async def save_favourite(request: Request) -> Response:
+        body = await _json(request)
+        try:
+            req = await _plan(request, body, library=sources.library)
+            tokens = tuple(c.token for c in req.choices)
+            fav = favourites.Favourite(str(body.get("name", "")), tokens, dt.date.today().isoformat())
+            await asyncio.to_thread(favourites.save, favourites_file, fav)
+        except HandoutError as e:
+            return _problem(e)
+        return JSONResponse({"saved": " ".join(fav.name.split())})
 
     async def figure(request: Request) -> Response:
         from handouts.web.figures import svg
@@ -321,6 +362,9 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         Route("/", builder),
         Route("/api/exercises", exercises),
+        Route("/api/starts", starts),
+        Route("/api/start", start_plan, methods=["POST"]),
+        Route("/api/favourites", save_favourite, methods=["POST"]),
         Route("/figures/{ex_id}.svg", figure),
         Route("/api/preview", preview_image, methods=["POST"]),
         Route("/api/handout", make, methods=["POST"]),

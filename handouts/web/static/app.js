@@ -290,6 +290,58 @@ if (builder) {
   $("#print").addEventListener("click", () => make("print", window.open("about:blank", "_blank")));
   if ($("#send")) $("#send").addEventListener("click", () => make("email"));
 
+  // programs and favourites to start a plan from
+  const startFrom = $("#start-from");
+  async function loadStarts() {
+    const response = await fetch("/api/starts");
+    if (!response.ok) return;
+    const { programs, favourites } = await response.json();
+    startFrom.querySelectorAll("optgroup").forEach((g) => g.remove());
+    for (const [label, items] of [["Programs", programs], ["Clinic favourites", favourites]]) {
+      if (!items.length) continue;
+      const group = document.createElement("optgroup");
+      group.label = label;
+      for (const item of items) {
+        const option = document.createElement("option");
+        option.value = JSON.stringify([item.kind, item.id]);
+        option.textContent = item.name;
+        group.appendChild(option);
+      }
+      startFrom.appendChild(group);
+    }
+  }
+  startFrom.addEventListener("change", async () => {
+    if (!startFrom.value) return;
+    const [kind, id] = JSON.parse(startFrom.value);
+    const name = startFrom.selectedOptions[0].textContent;
+    if (plan.length && !window.confirm(`Replace the ${plan.length} exercise${plan.length > 1 ? "s" : ""} in the plan with “${name}”?`)) {
+      startFrom.value = "";
+      return;
+    }
+    const response = await post("/api/start", { kind, id });
+    const list = await response.json();
+    startFrom.value = "";
+    if (!response.ok) { showError("start-from", list.error); return; }
+    plan.length = 0;
+    for (const ex of list) plan.push({ id: ex.id, title: ex.title, sets: ex.sets, amount: ex.amount, unit: ex.unit, rpe: ex.rpe,
+                                       per_week: ex.per_week, load: ex.load, defaultLoad: ex.load, figure: ex.figure });
+    renderPlan();
+    $("#status").textContent = `The plan now holds “${name}”.`;
+    refresh();
+  });
+  $("#save-favourite").addEventListener("click", async () => {
+    clearErrors();
+    const payload = body();
+    payload.name = $("#favourite-name").value;
+    const response = await post("/api/favourites", payload);
+    const result = await response.json();
+    if (!response.ok) { showError(result.field === "favourite" ? "favourite-name" : result.field, result.error); return; }
+    $("#favourite-status").textContent = `Saved “${result.saved}” as a clinic favourite.`;
+    $("#favourite-name").value = "";
+    loadStarts();
+  });
+  loadStarts();
+
   const kept = (() => { try { return JSON.parse(sessionStorage.getItem(KEEP) || "null"); } catch { return null; } })();
   if (!reissue && kept && kept.form) {  // back to the page: the plan as it was left
     const f = kept.form;
