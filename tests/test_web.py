@@ -346,3 +346,30 @@ def test_a_favourite_keeps_its_name_and_doses_and_a_bad_name_is_said_beside_its_
     assert (first["id"], first["sets"], first["amount"], first["rpe"], first["per_week"]) == ("wall-calf-raise", "4", "8-10", "8", "2")
     empty = client.post("/api/favourites", json={**PLAN, "name": "  "}, headers=csrf(client))
     assert empty.status_code == 422 and empty.json()["field"] == "favourite" and "give the favourite a name" in empty.json()["error"]
+
+
+def test_emailing_the_same_handout_twice_asks_first_and_keeps_one_record(tmp_path, library):
+    from .smtpserver import smtp_server
+    from .test_email import clinic_with
+
+    with smtp_server() as (port, inbox):
+        settings = Settings(history_file=tmp_path / "h.sqlite3", output=tmp_path / "out", clinic_file=clinic_with(library, port))
+        client = TestClient(create_app(settings), base_url="http://127.0.0.1")
+        headers = csrf(client)
+        downloaded = client.post("/api/handout", json={**PLAN, "action": "download"}, headers=headers).json()
+        sent = client.post("/api/handout", json={**PLAN, "action": "email", "email": "zoe@example.com"}, headers=headers)
+        assert sent.status_code == 200 and sent.json()["name"] == downloaded["name"]  # the same file, emailed
+        again = client.post("/api/handout", json={**PLAN, "action": "email", "email": "zoe@example.com"}, headers=headers)
+        assert again.status_code == 409 and again.json()["confirm"] == "This handout was already emailed to zoe@example.com. Send it again?"
+        assert len(inbox.messages) == 1  # not sent a second time without a yes
+        confirmed = client.post(
+            "/api/handout", json={**PLAN, "action": "email", "email": "zoe@example.com", "confirm_resend": True}, headers=headers
+        )
+        assert confirmed.status_code == 200 and len(inbox.messages) == 2
+        bad = client.post("/api/handout", json={**PLAN, "action": "email", "email": "zoe@@example"}, headers=headers)
+        assert bad.status_code == 422 and bad.json()["field"] == "email"
+        assert bad.json()["error"] == '"zoe@@example" is not an email address (expected something like name@example.com)'
+    with sqlite3.connect(settings.history_file) as db:
+        assert db.execute("SELECT count(*) FROM handouts").fetchone()[0] == 1  # Download and two emails: one handout
+        assert db.execute("SELECT count(*) FROM emails").fetchone()[0] == 2
+    assert len(list(settings.output.glob("*.pdf"))) == 1
