@@ -130,7 +130,7 @@ if (builder) {
       showError(problem.field, problem.error);
       stale(true);
     }
-  }, 200);
+  }, 120);  // a pause in typing this long asks for the page: short enough to feel live, long enough to skip keystrokes
 
   function renderPlan(focusId = null, focusButton = ".up") {
     planList.textContent = "";
