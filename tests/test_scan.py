@@ -298,7 +298,11 @@ def _refusal_photos(clinic: dict[str, object], tmp: Path) -> dict[str, Path]:
         ],
     }
     far = cv2.imdecode(np.frombuffer(sp.photograph(page, 8)[0], np.uint8), cv2.IMREAD_COLOR)
-    photos["far away"] = cv2.imencode(".jpg", cv2.resize(far, None, fx=0.3, fy=0.3))[1].tobytes()
+    distant = np.full_like(far, 70)  # the sheet a third the size, in a full-size photo of the table
+    small = cv2.resize(far, None, fx=0.3, fy=0.3, interpolation=cv2.INTER_AREA)
+    distant[1000 : 1000 + small.shape[0], 800 : 800 + small.shape[1]] = small
+    photos["far away"] = cv2.imencode(".jpg", distant)[1].tobytes()
+    photos["sent through a chat app"] = cv2.imencode(".jpg", cv2.resize(far, None, fx=0.3, fy=0.3))[1].tobytes()
     photos["farther"] = cv2.imencode(".jpg", cv2.resize(far, None, fx=0.15, fy=0.15, interpolation=cv2.INTER_AREA))[1].tobytes()
     thumb = page.copy()  # a dark thumb along the right edge, over both right-hand markers, in a close-up
     top, bottom = int(b[0][0][1] - 70 * pt), int(b[-1][0][1] + 40 * pt)
@@ -324,6 +328,7 @@ REFUSALS = {
     "top half": scan.NO_SHEET,
     "left half of the log": scan.MARKERS_OUT.format(corners="top-right and bottom-right", marker="markers are"),
     "far away": scan.TOO_SMALL,
+    "sent through a chat app": scan.SHRUNK.format(w=734, h=979),
     "farther": scan.MARKERS_SMALL,  # the markers are there, only too small to find: not "not in the photo"
     "thumb": scan.MARKERS_HIDDEN.format(corners="top-right and bottom-right", marker="markers are", it="them"),
     "badly folded": scan.FOLDED,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from .test_web_browser import ARGS, CHROMIUM
-from .webserver import running
+from .test_web_browser import CHROMIUM
+from .webserver import chromium, running
 
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"),
@@ -24,12 +24,8 @@ SHOTS = Path(__file__).parent.parent / "out" / "screenshots"
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium(CHROMIUM) as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

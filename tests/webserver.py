@@ -39,3 +39,27 @@ def running(root: Path, password: str = "") -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=5)
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@contextmanager
+def chromium(executable: str) -> Iterator[object]:
+    """Debian's chromium driven by Playwright (its own browser download cannot run here); as root, without the sandbox."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

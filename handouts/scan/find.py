@@ -20,6 +20,8 @@ CODE_LEFT = MARK + MARK_GAP + LOG_CODE_INSET
 CODE_TOP = (GRID_HEAD_H - LOG_CODE) / 2 - MARK_DROP
 BLUR_EDGE = 45
 PAPER_CONTRAST = 40  # grey levels between a sheet and the table it lies on, at least
+# markers as small as 1% of the photo's longer side around (OpenCV's default, 3%, misses a whole sheet taken from a step back)
+MIN_MARKER_PERIMETER = 0.01
 
 _QR: Any = zxingcpp.BarcodeFormat.QRCode  # one format: the reader skips looking for the others
 
@@ -36,6 +38,7 @@ def markers(small: np.ndarray, gray: np.ndarray, shrink: float) -> dict[int, lis
     """Markers 0–3 by id, each as its four corners in full-size photo pixels."""
     params = cv2.aruco.DetectorParameters()
     params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
+    params.minMarkerPerimeterRate = MIN_MARKER_PERIMETER
     detector = cv2.aruco.ArucoDetector(cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50), params)
     corners, ids, _ = detector.detectMarkers(small)
     found: dict[int, list[tuple[float, float]]] = {}

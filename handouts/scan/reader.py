@@ -74,6 +74,11 @@ MARKERS_OUT = (
 CORNERS = ("top-left", "top-right", "bottom-right", "bottom-left")
 NOT_A_PHOTO = "not a photo this can read; use a JPEG or PNG picture of the sheet"
 TOO_SMALL = "the log is too small in the photo to read the boxes: move closer, so the log fills most of the picture"
+SHRUNK = (
+    "the photo is only {w:,} x {h:,} pixels, too few to read the log (a chat app shrinks the photos it sends): "
+    "send the original photo (as a file or by email), or a close-up of the log"
+)
+FEW_PIXELS = 4_000_000  # a phone camera takes 8 to 48 megapixels; fewer means the photo was shrunk on its way
 
 
 @dataclass
@@ -243,7 +248,7 @@ def read_image(image: np.ndarray, photo: str = "photo") -> Reading:
     markers = scanfind.markers(small, gray, shrink)
     code, code_centre = scanfind.find_code(gray, small, shrink, markers)
     if code is None:
-        raise Unreadable(f"{photo}: {_why_no_code(small, markers)}")
+        raise Unreadable(f"{photo}: {_small(_why_no_code(small, markers), gray)}")
     found_by = "markers"
     src = [pt for i in sorted(markers) for pt in code.marker_corners()[i]]
     dst = [pt for i in sorted(markers) for pt in markers[i]]
@@ -260,7 +265,7 @@ def read_image(image: np.ndarray, photo: str = "photo") -> Reading:
         # the outline disagrees with the markers it should agree with: a corner cut off, a second sheet
         raise Unreadable(f"{photo}: {_why_too_few(gray, code, markers)}")
     if scanfind.pixels_per_point(to_image, code) < LEAST_PT:
-        raise Unreadable(f"{photo}: {TOO_SMALL}")
+        raise Unreadable(f"{photo}: {_small(TOO_SMALL, gray)}")
     straight, origin = scanboxes.straighten(gray, to_image, code)
     dark = scanboxes.darkness(straight)
     shift = scanboxes.register(dark, code, origin)
@@ -271,6 +276,11 @@ def read_image(image: np.ndarray, photo: str = "photo") -> Reading:
         raise Unreadable(f"{photo}: {FOLDED if out_of_line > lost else BLURRED}")
     outlines = [[scanboxes.box_outline(to_image, code, r, d, placed) for d in range(LOG_DAYS)] for r in range(code.rows)]
     return Reading(photo, "", code, boxes, found_by, outlines)
+
+
+def _small(why: str, gray: np.ndarray) -> str:
+    """ "Too small" in a photo with few pixels: the photo was shrunk on its way (a chat app), not taken from afar."""
+    return SHRUNK.format(w=gray.shape[1], h=gray.shape[0]) if why == TOO_SMALL and gray.size < FEW_PIXELS else why
 
 
 def _why_too_few(gray: np.ndarray, code: LogCode, markers: dict[int, list[tuple[float, float]]]) -> str:
