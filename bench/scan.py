@@ -57,6 +57,13 @@ PATIENTS = [
     ),
     ("Bo Li", ["wall-calf-raise", "--large-print"]),
 ]
+DAMAGE = {
+    "folded row": "folded between two rows",
+    "folded day": "folded between two days",
+    "curled": "curled",
+    "crease": "creased through a row",
+    "crossed out": "crossed out",
+}
 KINDS = (
     "whole",
     "close-up",
@@ -85,14 +92,8 @@ def photo_of(kind: str, sheet: sp.Sheet, seed: int) -> tuple[bytes, sp.Ticks]:
         page = sp.cover_right_markers(page, sheet)
     elif kind == "chat app":
         kw.update(size=(1500, 2000), blur_range=(0.8, 1.4), quality_range=(60, 61))
-    elif kind.startswith("folded"):
-        page = sp.fold(page, sheet, rng, across=kind.split()[1])
-    elif kind == "curled":
-        page = sp.curl(page, rng)
-    elif kind == "crease":
-        page = sp.crease_through_row(page, sheet, rng)
-    elif kind == "crossed out":
-        page = sp.cross_out(page, sheet, ticks, rng)
+    else:
+        page = sp.damaged(page, sheet, ticks, rng, DAMAGE.get(kind, ""))
     jpeg, _ = sp.photograph(page, seed, **kw)  # type: ignore[arg-type]
     return jpeg, ticks
 

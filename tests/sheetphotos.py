@@ -290,3 +290,17 @@ def curl(image: np.ndarray, rng: np.random.Generator, depth_mm: float = 4.0) -> 
     out = cv2.remap(image, xs.astype(np.float32), ys.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     light = (1.0 - 0.12 * (2 * u) ** 2 * np.ones((h, 1), np.float32)).astype(np.float32)
     return np.clip(out.astype(np.float32) * light[:, :, None], 0, 255).astype(np.uint8)
+
+
+def damaged(page: np.ndarray, s: Sheet, ticks: Ticks, rng: np.random.Generator, damage: str) -> np.ndarray:
+    """The ticked page as a patient brings it back: "folded between two rows" (or days), "curled",
+    "creased through a row", "crossed out"; anything else as it was."""
+    if damage.startswith("folded"):
+        return fold(page, s, rng, across="row" if damage.endswith("rows") else "day")
+    if damage == "curled":
+        return curl(page, rng)
+    if damage == "creased through a row":
+        return crease_through_row(page, s, rng)
+    if damage == "crossed out":
+        return cross_out(page, s, ticks, rng)
+    return page

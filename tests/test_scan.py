@@ -108,14 +108,7 @@ def _photo(clinic: dict[str, object], seed: int, damage: str = "") -> tuple[byte
     rng = np.random.default_rng(seed)
     pen = 1 + seed % 5
     page, ticks = sp.tick_sheet(sheet, rng, pen=pen, colour=("black", "blue")[seed // 5 % 2])
-    if damage.startswith("folded"):
-        page = sp.fold(page, sheet, rng, across="row" if damage.endswith("rows") else "day")
-    elif damage == "curled":
-        page = sp.curl(page, rng)
-    elif damage == "creased through a row":
-        page = sp.crease_through_row(page, sheet, rng)
-    elif damage == "crossed out":
-        page = sp.cross_out(page, sheet, ticks, rng)
+    page = sp.damaged(page, sheet, ticks, rng, damage)
     kw: dict[str, object] = {}
     if seed in CLOSE:
         b, pt = sheet.boxes, sp.PT
