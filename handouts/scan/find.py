@@ -86,6 +86,10 @@ def find_code(
                 if code is not None:
                     centre = place @ np.array([size / 2, size / 2, 1])
                     return code, (float(centre[0] / centre[2]), float(centre[1] / centre[2]))
+    if first is not None:  # a small or soft photo: the code's modules read one by one
+        sampled = sample_code(gray, first, markers)
+        if sampled is not None:
+            return sampled
     for image, factor in ((small, shrink), (gray, 1.0)) if shrink < 1 else ((gray, 1.0),):
         for found in zxingcpp.read_barcodes(image, formats=_QR):
             code = parse(found.text)
@@ -95,6 +99,109 @@ def find_code(
                 ys = [p.top_left.y, p.top_right.y, p.bottom_right.y, p.bottom_left.y]
                 return code, (sum(xs) / 4 / factor, sum(ys) / 4 / factor)
     return None, (0.0, 0.0)
+
+
+SAMPLE_PX = 8.0  # pixels per point of the straightened code a sampled reading works on
+SAMPLE_MARGIN = 14.0  # points around the code searched for its three finder squares
+QR_SIZES = (25, 29, 21)  # the log code's modules a side: version 2 as printed, then 3 and 1
+
+
+def frame_widths() -> list[float]:
+    """Left markers to right markers, in points: it follows from the paper alone (as the code says it)."""
+    return [float(round(w - 2 * FRAME_LEFT - MARK)) for w, _ in PAPER.values()]
+
+
+def sample_code(
+    gray: np.ndarray, first: list[tuple[float, float]], markers: dict[int, list[tuple[float, float]]]
+) -> tuple[LogCode, tuple[float, float]] | None:
+    """The code read module by module, for a photo whose modules are two pixels or so (a chat app's
+    1500 x 2000 copy of a whole page), where a reader's own search fails.
+
+    The code is straightened from the top-left marker and, when the top-right one is seen too,
+    from both (the frame's width follows from the paper, so the long top edge fixes the code's
+    slant); its three finder squares are found by their shape; each module's centre is sampled
+    after sharpening, and the modules go to the reader as a clean code. Its error correction
+    refuses anything misread, so a reading is never a guess."""
+    square = [(0.0, 0.0), (MARK, 0.0), (MARK, MARK), (0.0, MARK)]
+    widths = frame_widths() if 1 in markers else [0.0]
+    for width in widths:
+        src, dst = list(square), list(first)
+        if width:
+            src += [(x + width, y) for x, y in square]
+            dst += markers[1]
+        local, _ = cv2.findHomography(np.array(src, np.float64), np.array(dst, np.float64), 0)
+        if local is None:
+            continue
+        px, margin = SAMPLE_PX, SAMPLE_MARGIN
+        size = int((LOG_CODE + 2 * margin) * px)
+        place = local @ np.array([[1 / px, 0, CODE_LEFT - margin], [0, 1 / px, CODE_TOP - margin], [0, 0, 1]])
+        crop = cv2.warpPerspective(gray, place, (size, size), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+        for n in QR_SIZES:
+            found = _sampled(crop, n, LOG_CODE / n * px)
+            if found is not None:
+                code, (cx, cy) = found
+                centre = place @ np.array([cx, cy, 1.0])
+                return code, (float(centre[0] / centre[2]), float(centre[1] / centre[2]))
+    return None
+
+
+def _sampled(crop: np.ndarray, n: int, module: float) -> tuple[LogCode, tuple[float, float]] | None:
+    corners = _finders(crop, n, module)
+    if corners is None:
+        return None
+    tl, tr, bl = corners
+    across, down = (tr - tl) / (n - 7), (bl - tl) / (n - 7)
+    cols, rows = np.meshgrid(np.arange(n) - 3.0, np.arange(n) - 3.0)
+    xs = (tl[0] + cols * across[0] + rows * down[0]).astype(np.float32)
+    ys = (tl[1] + cols * across[1] + rows * down[1]).astype(np.float32)
+    image = crop.astype(np.float32)
+    soft = cv2.GaussianBlur(image, (0, 0), module * 0.7)
+    for amount in (1.5, 2.5, 1.0):  # unsharp: a blurred module's neighbours spill less into it
+        values = cv2.remap(cv2.addWeighted(image, 1 + amount, soft, -amount, 0), xs, ys, cv2.INTER_LINEAR)
+        level, _ = cv2.threshold(np.clip(values, 0, 255).astype(np.uint8), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        clean = np.full((n + 8, n + 8), 255, np.uint8)  # with its quiet zone, six pixels a module
+        clean[4:-4, 4:-4] = np.where(values < level, 0, 255)
+        large = cv2.resize(clean, None, fx=6, fy=6, interpolation=cv2.INTER_NEAREST)
+        for found in zxingcpp.read_barcodes(large, formats=_QR, is_pure=True, try_rotate=False, try_downscale=False, try_invert=False):
+            code = parse(found.text)
+            if code is not None:
+                middle = tl + (across + down) * ((n - 1) / 2 - 3)  # tl is module (3, 3)'s centre
+                return code, (float(middle[0]), float(middle[1]))
+    return None
+
+
+def _finders(crop: np.ndarray, n: int, module: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The centres of the code's three finder squares (top left, top right, bottom left): the best
+    matches of a finder's shape that make a right angle with two equal sides of n - 7 modules."""
+    import itertools
+
+    ring = np.ones((7, 7), np.float32)
+    ring[1:6, 1:6] = 0
+    ring[2:5, 2:5] = 1
+    template = cv2.resize(ring, (round(7 * module),) * 2, interpolation=cv2.INTER_NEAREST)
+    score = cv2.matchTemplate(255 - crop.astype(np.float32), template, cv2.TM_CCOEFF_NORMED)
+    half = template.shape[0] / 2
+    peaks: list[tuple[float, np.ndarray]] = []
+    for _ in range(8):
+        _, best, _, at = cv2.minMaxLoc(score)
+        if best < 0.3:
+            break
+        peaks.append((float(best), np.array([at[0] + half, at[1] + half])))
+        r = int(3 * module)
+        cv2.rectangle(score, (at[0] - r, at[1] - r), (at[0] + r, at[1] + r), -1.0, -1)
+    side = (n - 7) * module
+    chosen: tuple[float, np.ndarray, np.ndarray, np.ndarray] | None = None
+    for (sa, tl), (sb, tr), (sc, bl) in itertools.permutations(peaks, 3):
+        u, v = tr - tl, bl - tl
+        if u[0] * v[1] - u[1] * v[0] <= 0:  # top right to the right of, bottom left below, the top left (y down)
+            continue
+        lu, lv = float(np.hypot(*u)), float(np.hypot(*v))
+        if not (0.8 * side < lu < 1.2 * side and 0.8 * side < lv < 1.2 * side):
+            continue
+        fit = sa + sb + sc - 3 * (abs(float(u @ v)) / (lu * lv) + abs(lu - lv) / side)
+        if chosen is None or fit > chosen[0]:
+            chosen = (fit, tl, tr, bl)
+    return None if chosen is None else chosen[1:]
 
 
 def paper(small: np.ndarray) -> np.ndarray | None:
