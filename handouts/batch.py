@@ -222,13 +222,13 @@ def run_batch(
         chunk: list[Job] = []
         try:
             for row, handout, path in source:
-                state = ledger.state(path, plan.fingerprints.get(path.name, ""))
-                if state != "new":
-                    plan.written_as[path] = ledger.current(path)
+                state, current = ledger.state(path, plan.fingerprints.get(path.name, ""))
+                if current != path:
+                    plan.written_as[path] = current
                 if row.email or report.mailing:
                     plan.mail.append((row, handout, path))
                 if state == "unchanged" and not force:
-                    report.skipped.append(str(plan.written_as[path]))
+                    report.skipped.append(str(current))
                     plan.fingerprints.pop(path.name, None)
                     if progress:
                         progress(1)

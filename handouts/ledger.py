@@ -53,41 +53,33 @@ class Ledger:
         self.committed = time.monotonic()
         self.problem = ""  # why the ledger could not be saved, for the batch's summary
 
-    def current(self, path: Path) -> Path:
-        """The file that now holds this row's handout: the planned name, or the newer name a remade
-        handout was given so the file an earlier record points to stays as it was."""
-        try:
-            row = self.db.execute("SELECT file FROM made WHERE name = ?", (path.name,)).fetchone()
-        except sqlite3.Error:
-            return path
-        return path.with_name(str(row[0])) if row and row[0] else path
-
-    def state(self, path: Path, fp: str) -> str:
-        """What a rerun finds for the row planned as `path`, made from `fp`:
+    def state(self, path: Path, fp: str) -> tuple[str, Path]:
+        """What a rerun finds for the row planned as `path`, made from `fp`, and the file that now holds
+        it (the planned name, or the newer name a remade handout was given). The state is
         "new" (no file), "unchanged" (made from this same row, and still the very file written then),
         "changed" (a whole file made from another version of the row: kept, since a record points to
         it), "damaged" (overwritten, cut short or replaced since: never trusted by its name, and no
         longer what its record points to) or "unnoted" (a run killed before noting it; nothing was
         recorded either, as the ledger is saved before the history)."""
-        current = self.current(path)
-        if not current.exists():
-            return "changed" if path.exists() else "new"  # a newer version deleted by hand: the first one still stays
         try:
-            row = self.db.execute("SELECT fp, sha256 FROM made WHERE name = ?", (path.name,)).fetchone()
+            row = self.db.execute("SELECT fp, sha256, file FROM made WHERE name = ?", (path.name,)).fetchone()
         except sqlite3.Error:
-            return "changed"
+            return ("changed" if path.exists() else "new"), path
+        current = path.with_name(str(row[2])) if row and row[2] else path
+        if not current.exists():
+            return ("changed" if path.exists() else "new"), current  # a newer version deleted by hand: the first one stays
         if row is None:
-            return "unnoted"
+            return "unnoted", current
         if row[1]:
             import hashlib
 
             try:
                 if hashlib.sha256(current.read_bytes()).hexdigest() != str(row[1]):
-                    return "damaged"
+                    return "damaged", current
             except OSError:
-                return "damaged"
+                return "damaged", current
         # a row noted before files were checked is trusted once, checked from its next write on
-        return "unchanged" if row[0] == fp else "changed"
+        return ("unchanged" if row[0] == fp else "changed"), current
 
     def note(self, name: str, fp: str, sha256: str = "", file: str = "") -> None:
         """The file planned as `name` (written as `file`, when that differs) is now made from `fp` and has

@@ -67,11 +67,6 @@ def fingerprint(handout: Handout, email: str = "") -> str:
     return hashlib.blake2b(repr((page, email)).encode(), digest_size=12).hexdigest()
 
 
-def build_and_name(request: HandoutRequest, sources: Sources) -> tuple[Handout, Path]:
-    handout = build_handout(request, sources)
-    return handout, target_path(request.output, handout)
-
-
 # ---- stage 2: produce ----------------------------------------------------------------------
 
 
@@ -227,9 +222,10 @@ def note_email(history: History | None, record_id: int | None, recipient: str, r
 # ---- all four, for one handout ---------------------------------------------------------------
 
 
-def issue(request: HandoutRequest, sources: Sources, history: History | None) -> Issued:
-    """Issue one handout. A history that cannot record it never costs the PDF: the problem is
-    returned in `history_problem` for the front end to show."""
+def issue(request: HandoutRequest, sources: Sources, history: History | None, built: Handout | None = None) -> Issued:
+    """Issue one handout (`built`: the request already resolved, by a front end that needed it first).
+    A history that cannot record it never costs the PDF: the problem is returned in
+    `history_problem` for the front end to show."""
     clinic = sources.clinic
     email_to = request.email_to
     if email_to is not None:  # every mail check that can fail, before anything is written
@@ -238,7 +234,8 @@ def issue(request: HandoutRequest, sources: Sources, history: History | None) ->
         email_to = check_address(email_to)
         if request.eml is None:
             ready(clinic)
-    handout, path = build_and_name(request, sources)
+    handout = built if built is not None else build_handout(request, sources)
+    path = target_path(request.output, handout)
     password: str | None = None
     if request.protect and email_to is None:  # nothing leaves by mail: protect the file itself
         from handouts.mail import new_password

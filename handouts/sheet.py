@@ -44,6 +44,13 @@ LOG_CODE_INSET = 9  # from the label column's left edge: 12 pt of paper from the
 THUMB = 72  # an exercise's picture, square, 1 in at most
 
 
+def marker_columns(page_w: float) -> tuple[float, float]:
+    """The left and right markers' left edges, in points from the paper's left edge: in the side
+    margins, MARK_GAP from the text, whatever is printed. Their distance (the frame's width) therefore
+    follows from the paper alone, which a scanner can use before it has read the code."""
+    return MARGIN - MARK_GAP - MARK, page_w - MARGIN + MARK_GAP
+
+
 class LogGeometry(NamedTuple):  # a NamedTuple: a dataclass costs half a millisecond of start-up
     """Where the log's boxes and reading marks are, in PDF points (origin bottom left).
 

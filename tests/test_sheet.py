@@ -28,9 +28,8 @@ from handouts.history import History
 from handouts.library.load import load_clinic, load_library
 from handouts.models import Issue
 from handouts.render import small_qr as qrsmall
-from handouts.render.layout import MARGIN, MARK, MARK_GAP, PAPER
 from handouts.render.pdf import render
-from handouts.sheet import LogCode, parse, to_text
+from handouts.sheet import MARGIN, MARK, MARK_GAP, PAPER, LogCode, parse, to_text
 from handouts.tally import Row, Tally, tally
 
 from .pdfread import decode_qr, tick_box_rects

@@ -29,10 +29,10 @@ from handouts.sheet import (
     MARGIN,
     MARK,
     MARK_DROP,
-    MARK_GAP,
     PAPER,
     THUMB,
     LogGeometry,
+    marker_columns,
 )
 from handouts.wording import SheetText, Wording, clinic_text
 from handouts.wording import load as load_wording
@@ -732,7 +732,7 @@ def log_geometry(plan: Plan, paper: str) -> LogGeometry:
     rows_bottom = rows_top - len(plan.cards) * plan.row_h
     pitch = (plan.grid.width - plan.grid.label_w - plan.grid.goal_w) / LOG_DAYS
     days_x = MARGIN + plan.grid.label_w + plan.grid.goal_w
-    left, right = MARGIN - MARK_GAP - MARK, page_w - MARGIN + MARK_GAP
+    left, right = marker_columns(page_w)
     top, bottom = head_top - MARK_DROP - MARK, rows_bottom
     return LogGeometry(
         markers=((left, top), (right, top), (right, bottom), (left, bottom)),

@@ -13,9 +13,9 @@ import cv2
 import numpy as np
 import zxingcpp
 
-from handouts.sheet import GRID_HEAD_H, LOG_CODE, LOG_CODE_INSET, MARGIN, MARK, MARK_DROP, MARK_GAP, PAPER, LogCode, parse
+from handouts.sheet import GRID_HEAD_H, LOG_CODE, LOG_CODE_INSET, MARK, MARK_DROP, MARK_GAP, PAPER, LogCode, marker_columns, parse
 
-FRAME_LEFT = MARGIN - MARK_GAP - MARK  # the frame's left edge on the page, in format 1
+FRAME_LEFT = marker_columns(0)[0]  # the frame's left edge on the page, in format 1
 CODE_LEFT = MARK + MARK_GAP + LOG_CODE_INSET
 CODE_TOP = (GRID_HEAD_H - LOG_CODE) / 2 - MARK_DROP
 BLUR_EDGE = 45
@@ -108,7 +108,7 @@ QR_SIZES = (25, 29, 21)  # the log code's modules a side: version 2 as printed, 
 
 def frame_widths() -> list[float]:
     """Left markers to right markers, in points: it follows from the paper alone (as the code says it)."""
-    return [float(round(w - 2 * FRAME_LEFT - MARK)) for w, _ in PAPER.values()]
+    return [float(round(right - left)) for left, right in (marker_columns(w) for w, _ in PAPER.values())]
 
 
 def sample_code(

@@ -301,12 +301,10 @@ def _why_too_few(gray: np.ndarray, code: LogCode, markers: dict[int, list[tuple[
         seen = cv2.perspectiveTransform(np.array(corners[i], np.float64).reshape(-1, 1, 2), to_image).reshape(-1, 2)
         inside = bool(((seen >= 0) & (seen < [w, h])).all())
         (hidden if inside else out).append(CORNERS[i])
-    if out:
-        return MARKERS_OUT.format(corners=" and ".join(out), marker="markers are" if len(out) > 1 else "marker is")
-    if hidden:
-        many = len(hidden) > 1
-        marker, it = ("markers are", "them") if many else ("marker is", "it")
-        return MARKERS_HIDDEN.format(corners=" and ".join(hidden), marker=marker, it=it)
+    for template, names in ((MARKERS_OUT, out), (MARKERS_HIDDEN, hidden)):
+        if names:
+            marker, it = ("markers are", "them") if len(names) > 1 else ("marker is", "it")
+            return template.format(corners=" and ".join(names), marker=marker, it=it)
     return TOO_FEW.format(n=len(markers))
 
 

@@ -137,7 +137,7 @@ def create_app(settings: Settings) -> Starlette:
                 continue  # a favourite hand-edited wrong: that line is left out, the rest still load
             ex = sources.library.exercises.get(choice.exercise_id)
             if ex is not None:
-                out.append(_exercise_json(dataclasses.replace(ex, dose=choice.change.applied_to(ex.dose)) if choice.change else ex))
+                out.append(_exercise_json(dataclasses.replace(ex, dose=choice.change.applied_to(ex.dose))))
         return JSONResponse(out)
 
     async def save_favourite(request: Request) -> Response:
@@ -199,10 +199,10 @@ def create_app(settings: Settings) -> Starlette:
                 hist = history()
                 try:
                     handout = await asyncio.to_thread(build_handout, req, sources)
-                    key = fingerprint(handout) + ("g" if req.grayscale else "")
+                    key = fingerprint(handout)  # everything on the page, grayscale too
                     earlier = made.get(key)
                     if earlier is None or earlier.day != dt.date.today() or not earlier.path.is_file():
-                        done = await asyncio.to_thread(issue, req, sources, hist)
+                        done = await asyncio.to_thread(issue, req, sources, hist, handout)
                         earlier = made[key] = Made(done.path, done.record_id, dt.date.today(), done.history_problem)
                         _forget_old(made)
                     password = None
@@ -468,7 +468,7 @@ MAX_MADE = 500
 def _forget_old(made: dict[str, Made]) -> None:
     """Yesterday's plans are made afresh (a new day on the sheet); and a busy page keeps at most MAX_MADE."""
     today = dt.date.today()
-    for key in [k for k, m in made.items() if m.day != today][: len(made)]:
+    for key in [k for k, m in made.items() if m.day != today]:
         del made[key]
     while len(made) > MAX_MADE:
         del made[next(iter(made))]
