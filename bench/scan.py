@@ -13,18 +13,25 @@ each file with the scanner: decode, find, straighten, read. The kinds of photo:
   crease        a fold line 20% darker than the paper through one row's boxes
   crossed out   three ticks scribbled over afterwards: never to be counted as done
 
+and, only when asked for with --kind, where reading stops:
+
+  old phone     4.5 MP, blur 1.2-2.2 px, JPEG 45-70: an old phone and a shaky hand
+
 Per kind: photos read and refused; false ticks (a box called ticked that was empty or
 crossed out), ticks called empty, ticks left unsure, unsure boxes. Also one cold
 `handouts scan`.
 
 Run from the repository root with '.[test]' installed:
-  python bench/scan.py [PHOTOS] [--tree DIR]
---tree DIR reads the same photos with the scanner of another checkout (a baseline: e.g.
-`git worktree add /tmp/base 27a6235`), so both are measured in one session.
+  python bench/scan.py [PHOTOS] [--tree DIR] [--kind KIND]
+--kind KIND makes every photo of that kind (say "chat app"), for a larger sample of it.
+--tree DIR prints the sheets and reads the photos with another checkout's code (a baseline:
+e.g. `git worktree add /tmp/base fd9f5df`), the damage and the camera being this one's, so
+both are measured in one session on the same photos of each checkout's own sheets.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -92,6 +99,8 @@ def photo_of(kind: str, sheet: sp.Sheet, seed: int) -> tuple[bytes, sp.Ticks]:
         page = sp.cover_right_markers(page, sheet)
     elif kind == "chat app":
         kw.update(size=(1500, 2000), blur_range=(0.8, 1.4), quality_range=(60, 61))
+    elif kind == "old phone":
+        kw.update(size=(1836, 2448), blur_range=(1.2, 2.2), quality_range=(45, 71))
     else:
         page = sp.damaged(page, sheet, ticks, rng, DAMAGE.get(kind, ""))
     jpeg, _ = sp.photograph(page, seed, **kw)  # type: ignore[arg-type]
@@ -99,21 +108,26 @@ def photo_of(kind: str, sheet: sp.Sheet, seed: int) -> tuple[bytes, sp.Ticks]:
 
 
 def main() -> None:
-    args = [a for i, a in enumerate(sys.argv[1:], 1) if a != "--tree" and sys.argv[i - 1] != "--tree"]
+    options = ("--tree", "--kind")
+    args = [a for i, a in enumerate(sys.argv[1:], 1) if a not in options and sys.argv[i - 1] not in options]
     count = int(args[0]) if args else 200
+    kinds = (sys.argv[sys.argv.index("--kind") + 1],) if "--kind" in sys.argv else KINDS
     tmp = Path(tempfile.mkdtemp())
-    handouts = str(Path(sys.executable).with_name("handouts"))
+    handouts = [sys.executable, "-m", "handouts"]
+    env = {**os.environ, "PYTHONPATH": str(TREE)}  # run from TREE too: `-m` looks in the working directory first
     sheets = []
     for n, (name, extra) in enumerate(PATIENTS):
         pdf = tmp / f"{n}.pdf"
-        subprocess.run([handouts, "make", name, *extra, "-o", str(pdf), "--no-history"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [*handouts, "make", name, *extra, "-o", str(pdf), "--no-history"], check=True, stdout=subprocess.DEVNULL, env=env, cwd=TREE
+        )
         sheets.append(sp.sheet(pdf.read_bytes()))
     # photos, refused, true ticks, false ticks, ticks called empty, ticks unsure, unsure boxes
     by_kind: dict[str, list[int]] = defaultdict(lambda: [0] * 7)
     by_pen: dict[int, list[int]] = defaultdict(lambda: [0] * 7)
     times: list[float] = []
     for seed in range(count):
-        kind = KINDS[seed % len(KINDS)]
+        kind = kinds[seed % len(kinds)]
         jpeg, ticks = photo_of(kind, sheets[seed % 3], seed)
         photo = tmp / f"photo-{seed}.jpg"
         photo.write_bytes(jpeg)
@@ -143,7 +157,7 @@ def main() -> None:
     print(f"{'':<14}{'read':>9}{'refused':>9}{'ticks':>7}{'false':>7}{'empty':>7}{'unsure':>8}{'unsure boxes':>14}")
     total = [sum(t[i] for t in by_kind.values()) for i in range(7)]
     for label, t in [
-        *((k, by_kind[k]) for k in KINDS if k in by_kind),
+        *((k, by_kind[k]) for k in kinds if k in by_kind),
         *((f"pen {p} px", by_pen[p]) for p in sorted(by_pen)),
         ("all", total),
     ]:
@@ -152,7 +166,14 @@ def main() -> None:
     runs = []
     for _ in range(4):
         start = time.perf_counter()
-        subprocess.run([handouts, "scan", str(photo), "--no-history"], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [*handouts, "scan", str(photo), "--no-history"],
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=TREE,
+        )
         runs.append(time.perf_counter() - start)
     print(f"cold `handouts scan` of one photo (a new process, OpenCV loaded): median {statistics.median(runs[1:]) * 1000:.0f} ms")
 

@@ -9,8 +9,13 @@ The small code beside the log says which sheet this is and where every tick box 
 A returned sheet must be readable by any copy of handouts, not only the computer that
 made it, so the code carries the log's whole geometry: the sheet's number, the first
 day, each row's weekly goal, and the boxes' positions measured from the corner markers.
-The text is "HO" and then digits only, which QR packs three to ten bits; it fits a
-version 2 code (25 modules) for up to eight exercises.
+
+Format 2 (printed now) packs all of that into one 34-digit number, the most a version 1
+code (21 modules) holds at level M: in the same 28 points its modules are a fifth larger
+than format 1's version 2 (25 modules), which is what lets a chat app's shrunken copy of
+a whole page still be read. What follows from the paper or from the type is left out:
+the frame's width, the marker's size, the log's height and its first row's centre.
+Format 1 ("HO1" and the fields as digits) is still read: sheets given out before.
 
 Positions in the code are in points, x to the right and y down, from the top-left corner
 of the top-left marker (the "frame"); `make` writes them and `scan` reads them.
@@ -32,6 +37,7 @@ WEEK = 7
 # The log's title line and its header (month, weekday initials, day numbers)
 GRID_TITLE_H = 16
 GRID_HEAD_H = 32
+LARGE_HEAD_H = 50  # large print's header: its weekday letters and day numbers are larger
 # What `handouts scan` reads the returned log by: four corner markers in the side margins,
 # level with the top of the log's header and the bottom of its last row, and a small code
 # in the header's empty corner above the exercise names (the sheet's number and where every
@@ -39,7 +45,7 @@ GRID_HEAD_H = 32
 MARK = 16  # corner marker side: 6 cells of 2.7 pt, 0.2 mm wider than a pencil line
 MARK_GAP = 4  # paper between a marker and the text beside it (0.22 in from the paper's edge)
 MARK_DROP = 2  # the top markers sit this far below the log's title, level with the small code
-LOG_CODE = 28  # the small code's side: 25 modules of 1.1 pt
+LOG_CODE = 28  # the small code's side: 21 modules of 1.33 pt (format 1: 25 of 1.1 pt)
 LOG_CODE_INSET = 9  # from the label column's left edge: 12 pt of paper from the marker, or a blurred photo joins them
 THUMB = 72  # an exercise's picture, square, 1 in at most
 
@@ -74,8 +80,8 @@ class LogGeometry(NamedTuple):  # a NamedTuple: a dataclass costs half a millise
         return cx + day * self.pitch - self.box / 2, cy - row * self.row_pitch - self.box / 2
 
 
-PREFIX = "HO"
-FORMAT = 1  # changes whenever the fields below change
+PREFIX = "HO"  # format 1's text: "HO1" and the fields below as digits
+FORMAT = 2  # the code printed now; it changes whenever its fields change
 PAPERS = ("letter", "a4")
 # ArUco's 4×4 dictionary (DICT_4X4_50), markers 0–3: the inner 4×4 cells row by row, 1 = black;
 # each is drawn inside a black border one cell wide. Top left, top right, bottom right, bottom left.
@@ -117,7 +123,116 @@ class LogCode(NamedTuple):
         return out
 
 
-# (name, digits, scale): every field is a whole number of points, or of tenths where it counts
+# Format 2: one number in mixed radix, written as "2" and 33 digits. (name, how many values,
+# scale): whole points, or tenths where an error would add up across the log
+EPOCH = dt.date(2025, 1, 1)  # the first day is counted from here: 16384 days run to 2069
+HEAD_HEIGHTS = (GRID_HEAD_H, LARGE_HEAD_H)
+MAX_ROWS = 6  # one page holds at most six exercises
+_PACKED = (
+    ("sheet", 10**9, 1),
+    ("day", 2**14, 1),
+    ("paper", len(PAPERS), 1),
+    ("head", len(HEAD_HEIGHTS), 1),
+    ("box", 32, 1),
+    ("frame_top", 850, 1),
+    ("first_x", 2500, 10),
+    ("pitch", 400, 10),
+    ("row_pitch", 500, 10),
+)
+_GOALS = 7  # a weekly goal is 1 to 7 days
+PACKED_DIGITS = 33
+
+
+def to_text(code: LogCode) -> str:
+    """Format 2 when the log fits it (every page handouts draws), else format 1's longer text."""
+    return _packed(code) or _fields_text(code)
+
+
+def _packed(code: LogCode) -> str | None:
+    head = code.first[1] + MARK_DROP - code.row_pitch / 2
+    heads = [i for i, h in enumerate(HEAD_HEIGHTS) if abs(h - head) < 0.01]
+    values = {
+        "sheet": int(code.sheet) if code.sheet.isdigit() and len(code.sheet) == 9 else -1,
+        "day": (code.start - EPOCH).days,
+        "paper": PAPERS.index(code.paper),
+        "head": heads[0] if heads else -1,
+        "box": code.box,
+        "frame_top": code.frame_top,
+        "first_x": code.first[0],
+        "pitch": code.pitch,
+        "row_pitch": code.row_pitch,
+    }
+    left, right = marker_columns(PAPER[code.paper][0])
+    fits = code.marker == MARK and abs(code.width - (right - left)) < 0.01 and code.box == round(code.box)
+    if not fits or not 1 <= code.rows <= MAX_ROWS or not all(1 <= g <= _GOALS for g in code.per_week):
+        return None
+    number = 0
+    for name, count, scale in _PACKED:
+        value = round(values[name] * scale)
+        if not 0 <= value < count:
+            return None
+        number = number * count + value
+    number = number * _goal_choices() + _goal_index(code.per_week)
+    return f"{FORMAT}{number:0{PACKED_DIGITS}d}"
+
+
+def _goal_choices() -> int:
+    """How many rows-and-goals there are: one row of 7, two rows of 49, and so on."""
+    return int(sum(_GOALS**n for n in range(1, MAX_ROWS + 1)))
+
+
+def _goal_index(per_week: tuple[int, ...]) -> int:
+    """Logs of fewer rows first; then the goals as the digits of a base-7 number."""
+    index = int(sum(_GOALS**n for n in range(1, len(per_week))))
+    digits = 0
+    for goal in per_week:
+        digits = digits * _GOALS + goal - 1
+    return index + digits
+
+
+def _goals(index: int) -> tuple[int, ...] | None:
+    for rows in range(1, MAX_ROWS + 1):
+        if index < _GOALS**rows:
+            goals = []
+            for _ in range(rows):
+                index, goal = divmod(index, _GOALS)
+                goals.append(goal + 1)
+            return tuple(reversed(goals))
+        index -= _GOALS**rows
+    return None
+
+
+def _unpacked(digits: str) -> LogCode | None:
+    number, goal_index = divmod(int(digits), _goal_choices())
+    values: dict[str, float] = {}
+    for name, count, scale in reversed(_PACKED):
+        number, value = divmod(number, count)
+        values[name] = value / scale
+    per_week = _goals(goal_index)
+    if number or per_week is None:  # a number past the last field's range: not a log code
+        return None
+    if not 0 < values["box"] < min(values["pitch"], values["row_pitch"]):
+        return None  # boxes that overlap, or have no size: not a log code
+    paper = PAPERS[int(values["paper"])]
+    left, right = marker_columns(PAPER[paper][0])
+    head, row_pitch = HEAD_HEIGHTS[int(values["head"])], values["row_pitch"]
+    return LogCode(
+        f"{int(values['sheet']):09d}",
+        EPOCH + dt.timedelta(days=int(values["day"])),
+        paper,
+        values["frame_top"],
+        right - left,
+        head + len(per_week) * row_pitch - MARK_DROP - MARK,
+        float(MARK),
+        (values["first_x"], head - MARK_DROP + row_pitch / 2),
+        values["pitch"],
+        row_pitch,
+        values["box"],
+        per_week,
+    )
+
+
+# Format 1: (name, digits, scale): every field is a whole number of points, or of tenths where it counts
 _FIELDS = (
     ("frame_top", 3, 1),
     ("width", 3, 1),
@@ -131,7 +246,7 @@ _FIELDS = (
 )
 
 
-def to_text(code: LogCode) -> str:
+def _fields_text(code: LogCode) -> str:
     values = {
         "frame_top": code.frame_top,
         "width": code.width,
@@ -143,7 +258,7 @@ def to_text(code: LogCode) -> str:
         "row_pitch": code.row_pitch,
         "box": code.box,
     }
-    digits = [str(FORMAT), code.sheet, code.start.strftime("%y%m%d"), str(PAPERS.index(code.paper))]
+    digits = ["1", code.sheet, code.start.strftime("%y%m%d"), str(PAPERS.index(code.paper))]
     digits += [f"{round(values[name] * scale):0{width}d}" for name, width, scale in _FIELDS]
     digits += [str(code.rows), *map(str, code.per_week)]
     return PREFIX + "".join(digits)
@@ -151,10 +266,12 @@ def to_text(code: LogCode) -> str:
 
 def parse(text: str) -> LogCode | None:
     """The code's fields, or None for any other QR code (the booking code, a poster's)."""
+    if text.isdigit() and len(text) == 1 + PACKED_DIGITS and text[0] == str(FORMAT):
+        return _unpacked(text[1:])
     if not text.startswith(PREFIX) or not text[len(PREFIX) :].isdigit():
         return None
     digits = text[len(PREFIX) :]
-    if digits[0] != str(FORMAT):
+    if digits[0] != "1":
         return None
     try:
         sheet, rest = digits[1:10], digits[10:]

@@ -51,8 +51,10 @@ def decode_qr(image: Image.Image) -> list[str]:
 
 
 def booking_codes(image: Image.Image) -> list[str]:
-    """The codes a patient's phone acts on: all but the log's own code (which starts "HO")."""
-    return [t for t in decode_qr(image) if not t.startswith("HO")]
+    """The codes a patient's phone acts on: all but the log's own code (the scanner's, a number)."""
+    from handouts.sheet import parse
+
+    return [t for t in decode_qr(image) if parse(t) is None]
 
 
 def black_and_white(image: Image.Image) -> Image.Image:

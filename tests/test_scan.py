@@ -257,7 +257,30 @@ def test_a_whole_page_sent_through_a_chat_app_is_read_module_by_module(clinic):
             for day, state in enumerate(states):
                 assert state is not True or (row, day) in ticks.ticked, (seed, row, day)
                 assert state is not False or (row, day) not in ticks.ticked, (seed, row, day)
-    assert read >= 7, f"{read} of 12 chat-app photos read"  # 8 of these 12 read (bench/scan.py: 31 of 40); the issue asks 95%
+    assert read >= 11, f"{read} of 12 chat-app photos read"  # the issue asks 95%; bench/scan.py --kind "chat app" measures it
+
+
+def test_a_sheet_printed_before_the_shorter_code_still_reads(clinic, monkeypatch):
+    """Sheets given out with format 1's longer code (a version 2 QR) come back for weeks after."""
+    from handouts import sheet as geometry
+    from handouts.compose import compose
+    from handouts.library.load import load_clinic, load_library
+    from handouts.render.pdf import render
+
+    from .pdfread import decode_qr
+    from .pdfread import render as render_png
+
+    monkeypatch.setattr(geometry, "to_text", geometry._fields_text)  # as handouts printed it until now
+    pdf = render([compose(load_library(), load_clinic(), "Zoe Park", start=dt.date(2026, 11, 30))])
+    monkeypatch.undo()
+    printed = [t for t in decode_qr(render_png(pdf, dpi=150)) if t.startswith("HO1")]
+    assert len(printed) == 1
+    old = sp.sheet(pdf)
+    page, ticks = sp.tick_sheet(old, np.random.default_rng(7), pen=3)
+    jpeg, _ = sp.photograph(page, 7)
+    reading = scan.read_image(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR))
+    assert reading.code == geometry.parse(printed[0])
+    assert {(r, d) for r, row in enumerate(reading.boxes) for d, state in enumerate(row) if state} == ticks.ticked
 
 
 def _sheet_numbers(clinic: dict[str, object]) -> dict[str, str]:

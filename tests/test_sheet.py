@@ -68,14 +68,79 @@ def test_the_corner_markers_are_the_dictionarys_markers_0_to_3():
         assert ["".join("1" if v == 0 else "0" for v in row[1:5]) for row in image[1:5]] == list(rows)
 
 
-CODE = LogCode("052193775", dt.date(2026, 12, 28), "a4", 512.0, 578.0, 201.0, 16.0, (199.5, 56.0), 25.6, 33.5, 13.0, (7, 7, 3, 7, 2, 7))
+def _square(x: float, y: float, side: float = 30.0, turn: float = 0.0) -> list[tuple[float, float]]:
+    """A marker's four corners as a detector reports them, top left first, turned about its centre."""
+    c, s = np.cos(turn), np.sin(turn)
+    half = side / 2
+    return [
+        (x + half + c * dx - s * dy, y + half + s * dx + c * dy) for dx, dy in ((-half, -half), (half, -half), (half, half), (-half, half))
+    ]
 
 
-def test_the_code_text_reads_back_to_the_same_fields():
+def test_a_marker_found_only_on_a_second_look_is_kept_only_where_the_frame_puts_it():
+    from handouts.scan import find
+
+    across = find.frame_widths()[0] / MARK * 30  # the frame's width, in pixels of a 30-pixel marker
+    found = {1: _square(100 + across, 100), 3: _square(100, 500)}
+    assert find._in_place(0, _square(100, 100), found)
+    assert find._in_place(2, _square(100 + across, 500), found)
+    assert not find._in_place(0, _square(100, 100, turn=0.6), found)  # turned another way
+    assert not find._in_place(0, _square(100, 100, side=60), found)  # twice the size: something else printed
+    assert not find._in_place(0, _square(100 + across / 2, 100), found)  # half-way along the top
+    assert not find._in_place(0, _square(100, 800), found)  # below the bottom marker
+    assert not find._in_place(2, _square(100 + across, 50), found)  # above the top-right one
+
+
+LETTER_WIDTH = sheet.marker_columns(PAPER["letter"][0])[1] - sheet.marker_columns(PAPER["letter"][0])[0]
+# six rows of 33.5 pt under a plain 32 pt header, on letter
+CODE = LogCode(
+    "052193775", dt.date(2026, 12, 28), "letter", 512.0, LETTER_WIDTH, 215.0, 16.0, (199.5, 46.75), 25.6, 33.5, 13.0, (7, 7, 3, 7, 2, 7)
+)
+
+
+def test_the_code_is_one_number_that_reads_back_to_the_same_fields():
     text = to_text(CODE)
-    assert text.startswith("HO1052193775261228") and text[2:].isdigit()
+    assert len(text) == 34 and text.isdigit() and text[0] == "2"
     assert parse(text) == CODE
-    assert len(qrsmall.encode(text)) == 25  # six exercises still fit a version 2 code
+    assert len(qrsmall.encode(text)) == 21  # a version 1 code: the modules a fifth larger than format 1's
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"per_week": (1,)},
+        {"per_week": (7,) * 6, "first": (249.9, 46.75), "pitch": 39.9},
+        {"start": dt.date(2025, 1, 1), "sheet": "000000001", "paper": "a4", "width": 0.0},
+        {"start": dt.date(2069, 11, 9), "sheet": "999999999", "frame_top": 849.0, "box": 18.0},
+        {"first": (120.0, 50 - 2 + 49.9 / 2), "row_pitch": 49.9, "height": 50 + 2 * 49.9 - 18, "per_week": (3, 5)},
+    ],
+)
+def test_every_field_at_its_limits_reads_back(fields):
+    code = CODE._replace(**fields)
+    if code.paper == "a4":
+        left, right = sheet.marker_columns(PAPER["a4"][0])
+        code = code._replace(width=right - left)
+    if "per_week" in fields and "height" not in fields:
+        code = code._replace(height=32 + len(code.per_week) * code.row_pitch - 18)
+    back = parse(to_text(code))
+    assert back is not None and back.sheet == code.sheet and back.start == code.start and back.per_week == code.per_week
+    for name in ("frame_top", "width", "height", "pitch", "row_pitch", "box"):
+        assert abs(getattr(back, name) - getattr(code, name)) < 0.01, name
+    assert abs(back.first[0] - code.first[0]) < 0.01 and abs(back.first[1] - code.first[1]) < 0.01
+
+
+def test_a_log_the_number_cannot_describe_gets_the_longer_code_and_still_reads():
+    odd = CODE._replace(box=13.5)  # not a whole point: format 2 has no room for it
+    text = to_text(odd)
+    back = parse(text)
+    assert text.startswith("HO1") and back is not None and back.box == 13.5 and back.per_week == odd.per_week
+
+
+def test_a_sheet_given_out_before_still_reads():
+    old = "HO1052193775261228151257820116199505602563351306773727"  # format 1, as printed until now
+    code = parse(old)
+    assert code is not None and code.sheet == "052193775" and code.start == dt.date(2026, 12, 28) and code.paper == "a4"
+    assert code.per_week == (7, 7, 3, 7, 2, 7) and code.first == (199.5, 56.0) and code.pitch == 25.6
 
 
 @pytest.mark.parametrize(
@@ -88,6 +153,10 @@ def test_the_code_text_reads_back_to_the_same_fields():
         "HO1052193775261328" + "0" * 40,
         "HO1" + "x" * 50,
         "HO",
+        "1" + "0" * 33,  # a number of the right length that is not format 2
+        "2" + "0" * 32,  # too short
+        "2" + "9" * 33,  # past the last field's range
+        "2" + "0" * 33,  # boxes of no size
     ],
 )
 def test_other_codes_are_not_taken_for_a_log(text):
@@ -111,8 +180,10 @@ def pictured_library():
 
 @pytest.mark.parametrize(("name", "pdf"), list(_sheets()), ids=lambda v: v if isinstance(v, str) else "")
 def test_the_code_describes_the_boxes_the_page_really_draws(name, pdf):
-    codes = [parse(t) for t in decode_qr(render_png(pdf, dpi=150))]
-    code = next(c for c in codes if c is not None)
+    texts = [t for t in decode_qr(render_png(pdf, dpi=150)) if parse(t) is not None]
+    assert len(texts) == 1 and len(texts[0]) == 34 and texts[0][0] == "2"  # format 2: the shorter code, every kind of page
+    code = parse(texts[0])
+    assert code is not None
     boxes = sorted(tick_box_rects(pdf), key=lambda b: (round(b["top"]), b["x0"]))
     assert len(boxes) == 14 * code.rows
     left = MARGIN - MARK_GAP - MARK

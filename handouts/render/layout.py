@@ -23,6 +23,7 @@ from handouts.render.text import fit, fit_one_line, wrap
 from handouts.sheet import (
     GRID_HEAD_H,
     GRID_TITLE_H,
+    LARGE_HEAD_H,
     LOG_CODE,
     LOG_CODE_INSET,
     LOG_DAYS,
@@ -198,7 +199,7 @@ class Sizes(NamedTuple):
 
 
 PLAIN = Sizes(SMALL_PT, BODY_PT, HEADING_PT, SIDE_LEGEND_PT, PROGRAM_PT, PHONE_PT, BODY_PT, GRID_HEAD_H, GRID_TITLE_H, WEEKDAY_DROP)
-LARGE = Sizes(LARGE_PRINT_PT, LARGE_PRINT_PT, 16, LARGE_PRINT_PT, 16, 15, LARGE_PRINT_PT, 50, 21, 16)
+LARGE = Sizes(LARGE_PRINT_PT, LARGE_PRINT_PT, 16, LARGE_PRINT_PT, 16, 15, LARGE_PRINT_PT, LARGE_HEAD_H, 21, 16)
 
 
 @dataclass

@@ -5,9 +5,15 @@ the edge of a shadow cancel out. The printed grid is found again by template mat
 first as a whole (which absorbs a page outline's rougher fit), then box by box: a sheet
 that was folded or curls does not lie on one plane, so each box is read where its own
 printed outline is, and a box whose outline is not found where its neighbours put it, or
-not at all (glare, a smudge, a fold), is unsure. A straight line that runs on across the
-row (a crease, a ruler's pen line) is taken out before a box is called, and a box
-scribbled over is unsure: a tick taken back is never counted as done.
+not at all (glare, a smudge, a fold), is unsure. A box whose outline as a whole is outweighed
+by a thick tick over its thin lines is found by its four sides instead, each seen where the
+boxes around it put it. A straight line that runs on across the row (a crease, a ruler's pen
+line) is taken out before a box is called, and a box scribbled over is unsure: a tick taken
+back is never counted as done.
+
+How dark the printed lines look in this photo sets how dark an edge must be to count as seen,
+and a line as faint ink: a chat app's small, soft copy greys every line, its boxes' and a fine
+pen's alike, and an absolute level would call its boxes unseen and its faintest ticks empty.
 """
 
 from __future__ import annotations
@@ -27,12 +33,17 @@ INK = 0.2  # darker than the paper around it by this share: ink
 FAINT = 0.08  # ...by this share: perhaps ink, too faint to call either way
 TICKED_SHARE, TICKED_SPAN = 0.025, 0.4
 EMPTY_SHARE, EMPTY_SPAN = 0.006, 0.2
-EDGE_SEEN = 0.3  # a box's printed edge (0.73 dark on paper when sharp) at least this dark: the box is seen
+EDGE_SEEN = 0.3  # a box's printed edge (0.73 dark on paper when sharp) at least this dark: the box is seen...
+EDGE_SHARE, EDGE_LEAST = 0.8, 0.15  # ...or, in a soft photo, this share of the log's usual edge and this dark
+INK_OF_EDGE = 0.5  # a line half as dark as the boxes' edges is ink, in a photo that greys them
+FAINT_OF_EDGE = 0.2  # a line this share as dark as the boxes' edges may be a fine pen's tick, blurred as they are
 PAPER_PT = 24.0  # dark patches narrower than this are ink (a stroke, a box filled in); anything wider is light and shade
 LOCAL = 2.5  # points a box's printed outline is looked for around where the whole grid puts it
 OUTLINE_FOUND = 0.35  # the box's outline matches a drawn one at least this well: it is there
 DRIFT = 1.2  # points a box may sit away from where its neighbours' outlines put it
 ANCHORS = (0, 4, 9, 13)  # the days a row's clearest box is looked for among, before following the row from it
+NEIGHBOURS = 3  # found boxes around one (two days either side, a row above and below) that may place it
+SIDE_REACH = 1.0  # points a side may sit from where they put it: well inside INSET, so a side is never read as ink
 LINE_PITCHES = 2.2  # a straight line this many days long, or longer, is not a tick: a crease, a rule
 FILLED = 0.68  # a box's inside this much inked (a thick pen's cross covers up to 0.6): scribbled over, not a tick to count
 
@@ -203,29 +214,63 @@ def read_boxes(dark: np.ndarray, code: LogCode, origin: float, shift: tuple[floa
     s = SCALE
     half = code.box / 2 - INSET
     placed = place_boxes(dark, code, origin, shift)
+    at = origin + placed.centres * s
+    edges = np.array([[edge_darkness(dark, x, y, code.box * s / 2) for x, y in row] for row in at])
+    # how dark a printed line 0.8 pt wide looks in this photo: a soft or small photo greys it, and
+    # a fine pen's stroke, a third as wide, more so
+    usual = float(np.median(edges[placed.found])) if placed.found.any() else EDGE_SEEN
+    enough = max(EDGE_LEAST, min(EDGE_SEEN, EDGE_SHARE * usual))
+    ink, faint = min(INK, INK_OF_EDGE * usual), min(FAINT, FAINT_OF_EDGE * usual)
+    before = placed.found
+    placed = sides_where_neighbours_put_them(dark, code, origin, placed, enough)
+    visible = placed.found & ((edges >= enough) | ~before)  # those placed by their sides showed all four
     across = lines_across(dark, code, origin, placed)
+    centres = origin + placed.centres * s
     seen = 0
     out: list[list[bool | None]] = []
     for r in range(code.rows):
         row: list[bool | None] = []
         for d in range(LOG_DAYS):
-            cx, cy = placed.centres[r, d]
-            cx, cy = origin + cx * s, origin + cy * s
+            cx, cy = centres[r, d]
             area = (slice(int(cy - half * s), int(cy + half * s)), slice(int(cx - half * s), int(cx + half * s)))
-            if placed.found[r, d] and edge_darkness(dark, cx, cy, code.box * s / 2) >= EDGE_SEEN:
+            if visible[r, d]:
                 seen += 1
                 inside = np.where(across[area], 0.0, dark[area])
-                row.append(call_box(inside))
+                row.append(call_box(inside, ink, faint))
             else:  # glare, a shadow, a smudge or a fold hides this box's own printed edge: do not guess
                 row.append(None)
         out.append(row)
     return out, seen / (LOG_DAYS * code.rows), placed
 
 
-def edge_darkness(dark: np.ndarray, cx: float, cy: float, e: float) -> float:
-    """How dark a box's printed edge looks: on each side, the darkest line across a strip two
-    points wide, taken along the side; the median of the four sides."""
-    w = int(2 * SCALE)
+def sides_where_neighbours_put_them(dark: np.ndarray, code: LogCode, origin: float, placed: Placed, enough: float) -> Placed:
+    """A box whose outline did not match as a whole (a thick pen's tick over it, in a soft photo,
+    outweighs its thin printed lines) is found after all when each of its four sides is seen on
+    its own, within SIDE_REACH of where the found boxes around it put it."""
+    found, centres = placed.found.copy(), placed.centres.copy()
+    rows = code.rows
+    offsets = placed.centres - np.array([[code.box_centre(r, d) for d in range(LOG_DAYS)] for r in range(rows)])
+    for r, d in zip(*np.nonzero(~placed.found), strict=True):
+        near = [
+            offsets[rr, dd]
+            for rr in range(max(0, r - 1), min(rows, r + 2))
+            for dd in range(max(0, d - 2), min(LOG_DAYS, d + 3))
+            if placed.found[rr, dd]
+        ]
+        if len(near) < NEIGHBOURS:
+            continue
+        centre = np.array(code.box_centre(r, d)) + np.median(near, axis=0)
+        cx, cy = origin + centre * SCALE
+        if min(edge_sides(dark, cx, cy, code.box * SCALE / 2, SIDE_REACH)) >= enough:
+            found[r, d], centres[r, d] = True, centre
+    return Placed(centres, found, placed.outlined)
+
+
+def edge_sides(dark: np.ndarray, cx: float, cy: float, e: float, reach: float = 2.0) -> list[float]:
+    """How dark each of a box's printed sides looks: the darkest line across a strip `reach` points
+    either side of where the side should be, taken along the side's middle; a tick across it is
+    a short stretch of that, so the median along the side is the printed line."""
+    w = int(reach * SCALE)
     a, b = int(cy - e * 0.6), int(cy + e * 0.6)
     c, d = int(cx - e * 0.6), int(cx + e * 0.6)
     sides = [
@@ -234,19 +279,28 @@ def edge_darkness(dark: np.ndarray, cx: float, cy: float, e: float) -> float:
         dark[int(cy - e) - w : int(cy - e) + w, c:d].max(axis=0),
         dark[int(cy + e) - w : int(cy + e) + w, c:d].max(axis=0),
     ]
-    return float(np.median([np.median(side) for side in sides if side.size] or [0.0]))
+    return [float(np.median(side)) if side.size else 0.0 for side in sides]
 
 
-def call_box(inside: np.ndarray) -> bool | None:
+def edge_darkness(dark: np.ndarray, cx: float, cy: float, e: float) -> float:
+    """How dark a box's printed edge looks: the median of its four sides."""
+    return float(np.median(edge_sides(dark, cx, cy, e)))
+
+
+def call_box(inside: np.ndarray, ink: float = INK, faint: float = FAINT) -> bool | None:
+    """Ticked, empty or unsure; `ink` and `faint` are lower in a soft photo, whose strokes are as
+    greyed as its printed lines. Scribbled over is judged at full INK: blur spreads a thick tick."""
     share, span = ink_in(inside, INK)
     if share >= FILLED:
         return None  # scribbled over or blotted out: a tick taken back is not counted, nor guessed empty
+    if ink < INK:
+        share, span = ink_in(inside, ink)
     if share >= TICKED_SHARE and span >= TICKED_SPAN:
         return True
     if share < EMPTY_SHARE and span < EMPTY_SPAN:
         # nothing dark: but a line across the box too faint to call (a fine pen in a soft photo)
         # makes it unsure rather than empty
-        return None if ink_in(inside, FAINT)[1] >= TICKED_SPAN else False
+        return None if ink_in(inside, faint)[1] >= TICKED_SPAN else False
     return None
 
 

@@ -15,7 +15,7 @@ import zxingcpp
 
 from handouts.sheet import GRID_HEAD_H, LOG_CODE, LOG_CODE_INSET, MARK, MARK_DROP, MARK_GAP, PAPER, LogCode, marker_columns, parse
 
-FRAME_LEFT = marker_columns(0)[0]  # the frame's left edge on the page, in format 1
+FRAME_LEFT = marker_columns(0)[0]  # the frame's left edge on the page
 CODE_LEFT = MARK + MARK_GAP + LOG_CODE_INSET
 CODE_TOP = (GRID_HEAD_H - LOG_CODE) / 2 - MARK_DROP
 BLUR_EDGE = 45
@@ -35,10 +35,31 @@ def blurred(small: np.ndarray) -> bool:
 
 
 def markers(small: np.ndarray, gray: np.ndarray, shrink: float) -> dict[int, list[tuple[float, float]]]:
-    """Markers 0–3 by id, each as its four corners in full-size photo pixels."""
+    """Markers 0–3 by id, each as its four corners in full-size photo pixels.
+
+    A marker a few pixels a cell across, blurred and compressed (a chat app's copy), can come
+    out with a cell or two of its inside misread, and the detector then drops it. When one is
+    missing, the photo is looked at again with the dictionary's full error correction, and a
+    marker found only then is kept where it stands as the frame's corner should: the size of
+    those found first, turned the same way, on the right side of each of them."""
+    found = _detected(small, gray, shrink, MARKER_CORRECTION)
+    if len(found) < 4:
+        for i, quad in _detected(small, gray, shrink, 1.0).items():
+            if i not in found and (len(found) >= 1 and _in_place(i, quad, found)):
+                found[i] = quad
+    return found
+
+
+MARKER_CORRECTION = 0.6  # OpenCV's default share of a marker's correctable bits
+MARKER_TURN = 0.3  # a marker kept on a second look: turned no more than this (about 17°) from the others...
+MARKER_SIZE = (0.7, 1.4)  # ...and this size, against theirs
+
+
+def _detected(small: np.ndarray, gray: np.ndarray, shrink: float, correction: float) -> dict[int, list[tuple[float, float]]]:
     params = cv2.aruco.DetectorParameters()
     params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
     params.minMarkerPerimeterRate = MIN_MARKER_PERIMETER
+    params.errorCorrectionRate = correction
     detector = cv2.aruco.ArucoDetector(cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50), params)
     corners, ids, _ = detector.detectMarkers(small)
     found: dict[int, list[tuple[float, float]]] = {}
@@ -62,6 +83,38 @@ def markers(small: np.ndarray, gray: np.ndarray, shrink: float) -> dict[int, lis
             found[i] = [(float(x), float(y)) for x, y in pts]
             sizes[i] = size
     return found
+
+
+# where each marker stands in the frame: left (0) or right (1) column, top (0) or bottom (1) row
+_FRAME_CORNER = ((0, 0), (1, 0), (1, 1), (0, 1))
+
+
+def _in_place(i: int, quad: list[tuple[float, float]], found: dict[int, list[tuple[float, float]]]) -> bool:
+    """Whether marker i, seen as `quad`, stands where the frame puts it, seen from each marker found:
+    in that marker's own square's terms (its side is 1, x along its top edge), the same size and
+    turn, across by the frame's width or not at all, above or below it or level."""
+    widths = [w / MARK for w in frame_widths()]
+    a = np.array(quad, np.float64)
+    for j, other in found.items():
+        b = np.array(other, np.float64)
+        to_local = cv2.getAffineTransform(b[[0, 1, 3]].astype(np.float32), np.array([[0, 0], [1, 0], [0, 1]], np.float32))
+        local = cv2.transform(a.reshape(-1, 1, 2), to_local).reshape(4, 2)
+        side = float(np.mean([np.hypot(*(local[k] - local[(k + 1) % 4])) for k in range(4)]))
+        turn = float(np.arctan2(*(local[1] - local[0])[::-1]))
+        if not (MARKER_SIZE[0] < side < MARKER_SIZE[1] and abs(turn) < MARKER_TURN):
+            return False
+        dx, dy = local[0]
+        across = _FRAME_CORNER[i][0] - _FRAME_CORNER[j][0]
+        down = _FRAME_CORNER[i][1] - _FRAME_CORNER[j][1]
+        if across == 0 and abs(dx) > 0.25 * abs(dy) + 2:
+            return False
+        if across and not any(0.7 * w < across * dx < 1.4 * w for w in widths):
+            return False
+        if down == 0 and abs(dy) > 0.25 * abs(dx) + 2:
+            return False
+        if down and not down * dy > 2:
+            return False
+    return True
 
 
 def find_code(
@@ -103,7 +156,7 @@ def find_code(
 
 SAMPLE_PX = 8.0  # pixels per point of the straightened code a sampled reading works on
 SAMPLE_MARGIN = 14.0  # points around the code searched for its three finder squares
-QR_SIZES = (25, 29, 21)  # the log code's modules a side: version 2 as printed, then 3 and 1
+QR_SIZES = (21, 25, 29)  # the log code's modules a side: version 1 as printed now, then 2 (format 1) and 3
 
 
 def frame_widths() -> list[float]:
