@@ -45,14 +45,16 @@ def markers(small: np.ndarray, gray: np.ndarray, shrink: float) -> dict[int, lis
     found = _detected(small, gray, shrink, MARKER_CORRECTION)
     if len(found) < 4:
         for i, quad in _detected(small, gray, shrink, 1.0).items():
-            if i not in found and (len(found) >= 1 and _in_place(i, quad, found)):
+            if i not in found and found and _in_place(i, quad, found):
                 found[i] = quad
     return found
 
 
 MARKER_CORRECTION = 0.6  # OpenCV's default share of a marker's correctable bits
 MARKER_TURN = 0.3  # a marker kept on a second look: turned no more than this (about 17°) from the others...
-MARKER_SIZE = (0.7, 1.4)  # ...and this size, against theirs
+MARKER_SIZE = (0.7, 1.4)  # ...and this size, against theirs...
+FRAME_SEEN = (0.7, 1.4)  # ...across from one by the frame's width times this (a tilted phone foreshortens it)...
+LEVEL = 0.25  # ...or level with it: off its line by this share of the way to it, and 2 marker sides more
 
 
 def _detected(small: np.ndarray, gray: np.ndarray, shrink: float, correction: float) -> dict[int, list[tuple[float, float]]]:
@@ -106,13 +108,13 @@ def _in_place(i: int, quad: list[tuple[float, float]], found: dict[int, list[tup
         dx, dy = local[0]
         across = _FRAME_CORNER[i][0] - _FRAME_CORNER[j][0]
         down = _FRAME_CORNER[i][1] - _FRAME_CORNER[j][1]
-        if across == 0 and abs(dx) > 0.25 * abs(dy) + 2:
+        if across == 0 and abs(dx) > LEVEL * abs(dy) + 2:
             return False
-        if across and not any(0.7 * w < across * dx < 1.4 * w for w in widths):
+        if across and not any(FRAME_SEEN[0] * w < across * dx < FRAME_SEEN[1] * w for w in widths):
             return False
-        if down == 0 and abs(dy) > 0.25 * abs(dx) + 2:
+        if down == 0 and abs(dy) > LEVEL * abs(dx) + 2:
             return False
-        if down and not down * dy > 2:
+        if down and down * dy <= 2:  # below (or above) it by more than two of its sides
             return False
     return True
 
