@@ -243,7 +243,7 @@ def test_a_whole_page_sent_through_a_chat_app_is_read_module_by_module(clinic):
     """1500 x 2000 pixels, blurred and JPEG 60: the small code's modules are two pixels each, too few for
     a reader's own search; sampled one by one they are read, and what is read is right."""
     sheets = {name: sheet for name, sheet in _sheet_numbers(clinic).items()}
-    read = 0
+    read = found = drawn = 0
     for seed in range(600, 612):
         jpeg, ticks, key, _ = _cached_photo(clinic, seed, "sent through a chat app")
         try:
@@ -257,7 +257,10 @@ def test_a_whole_page_sent_through_a_chat_app_is_read_module_by_module(clinic):
             for day, state in enumerate(states):
                 assert state is not True or (row, day) in ticks.ticked, (seed, row, day)
                 assert state is not False or (row, day) not in ticks.ticked, (seed, row, day)
+                found += state is True and (row, day) in ticks.ticked
+        drawn += len(ticks.ticked)
     assert read >= 11, f"{read} of 12 chat-app photos read"  # the issue asks 95%; bench/scan.py --kind "chat app" measures it
+    assert found >= 0.9 * drawn, (found, drawn)  # the finest pen too: read, not only left unsure
 
 
 def test_a_sheet_printed_before_the_shorter_code_still_reads(clinic, monkeypatch):
@@ -510,7 +513,7 @@ def test_a_damaged_history_never_costs_the_reading(clinic, tmp_path):
     assert damaged.read_bytes() == before
 
 
-def test_a_fine_pen_in_a_soft_photo_is_left_unsure_never_called_empty(clinic):
+def test_a_fine_pen_in_a_soft_photo_is_read_or_left_unsure_never_called_empty(clinic):
     sheet = clinic["four"]
     assert isinstance(sheet, sp.Sheet)
     read = 0
