@@ -272,3 +272,20 @@ def test_the_same_sheet_printed_twice_has_one_number_and_another_sheet_another()
     assert a.sheet_number == (compose(lib, clinic, "Zoe Park", start=dt.date(2026, 11, 30))).sheet_number
     assert a.sheet_number != (dataclasses.replace(a, patient="Zoe Parks")).sheet_number
     assert a.sheet_number != (dataclasses.replace(a, start=dt.date(2026, 12, 1))).sheet_number
+
+
+def test_a_box_under_a_thick_tick_is_placed_by_its_own_four_sides():
+    """Where the boxes around one put it is close; where its own printed sides are is where it is read."""
+    from handouts.scan import boxes
+
+    s = boxes.SCALE
+    dark = np.zeros((240, 240), np.float32)
+    side = 13 * s
+    true = (120 + 0.8 * s, 120 - 0.6 * s)  # the box, 0.8 pt right of and 0.6 pt above where it is looked for
+    x0, y0 = round(true[0] - side / 2), round(true[1] - side / 2)
+    cv2.rectangle(dark, (x0, y0), (x0 + round(side), y0 + round(side)), 0.3, 3)  # its thin printed outline, greyed
+    cv2.line(dark, (x0 - 8, y0 + round(side * 0.7)), (x0 + round(side) + 8, y0 + round(side * 0.2)), 0.9, 6)  # a thick tick across
+    cx, cy = boxes.centre_of_sides(dark, 120, 120, side / 2, 2 * boxes.SIDE_REACH)
+    assert abs(cx - (x0 + side / 2)) <= 1 and abs(cy - (y0 + side / 2)) <= 1  # to a quarter of a point
+    assert min(boxes.edge_sides(dark, 120, 120, side / 2, boxes.SIDE_REACH)) >= 0.25  # all four seen
+    assert min(boxes.edge_sides(dark, 120 + 3 * s, 120, side / 2, boxes.SIDE_REACH)) < 0.1  # 3 pt off: not there

@@ -261,9 +261,32 @@ def sides_where_neighbours_put_them(dark: np.ndarray, code: LogCode, origin: flo
             continue
         centre = np.array(code.box_centre(r, d)) + np.median(near, axis=0)
         cx, cy = origin + centre * SCALE
-        if min(edge_sides(dark, cx, cy, code.box * SCALE / 2, SIDE_REACH)) >= enough:
-            found[r, d], centres[r, d] = True, centre
+        e = code.box * SCALE / 2
+        if min(edge_sides(dark, cx, cy, e, SIDE_REACH)) >= enough:
+            # read where its sides are, not only near them: a printed side inside the part read is ink
+            found[r, d], centres[r, d] = True, (np.array(centre_of_sides(dark, cx, cy, e, 2 * SIDE_REACH)) - origin) / SCALE
     return Placed(centres, found, placed.outlined)
+
+
+def centre_of_sides(dark: np.ndarray, cx: float, cy: float, e: float, reach: float) -> tuple[float, float]:
+    """The box's centre from where its four printed sides are, each looked for `reach` points
+    either side of where it should be: the middle of the darker half of the line across the side
+    (taken as the median along the side, so a tick across it does not pull it)."""
+    w = int(reach * SCALE)
+    a, b = int(cy - e * 0.6), int(cy + e * 0.6)
+    c, d = int(cx - e * 0.6), int(cx + e * 0.6)
+
+    def peak(profile: np.ndarray, start: int) -> float:
+        if not profile.size or float(profile.max()) <= 0:
+            return float(start + w)
+        weights = np.where(profile >= profile.max() / 2, profile, 0.0)
+        return float(start + (weights * np.arange(profile.size)).sum() / weights.sum())
+
+    left = peak(np.median(dark[a:b, int(cx - e) - w : int(cx - e) + w], axis=0), int(cx - e) - w)
+    right = peak(np.median(dark[a:b, int(cx + e) - w : int(cx + e) + w], axis=0), int(cx + e) - w)
+    top = peak(np.median(dark[int(cy - e) - w : int(cy - e) + w, c:d], axis=1), int(cy - e) - w)
+    bottom = peak(np.median(dark[int(cy + e) - w : int(cy + e) + w, c:d], axis=1), int(cy + e) - w)
+    return (left + right) / 2, (top + bottom) / 2
 
 
 def edge_sides(dark: np.ndarray, cx: float, cy: float, e: float, reach: float = 2.0) -> list[float]:
