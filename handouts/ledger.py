@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from handouts.errors import DataError
+from handouts.output import holds
 
 FILE = ".handouts-batch.sqlite3"
 COMMIT_EVERY_S = 2.0
@@ -70,14 +71,8 @@ class Ledger:
             return ("changed" if path.exists() else "new"), current  # a newer version deleted by hand: the first one stays
         if row is None:
             return "unnoted", current
-        if row[1]:
-            import hashlib
-
-            try:
-                if hashlib.sha256(current.read_bytes()).hexdigest() != str(row[1]):
-                    return "damaged", current
-            except OSError:
-                return "damaged", current
+        if row[1] and not holds(current, str(row[1])):
+            return "damaged", current
         # a row noted before files were checked is trusted once, checked from its next write on
         return ("unchanged" if row[0] == fp else "changed"), current
 

@@ -113,6 +113,14 @@ def why(e: OSError) -> str:
     return words.get(e.errno or 0, e.strerror or str(e))
 
 
+def holds(path: Path, sha256: str) -> bool:
+    """Whether the file still has the bytes a record noted (their SHA-256): not overwritten, cut short or gone."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() == sha256
+    except OSError:
+        return False
+
+
 def _same_bytes(path: Path, data: bytes) -> bool:
     try:
         return path.stat().st_size == len(data) and path.read_bytes() == data

@@ -190,16 +190,17 @@ def _goal_index(per_week: tuple[int, ...]) -> int:
     return index + digits
 
 
-def _goals(index: int) -> tuple[int, ...] | None:
-    for rows in range(1, MAX_ROWS + 1):
-        if index < _GOALS**rows:
-            goals = []
-            for _ in range(rows):
-                index, goal = divmod(index, _GOALS)
-                goals.append(goal + 1)
-            return tuple(reversed(goals))
+def _goals(index: int) -> tuple[int, ...]:
+    """The rows' goals back from _goal_index: the length first, then the base-7 digits."""
+    rows = 1
+    while index >= _GOALS**rows:
         index -= _GOALS**rows
-    return None
+        rows += 1
+    goals = []
+    for _ in range(rows):
+        index, goal = divmod(index, _GOALS)
+        goals.append(goal + 1)
+    return tuple(reversed(goals))
 
 
 def _unpacked(digits: str) -> LogCode | None:
@@ -208,8 +209,8 @@ def _unpacked(digits: str) -> LogCode | None:
     for name, count, scale in reversed(_PACKED):
         number, value = divmod(number, count)
         values[name] = value / scale
-    per_week = _goals(goal_index)
-    if number or per_week is None:  # a number past the last field's range: not a log code
+    per_week = _goals(goal_index)  # under _goal_choices(): six rows at most
+    if number:  # a number past the last field's range: not a log code
         return None
     if not 0 < values["box"] < min(values["pitch"], values["row_pitch"]):
         return None  # boxes that overlap, or have no size: not a log code

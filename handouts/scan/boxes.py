@@ -272,37 +272,42 @@ def centre_of_sides(dark: np.ndarray, cx: float, cy: float, e: float, reach: flo
     """The box's centre from where its four printed sides are, each looked for `reach` points
     either side of where it should be: the middle of the darker half of the line across the side
     (taken as the median along the side, so a tick across it does not pull it)."""
-    w = int(reach * SCALE)
-    a, b = int(cy - e * 0.6), int(cy + e * 0.6)
-    c, d = int(cx - e * 0.6), int(cx + e * 0.6)
 
-    def peak(profile: np.ndarray, start: int) -> float:
+    def peak(strip: np.ndarray, start: int) -> float:
+        profile = np.median(strip, axis=0) if strip.size else strip.reshape(-1)
         if not profile.size or float(profile.max()) <= 0:
-            return float(start + w)
+            return float(start + strip.shape[1] // 2)
         weights = np.where(profile >= profile.max() / 2, profile, 0.0)
         return float(start + (weights * np.arange(profile.size)).sum() / weights.sum())
 
-    left = peak(np.median(dark[a:b, int(cx - e) - w : int(cx - e) + w], axis=0), int(cx - e) - w)
-    right = peak(np.median(dark[a:b, int(cx + e) - w : int(cx + e) + w], axis=0), int(cx + e) - w)
-    top = peak(np.median(dark[int(cy - e) - w : int(cy - e) + w, c:d], axis=1), int(cy - e) - w)
-    bottom = peak(np.median(dark[int(cy + e) - w : int(cy + e) + w, c:d], axis=1), int(cy + e) - w)
-    return (left + right) / 2, (top + bottom) / 2
+    (left, right, top, bottom), starts = _side_strips(dark, cx, cy, e, reach)
+    xs = peak(left, starts[0]), peak(right, starts[1])
+    ys = peak(top, starts[2]), peak(bottom, starts[3])
+    return sum(xs) / 2, sum(ys) / 2
 
 
 def edge_sides(dark: np.ndarray, cx: float, cy: float, e: float, reach: float = 2.0) -> list[float]:
     """How dark each of a box's printed sides looks: the darkest line across a strip `reach` points
     either side of where the side should be, taken along the side's middle; a tick across it is
     a short stretch of that, so the median along the side is the printed line."""
+    strips, _ = _side_strips(dark, cx, cy, e, reach)
+    return [float(np.median(strip.max(axis=1))) if strip.size else 0.0 for strip in strips]
+
+
+def _side_strips(dark: np.ndarray, cx: float, cy: float, e: float, reach: float) -> tuple[list[np.ndarray], list[int]]:
+    """The strips across a box's left, right, top and bottom sides (the middle 60% of each), each as
+    rows along the side and columns across it, with where each strip starts across (pixels)."""
     w = int(reach * SCALE)
     a, b = int(cy - e * 0.6), int(cy + e * 0.6)
     c, d = int(cx - e * 0.6), int(cx + e * 0.6)
-    sides = [
-        dark[a:b, int(cx - e) - w : int(cx - e) + w].max(axis=1),
-        dark[a:b, int(cx + e) - w : int(cx + e) + w].max(axis=1),
-        dark[int(cy - e) - w : int(cy - e) + w, c:d].max(axis=0),
-        dark[int(cy + e) - w : int(cy + e) + w, c:d].max(axis=0),
+    starts = [int(cx - e) - w, int(cx + e) - w, int(cy - e) - w, int(cy + e) - w]
+    strips = [
+        dark[a:b, starts[0] : starts[0] + 2 * w],
+        dark[a:b, starts[1] : starts[1] + 2 * w],
+        dark[starts[2] : starts[2] + 2 * w, c:d].T,
+        dark[starts[3] : starts[3] + 2 * w, c:d].T,
     ]
-    return [float(np.median(side)) if side.size else 0.0 for side in sides]
+    return strips, starts
 
 
 def edge_darkness(dark: np.ndarray, cx: float, cy: float, e: float) -> float:

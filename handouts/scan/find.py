@@ -7,6 +7,7 @@ zxing-cpp are the `scan` extra.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import cv2
@@ -228,8 +229,6 @@ def _sampled(crop: np.ndarray, n: int, module: float) -> tuple[LogCode, tuple[fl
 def _finders(crop: np.ndarray, n: int, module: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The centres of the code's three finder squares (top left, top right, bottom left): the best
     matches of a finder's shape that make a right angle with two equal sides of n - 7 modules."""
-    import itertools
-
     ring = np.ones((7, 7), np.float32)
     ring[1:6, 1:6] = 0
     ring[2:5, 2:5] = 1

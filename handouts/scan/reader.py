@@ -23,7 +23,7 @@ import numpy as np
 from handouts.errors import DataError
 from handouts.scan import boxes as scanboxes
 from handouts.scan import find as scanfind
-from handouts.sheet import LOG_DAYS, MARK, LogCode
+from handouts.sheet import LOG_DAYS, MARK, PAPER, LogCode
 from handouts.tally import Tally, tally
 
 if TYPE_CHECKING:
@@ -78,6 +78,8 @@ SHRUNK = (
     "the photo is only {w:,} x {h:,} pixels, too few to read the log (a chat app shrinks the photos it sends): "
     "send the original photo (as a file or by email), or a close-up of the log"
 )
+SHEET_W = PAPER["letter"][0]  # points across a sheet, near enough for A4 too
+MARKER_PX = 12  # a marker fewer pixels across than this is not found
 FEW_PIXELS = 4_000_000  # a phone camera takes 8 to 48 megapixels; fewer means the photo was shrunk on its way
 
 
@@ -250,8 +252,7 @@ def read_image(image: np.ndarray, photo: str = "photo") -> Reading:
     if code is None:
         raise Unreadable(f"{photo}: {_small(_why_no_code(small, markers), gray)}")
     found_by = "markers"
-    src = [pt for i in sorted(markers) for pt in code.marker_corners()[i]]
-    dst = [pt for i in sorted(markers) for pt in markers[i]]
+    src, dst = _marker_corners(code, markers)
     if len(markers) < 3:
         page = scanfind.page_outline(small, shrink)
         if page is None:
@@ -278,6 +279,14 @@ def read_image(image: np.ndarray, photo: str = "photo") -> Reading:
     return Reading(photo, "", code, boxes, found_by, outlines)
 
 
+def _marker_corners(
+    code: LogCode, markers: dict[int, list[tuple[float, float]]]
+) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """The corners of the markers seen, in the frame (points) and in the photo (pixels), pair by pair."""
+    corners = code.marker_corners()
+    return [pt for i in sorted(markers) for pt in corners[i]], [pt for i in sorted(markers) for pt in markers[i]]
+
+
 def _small(why: str, gray: np.ndarray) -> str:
     """ "Too small" in a photo with few pixels: the photo was shrunk on its way (a chat app), not taken from afar."""
     return SHRUNK.format(w=gray.shape[1], h=gray.shape[0]) if why == TOO_SMALL and gray.size < FEW_PIXELS else why
@@ -287,8 +296,7 @@ def _why_too_few(gray: np.ndarray, code: LogCode, markers: dict[int, list[tuple[
     """Which corner markers are missing and why: outside the photo, or in it but hidden. Where they
     should be comes from those seen (each gives four corners) and the code's map of the frame."""
     corners = code.marker_corners()
-    src = [pt for i in sorted(markers) for pt in corners[i]]
-    dst = [pt for i in sorted(markers) for pt in markers[i]]
+    src, dst = _marker_corners(code, markers)
     to_image, _ = cv2.findHomography(np.array(src, np.float64), np.array(dst, np.float64), 0)
     if to_image is None:
         return TOO_FEW.format(n=len(markers))
@@ -331,4 +339,4 @@ def _sheet_too_small(small: np.ndarray) -> bool:
     if outline is None or cv2.contourArea(outline) > 0.9 * small.size:
         return False  # nothing around it to set it apart: not a sheet on a table
     _, (a, b), _ = cv2.minAreaRect(outline)
-    return min(a, b) / 612 * MARK < 12
+    return min(a, b) / SHEET_W * MARK < MARKER_PX

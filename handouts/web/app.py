@@ -476,17 +476,13 @@ def _forget_old(made: dict[str, Made]) -> None:
 
 def _reprinted(record: Record, sources: Sources, output: Path) -> Path:
     """The recorded file while it still has the bytes it was given with; else the same handout made again."""
-    import hashlib
-
+    from handouts.output import holds
     from handouts.pipeline import produce
     from handouts.request import again_request
 
     recorded = Path(record.path)
-    try:
-        if recorded.is_file() and hashlib.sha256(recorded.read_bytes()).hexdigest() == record.sha256:
-            return recorded
-    except OSError:
-        pass
+    if recorded.is_file() and holds(recorded, record.sha256):
+        return recorded
     request = dataclasses.replace(again_request(record, [], start=record.start), output=output)
     handout = dataclasses.replace(build_handout(request, sources), issued=dt.date.fromisoformat(record.issued_at[:10]))
     path, _ = produce(handout, output / f"reprint-{record.id}.pdf", force=True)
